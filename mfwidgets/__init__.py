@@ -1,0 +1,30 @@
+"""mfwidgets: train, inspect and evaluate matrix-factorization recommenders in Jupyter.
+
+Importing the package is cheap and has no side effects: TensorFlow, altair and ipywidgets are
+imported only when something that needs them is first used (PEP 562 lazy attributes).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access)
+_LAZY: dict[str, str] = {}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mfwidgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mfwidgets.{module}"), name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

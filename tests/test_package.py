@@ -1,0 +1,120 @@
+"""Package contract: cheap, side-effect-free import; lazy TensorFlow; layer boundaries; lint."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = ROOT / "mfwidgets"
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_import_has_no_heavy_imports_or_side_effects():
+    code = """
+import sys, pandas as pd
+before = pd.get_option("display.max_rows")
+import mfwidgets
+heavy = [m for m in ("tensorflow", "altair", "ipywidgets", "IPython") if m in sys.modules]
+assert not heavy, heavy
+assert pd.get_option("display.max_rows") == before
+print(mfwidgets.__version__)
+"""
+    out = _run(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == __import__("mfwidgets").__version__
+
+
+def test_every_public_name_resolves_and_unknown_names_fail():
+    import mfwidgets
+
+    for name in mfwidgets.__all__:
+        assert getattr(mfwidgets, name) is not None, name
+    assert set(mfwidgets.__all__) <= set(dir(mfwidgets))
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        mfwidgets.no_such_thing  # noqa: B018
+
+
+def test_missing_tensorflow_says_what_to_install():
+    code = """
+import sys
+sys.modules["tensorflow"] = None  # makes `import tensorflow` raise ImportError
+from mfwidgets._tf import import_tensorflow
+try:
+    import_tensorflow()
+except ImportError as e:
+    print(e)
+"""
+    out = _run(code)
+    assert out.returncode == 0, out.stderr
+    assert "pip install 'mfwidgets[cpu]'" in out.stdout
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "library, allowed",
+    [
+        ("tensorflow", {"_tf.py"}),
+        ("altair", {"charts.py"}),
+        ("ipywidgets", {"widgets"}),
+        ("IPython", {"widgets"}),
+    ],
+)
+def test_layer_boundaries(library, allowed):
+    """Only the model layer imports TensorFlow, only charts altair, only widgets/ ipywidgets."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG)
+        if library in _imports(path) and not ({rel.parts[0], rel.name} & allowed):
+            offenders.append(str(rel))
+    assert not offenders, f"{library} imported outside {allowed}: {offenders}"
+
+
+def test_no_print_in_library_code():
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        if path.name == "__main__.py":
+            continue  # the command-line entry point may print
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders
+
+
+def test_ruff_format_and_lint_clean():
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.fail("ruff is not installed (pip install 'mfwidgets[test]')")
+    fmt = subprocess.run([ruff, "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    lint = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_dataset_is_never_tracked():
+    """The HetRec licence forbids redistribution: no data file may be committed."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    bad = [f for f in files if f.endswith((".dat", ".zip")) or "hetrec" in f.lower()]
+    assert not bad, bad
