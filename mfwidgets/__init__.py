@@ -12,7 +12,26 @@ from typing import Any
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    # data
+    "load_lastfm": "data",
+    "LastfmData": "data",
+    "DataError": "data",
+    "split_dataframe": "data",
+    # model core
+    "CFModel": "model",
+    "ModelConfig": "model",
+    "TrainingDiverged": "model",
+    "build_model": "model",
+    "build_regularized_model": "model",
+    "build_listens_sparse_tensor": "model",
+    "Callback": "training",
+    # scoring
+    "DOT": "scoring",
+    "COSINE": "scoring",
+    "compute_scores": "scoring",
+    "artist_neighbors": "scoring",
+}
 
 __all__ = ["__version__", *_LAZY]
 

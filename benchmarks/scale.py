@@ -1,0 +1,115 @@
+"""CFModel at Last.fm-360K scale on synthetic listens: time per step and peak memory.
+
+Users, artists and listens at the size of Last.fm-360K (≈360k users, ≈160k artists, ≥10M
+listens; artist popularity Zipf-like). Each size runs in its own process so its peak resident
+memory can be read. The baseline of the same run is the smallest size: cost per listen should
+stay flat (linear cost) and memory should follow (users + artists)·d + listens, never the dense
+users × artists matrix (which would need 230 GB at this scale).
+Run: python benchmarks/scale.py [--listens 2.5e6 5e6 1e7] [--dim 30] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import emit, machine
+
+N_USERS, N_ARTISTS = 360_000, 160_000
+
+
+def synthetic_listens(n_listens: int, seed: int = 0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    # Zipf-like artist popularity, users of varying activity; duplicates removed
+    pop = 1.0 / np.arange(1, N_ARTISTS + 1) ** 0.9
+    pop /= pop.sum()
+    draw = int(n_listens * 1.08)
+    users = rng.integers(0, N_USERS, draw)
+    artists = rng.choice(N_ARTISTS, size=draw, p=pop)
+    cells = np.unique(users.astype(np.int64) * N_ARTISTS + artists)[:n_listens]
+    rng.shuffle(cells)
+    return pd.DataFrame(
+        {
+            "userID": cells // N_ARTISTS,
+            "artistID": cells % N_ARTISTS,
+            "listenCount": rng.uniform(1, 5, len(cells)),
+        }
+    )
+
+
+def child(n_listens: int, dim: int, steps: int) -> None:
+    from mfwidgets import CFModel
+
+    df = synthetic_listens(n_listens)
+    test = df.iloc[: len(df) // 100]
+    train = df.iloc[len(df) // 100 :]
+    t0 = time.perf_counter()
+    model = CFModel(
+        train, test, n_users=N_USERS, n_artists=N_ARTISTS, embedding_dim=dim,
+        init_stddev=0.05, seed=0,
+    )  # fmt: skip
+    model.train(num_iterations=2, learning_rate=10.0)  # build, trace, warm up
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.train(num_iterations=steps - 1, learning_rate=10.0)
+    per_step = (time.perf_counter() - t0) / steps
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+    print(
+        json.dumps(
+            {
+                "listens": len(df),
+                "seconds_per_step": per_step,
+                "build_s": build,
+                "peak_mib": peak,
+                "train_error": float(model.history["train_error"].iloc[-1]),
+            }
+        )
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listens", type=float, nargs="+", default=[2.5e6, 5e6, 1e7])
+    ap.add_argument("--dim", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(int(args.child), args.dim, args.steps)
+        return
+    print(f"machine: {machine()}; {N_USERS:,} users x {N_ARTISTS:,} artists, d={args.dim}")
+    rows = []
+    for n in args.listens:
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__)), "--child", str(n), "--dim", str(args.dim),
+             "--steps", str(args.steps)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = rows[0]
+    emb_mib = (N_USERS + N_ARTISTS) * args.dim * 4 / 2**20
+    print(f"embeddings alone: {emb_mib:.0f} MiB; dense users x artists float32 would be "
+          f"{N_USERS * N_ARTISTS * 4 / 2**30:.0f} GiB")  # fmt: skip
+    for r in rows:
+        per_m = r["seconds_per_step"] / (r["listens"] / 1e6)
+        ratio = per_m / (base["seconds_per_step"] / (base["listens"] / 1e6))
+        print(
+            f"{r['listens']:>11,} listens: {r['seconds_per_step']:.3f} s/step "
+            f"({per_m * 1000:.1f} ms per million listens, {ratio:.2f}x the smallest), "
+            f"peak {r['peak_mib']:,.0f} MiB, build+trace {r['build_s']:.1f} s"
+        )
+    slope = (rows[-1]["peak_mib"] - base["peak_mib"]) / (rows[-1]["listens"] - base["listens"])
+    print(f"peak memory grows by {slope * 2**20:.0f} bytes per extra listen")
+    emit({"rows": rows, "bytes_per_listen": slope * 2**20})
+
+
+if __name__ == "__main__":
+    main()

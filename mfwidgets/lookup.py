@@ -1,0 +1,83 @@
+"""Finding artists by name: case- and accent-insensitive, ranked, fast on 17,632 names."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def normalize(text: str) -> str:
+    """Lower-case, accents removed, whitespace collapsed ("Björk " -> "bjork")."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+class ArtistIndex:
+    """Name lookups over an artist table with ``name`` and a popularity column.
+
+    ``search`` ranks exact matches, then prefix matches, then substring matches, each tier by
+    popularity (listener count), for a type-ahead list. ``resolve`` follows the chapter's
+    ``artist_neighbors`` rule: an exact name wins, otherwise the most listened substring match.
+    """
+
+    def __init__(self, names: Any, popularity: Any) -> None:
+        self.names = np.asarray(names, dtype=object)
+        self.popularity = np.asarray(popularity, dtype=np.int64)
+        if self.names.shape != self.popularity.shape:
+            raise ValueError("names and popularity must have the same length")
+        self._norm = pd.Series([normalize(n) for n in self.names], dtype=object)
+        # most popular first; ties by id, so rankings are deterministic
+        self._by_pop = np.lexsort((np.arange(len(self.names)), -self.popularity))
+
+    @classmethod
+    def from_data(cls, data: Any) -> ArtistIndex:
+        info = data.artist_info
+        return cls(info["name"].to_numpy(), info["listen_count"].to_numpy())
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _tiers(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        q = normalize(query)
+        norm = self._norm.iloc[self._by_pop]
+        ids = self._by_pop
+        contains = norm.str.contains(q, regex=False).to_numpy()
+        exact = (norm == q).to_numpy()
+        prefix = norm.str.startswith(q).to_numpy() & ~exact
+        return ids[exact], ids[prefix], ids[contains & ~prefix & ~exact]
+
+    def search(self, query: str, limit: int = 20) -> list[int]:
+        """Ids of the best ``limit`` matches: exact, then prefix, then substring; by popularity."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, got {type(query).__name__}")
+        if not normalize(query):
+            return []
+        return [int(i) for i in np.concatenate(self._tiers(query))[:limit]]
+
+    def resolve(self, name_or_id: Any) -> tuple[int, list[int]]:
+        """(artist id, other candidate ids by popularity) for a name or an id.
+
+        Raises ValueError naming the query when nothing matches.
+        """
+        if isinstance(name_or_id, (int, np.integer)) and not isinstance(name_or_id, bool):
+            if not 0 <= name_or_id < len(self):
+                raise ValueError(f"artist id must lie in [0, {len(self)}), got {name_or_id}")
+            return int(name_or_id), []
+        if not isinstance(name_or_id, str):
+            raise TypeError(f"artist must be a name (str) or an id (int), got {name_or_id!r}")
+        if not normalize(name_or_id):
+            raise ValueError("artist name is empty")
+        exact, prefix, substring = self._tiers(name_or_id)
+        if len(exact):
+            best, others = int(exact[0]), np.concatenate([exact[1:], prefix, substring])
+        else:
+            matches = np.concatenate([prefix, substring])
+            if not len(matches):
+                raise ValueError(f"found no artist whose name contains {name_or_id!r}")
+            ranked = matches[np.lexsort((matches, -self.popularity[matches]))]
+            best, others = int(ranked[0]), ranked[1:]
+        return best, [int(i) for i in others]

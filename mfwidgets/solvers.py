@@ -1,0 +1,316 @@
+"""TensorFlow kernels behind CFModel: the loss in named parts, its gradients, fused descent steps.
+
+The only module that imports TensorFlow (through :mod:`mfwidgets._tf`); ``model.py`` imports it
+when a model is built. Nothing here forms the dense users × artists matrix: predictions are
+taken at the observed pairs only, the observed-MSE gradients are sparse × dense products, and the
+gravity term works on the d × d Gram matrices UᵀU and VᵀV.
+
+Why hand-written gradients: GradientTape through ``gather`` builds and scatters per-pair copies;
+two sparse × dense products are several times faster and give the same numbers (tested against
+the chapter's dense formulation). The residual is XLA-compiled so gather, multiply and sum fuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._tf import import_tensorflow
+
+tf = import_tensorflow()
+
+#: tf.sparse.sparse_dense_matmul on CPU slows down ~10x when the dense operand has 32 or more
+#: columns; products are split into column blocks no wider than this.
+MAX_SPMM_COLUMNS = 31
+
+
+def column_cuts(d: int, max_width: int = MAX_SPMM_COLUMNS) -> list[tuple[int, int]]:
+    """Split ``d`` columns into near-equal contiguous blocks no wider than ``max_width``."""
+    n = -(-d // max_width)
+    edges = np.linspace(0, d, n + 1).round().astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+
+
+class Pairs:
+    """Observed (user, item, value) pairs as constant tensors, sorted user-major."""
+
+    def __init__(self, users: np.ndarray, items: np.ndarray, values: np.ndarray) -> None:
+        order = np.lexsort((items, users))
+        self.n = len(order)
+        self.users = np.asarray(users)[order]
+        self.items = np.asarray(items)[order]
+        self.u = tf.constant(self.users, tf.int32)
+        self.i = tf.constant(self.items, tf.int32)
+        self.a = tf.constant(np.asarray(values, dtype=np.float32)[order])
+        self.indices = tf.constant(np.stack([self.users, self.items], 1), tf.int64)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The loss: observed MSE + regularization + gravity (+ bias L2 for the biased model)."""
+
+    n_users: int
+    n_items: int
+    regularization: float = 0.0
+    gravity: float = 0.0
+    bias_regularization: float = 0.0
+    biased: bool = False
+    global_mean: float = 0.0
+
+
+class Kernels:
+    """Compiled loss, metrics and step functions for one model's variables and data."""
+
+    def __init__(
+        self,
+        variables: Sequence[Any],
+        objective: Objective,
+        train: Pairs,
+        test: Pairs | None = None,
+    ) -> None:
+        self.variables = list(variables)
+        self.obj = objective
+        self.train = train
+        self.test = test
+        self.dim = int(self.variables[0].shape[1])
+        self.cuts = column_cuts(self.dim)
+        self.shape = (objective.n_users, objective.n_items)
+        self.snapshot = [tf.Variable(v.read_value(), trainable=False) for v in self.variables]
+        # closures, not bound methods: each model gets its own tf.function objects (no spurious
+        # "retracing" warnings when many models are built)
+        self._residual = tf.function(lambda *args: self._residual_py(*args), jit_compile=True)
+        self._sgd = None
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _residual_py(self, params, u, i, a):
+        """prediction - target at the pairs (u, i); XLA fuses the gathers, product and sum.
+
+        Summed over column blocks: XLA's fused reduction gets twice as slow above 32 columns.
+        """
+        U, V = params[0], params[1]
+        pred = tf.add_n(
+            [
+                tf.reduce_sum(tf.gather(U[:, a0:b0], u) * tf.gather(V[:, a0:b0], i), axis=1)
+                for a0, b0 in self.cuts
+            ]
+        )
+        if self.obj.biased:
+            pred += self.obj.global_mean + tf.gather(params[2], u) + tf.gather(params[3], i)
+        return pred - a
+
+    def residual(self, params, pairs: Pairs):
+        return self._residual(tuple(params), pairs.u, pairs.i, pairs.a)
+
+    def _spmm(self, S, X, adjoint: bool):
+        """S·X (or Sᵀ·X), in column blocks to stay on the fast CPU kernel."""
+        if len(self.cuts) == 1:
+            return tf.sparse.sparse_dense_matmul(S, X, adjoint_a=adjoint)
+        return tf.concat(
+            [tf.sparse.sparse_dense_matmul(S, X[:, a:b], adjoint_a=adjoint) for a, b in self.cuts],
+            axis=1,
+        )
+
+    def loss_parts(self, params, r=None) -> dict[str, Any]:
+        """Named loss parts at ``params`` (plus the test MSE when a test set exists).
+
+        ``r``: the train residual at ``params``, when the caller already has it.
+        """
+        o = self.obj
+        U, V = params[0], params[1]
+        if r is None:
+            r = self.residual(params, self.train)
+        parts = {"observed": tf.reduce_mean(tf.square(r))}
+        zero = tf.constant(0.0)
+        parts["regularization"] = (
+            o.regularization
+            * (tf.reduce_sum(tf.square(U)) / o.n_users + tf.reduce_sum(tf.square(V)) / o.n_items)
+            if o.regularization
+            else zero
+        )
+        gram = (lambda: tf.matmul(U, U, True) * tf.matmul(V, V, True)) if o.gravity else None
+        parts["gravity"] = (
+            o.gravity / (o.n_users * o.n_items) * tf.reduce_sum(gram()) if gram else zero
+        )
+        if o.biased:
+            bias = (
+                tf.reduce_sum(tf.square(params[2])) / o.n_users
+                + tf.reduce_sum(tf.square(params[3])) / o.n_items
+            )
+            parts["regularization"] += o.bias_regularization * bias
+        if self.test is not None:
+            parts["test"] = tf.reduce_mean(tf.square(self.residual(params, self.test)))
+        return parts
+
+    def _observed_products(self, params, r=None, scale=1.0):
+        """(r, S·V, Sᵀ·U) where S holds ``scale`` times the train residuals r at the pairs."""
+        if r is None:
+            r = self.residual(params, self.train)
+        S = tf.SparseTensor(self.train.indices, scale * r, self.shape)
+        return r, self._spmm(S, params[1], adjoint=False), self._spmm(S, params[0], adjoint=True)
+
+    def _shrink(self, params, lr):
+        """Cu, Cv with ∂(reg + gravity)/∂U = U·(I - Cu)/lr (likewise V), or None without them."""
+        o = self.obj
+        if not (o.regularization or o.gravity):
+            return None
+        U, V = params[0], params[1]
+        g = 2.0 * o.gravity / (o.n_users * o.n_items)
+        eye = tf.eye(self.dim)
+        cu = (1.0 - lr * 2.0 * o.regularization / o.n_users) * eye - lr * g * tf.matmul(V, V, True)
+        cv = (1.0 - lr * 2.0 * o.regularization / o.n_items) * eye - lr * g * tf.matmul(U, U, True)
+        return cu, cv
+
+    def _bias_grads(self, params, r, scale):
+        o = self.obj
+        return [
+            scale * tf.math.unsorted_segment_sum(r, self.train.u, o.n_users)
+            + (2.0 * o.bias_regularization / o.n_users) * params[2],
+            scale * tf.math.unsorted_segment_sum(r, self.train.i, o.n_items)
+            + (2.0 * o.bias_regularization / o.n_items) * params[3],
+        ]
+
+    def gradients(self, params):
+        """Gradients of the total loss with respect to ``params``, by hand (see module doc)."""
+        U, V = params[0], params[1]
+        scale = 2.0 / self.train.n
+        r, gU, gV = self._observed_products(params, scale=scale)
+        if (shrink := self._shrink(params, 1.0)) is not None:
+            eye = tf.eye(self.dim)
+            gU += tf.matmul(U, eye - shrink[0])
+            gV += tf.matmul(V, eye - shrink[1])
+        grads = [gU, gV]
+        if self.obj.biased:
+            grads += self._bias_grads(params, r, scale)
+        return grads
+
+    def sgd_update(self, params, lr, r=None):
+        """One gradient-descent step ``p - lr·∇p``, arranged to pass over U and V once each:
+        U ← U·Cu + S'·V with S' = −lr·(2/n)·residuals and Cu = I − lr·(L2 + gravity terms)."""
+        U, V = params[0], params[1]
+        r, dU, dV = self._observed_products(params, r, scale=-lr * 2.0 / self.train.n)
+        shrink = self._shrink(params, lr)
+        if shrink is None:
+            new = [U + dU, V + dV]
+        else:
+            new = [tf.matmul(U, shrink[0]) + dU, tf.matmul(V, shrink[1]) + dV]
+        if self.obj.biased:
+            gb = self._bias_grads(params, r, 2.0 / self.train.n)
+            new += [params[2] - lr * gb[0], params[3] - lr * gb[1]]
+        return new
+
+    # -- compiled entry points -------------------------------------------------------------------
+    def _sgd_loop(self, k, learning_rate):
+        """``k`` full-batch gradient-descent steps, fused; parameters carried as loop values."""
+
+        def body(t, *params):
+            return (t + 1, *self.sgd_update(params, learning_rate))
+
+        start = (tf.constant(0), *[v.read_value() for v in self.variables])
+        out = tf.while_loop(lambda t, *_: t < k, body, start)
+        for v, value in zip(self.variables, out[1:], strict=True):
+            v.assign(value)
+
+    def _optimizer_loop(self, optimizer, k):
+        def body(t):
+            grads = self.gradients([v.read_value() for v in self.variables])
+            optimizer.apply_gradients(zip(grads, self.variables, strict=True))
+            return (t + 1,)
+
+        tf.while_loop(lambda t: t < k, body, (tf.constant(0),))
+
+    def _record_then(self, loop, k, *args, sgd_lr=None):
+        """Loss parts at the current parameters; if finite, snapshot them and run ``k`` steps.
+
+        One compiled call per record: the metrics, the divergence snapshot and the steps. With
+        ``sgd_lr`` the first step reuses the residual the metrics were computed from.
+        """
+        params = [v.read_value() for v in self.variables]
+        r = self.residual(params, self.train)
+        parts = self.loss_parts(params, r)
+        finite = tf.reduce_all([tf.math.is_finite(x) for x in parts.values()])
+        if finite:
+            for s, v in zip(self.snapshot, self.variables, strict=True):
+                s.assign(v)
+            if sgd_lr is not None and k > 0:
+                for v, value in zip(
+                    self.variables, self.sgd_update(params, sgd_lr, r), strict=True
+                ):
+                    v.assign(value)
+                loop(k - 1, *args)
+            else:
+                loop(k, *args)
+        return parts
+
+    def runner(self, optimizer=None) -> Runner:
+        """Compiled ``record_then_steps`` and ``steps`` for SGD (default) or a Keras optimizer.
+
+        The SGD runner takes the learning rate as a tensor (no retracing when it changes) and is
+        built once per model; a Keras optimizer gets a fresh runner (the chapter made a fresh
+        optimizer at every call to train).
+        """
+        if optimizer is None:
+            if self._sgd is None:
+                self._sgd = Runner(
+                    tf.function(lambda k, lr: self._record_then(self._sgd_loop, k, lr, sgd_lr=lr)),
+                    tf.function(lambda k, lr: self._sgd_loop(k, lr)),
+                )
+            return self._sgd
+        if not optimizer.built:  # slot variables must exist before the compiled loop runs
+            optimizer.build(self.variables)
+        loop = lambda k: self._optimizer_loop(optimizer, k)  # noqa: E731
+        return Runner(
+            tf.function(lambda k, lr: self._record_then(loop, k)),
+            tf.function(lambda k, lr: loop(k)),
+        )
+
+    def restore_snapshot(self) -> None:
+        for s, v in zip(self.snapshot, self.variables, strict=True):
+            v.assign(s)
+
+    def all_finite(self) -> bool:
+        return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in self.variables)
+
+
+@dataclass(frozen=True)
+class Runner:
+    """The two compiled entry points of a training run (see :meth:`Kernels.runner`)."""
+
+    record_then_steps: Callable  #: (k, lr) -> loss parts before the k steps
+    steps: Callable  #: (k, lr) -> None
+
+
+def keras_optimizer(name_or_instance: Any, learning_rate: float):
+    """A fresh Keras optimizer for a name ("adagrad", "adam", "sgd"), or the instance as given."""
+    import keras
+
+    if isinstance(name_or_instance, str):
+        classes = {
+            "sgd": keras.optimizers.SGD,
+            "adagrad": keras.optimizers.Adagrad,
+            "adam": keras.optimizers.Adam,
+        }
+        return classes[name_or_instance](learning_rate=learning_rate)
+    return name_or_instance
+
+
+def is_keras_optimizer(obj: Any) -> bool:
+    import keras
+
+    return isinstance(obj, keras.optimizers.Optimizer)
+
+
+def new_variable(value: np.ndarray, name: str):
+    return tf.Variable(np.asarray(value, dtype=np.float32), name=name)
+
+
+def sparse_tensor(users: np.ndarray, items: np.ndarray, values: np.ndarray, shape):
+    """A canonical-order ``tf.SparseTensor`` of float32 values with the given dense shape."""
+    st = tf.SparseTensor(
+        indices=np.stack([users, items], 1).astype(np.int64),
+        values=np.asarray(values, dtype=np.float32),
+        dense_shape=[int(s) for s in shape],
+    )
+    return tf.sparse.reorder(st)
