@@ -31,6 +31,13 @@ _LAZY: dict[str, str] = {
     "COSINE": "scoring",
     "compute_scores": "scoring",
     "artist_neighbors": "scoring",
+    # evaluation and recommendations
+    "evaluate": "evaluation",
+    "recommend": "evaluation",
+    "recommend_for_artists": "evaluation",
+    # widgets
+    "TrainerWidget": "widgets",
+    "NeighborExplorer": "widgets",
 }
 
 __all__ = ["__version__", *_LAZY]

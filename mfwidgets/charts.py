@@ -127,3 +127,28 @@ def line_chart(
             )
         )
     return alt.layer(*layers).properties(title=title, width=width, height=height)
+
+
+def metric_chart(
+    history: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    title: str = "",
+    baseline: float | None = None,
+    baseline_label: str = "global mean (test)",
+    log_y: bool = False,
+) -> alt.LayerChart:
+    """One panel of training curves: ``metrics`` against ``iteration`` (a metric group)."""
+    if history.empty or "iteration" not in history.columns:
+        history = pd.DataFrame({"iteration": pd.Series(dtype=float)} | {m: [] for m in metrics})
+    rules = {baseline_label: baseline} if baseline is not None else None
+    return line_chart(history, "iteration", metrics, title=title, log_y=log_y, rules=rules)
+
+
+def to_png(*panels: alt.TopLevelMixin, scale: float = 1.0) -> bytes:
+    """A static PNG of charts side by side (vl-convert, offline): for notebooks viewed without
+    a kernel."""
+    import vl_convert as vlc
+
+    chart = panels[0] if len(panels) == 1 else alt.hconcat(*panels)
+    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)

@@ -517,6 +517,15 @@ def load_lastfm(
 # ------------------------------------------------------------------------------------------------
 # the chapter's split
 # ------------------------------------------------------------------------------------------------
+def check_holdout_fraction(holdout_fraction: object) -> float:
+    """A number strictly between 0 and 1, or a TypeError/ValueError saying so."""
+    if isinstance(holdout_fraction, bool) or not isinstance(holdout_fraction, (int, float)):
+        raise TypeError(f"holdout_fraction must be a number in (0, 1), got {holdout_fraction!r}")
+    if not 0 < holdout_fraction < 1:
+        raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction!r}")
+    return float(holdout_fraction)
+
+
 def split_dataframe(
     df: pd.DataFrame, holdout_fraction: float = 0.1, seed: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -528,10 +537,7 @@ def split_dataframe(
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    if isinstance(holdout_fraction, bool) or not isinstance(holdout_fraction, (int, float)):
-        raise TypeError(f"holdout_fraction must be a number in (0, 1), got {holdout_fraction!r}")
-    if not 0 < holdout_fraction < 1:
-        raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction!r}")
+    check_holdout_fraction(holdout_fraction)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
     test = df.sample(frac=holdout_fraction, replace=False, random_state=seed)

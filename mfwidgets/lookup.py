@@ -6,7 +6,6 @@ import unicodedata
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 
 def normalize(text: str) -> str:
@@ -29,9 +28,14 @@ class ArtistIndex:
         self.popularity = np.asarray(popularity, dtype=np.int64)
         if self.names.shape != self.popularity.shape:
             raise ValueError("names and popularity must have the same length")
-        self._norm = pd.Series([normalize(n) for n in self.names], dtype=object)
+        norm = [normalize(n) for n in self.names]
         # most popular first; ties by id, so rankings are deterministic
         self._by_pop = np.lexsort((np.arange(len(self.names)), -self.popularity))
+        ordered = [norm[i] for i in self._by_pop]
+        # one newline-joined string: a substring search is a single C-level scan
+        self._blob = "\n".join(ordered)
+        self._starts = np.cumsum([0] + [len(n) + 1 for n in ordered[:-1]])
+        self._lengths = np.array([len(n) for n in ordered])
 
     @classmethod
     def from_data(cls, data: Any) -> ArtistIndex:
@@ -42,13 +46,24 @@ class ArtistIndex:
         return len(self.names)
 
     def _tiers(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ids of exact, prefix and other substring matches, each ordered by popularity."""
         q = normalize(query)
-        norm = self._norm.iloc[self._by_pop]
-        ids = self._by_pop
-        contains = norm.str.contains(q, regex=False).to_numpy()
-        exact = (norm == q).to_numpy()
-        prefix = norm.str.startswith(q).to_numpy() & ~exact
-        return ids[exact], ids[prefix], ids[contains & ~prefix & ~exact]
+        hits, blob, find = [], self._blob, self._blob.find
+        pos = find(q)
+        while pos != -1:
+            hits.append(pos)
+            pos = find(q, pos + 1)
+        if not hits:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty
+        at = np.asarray(hits)
+        rows = np.unique(np.searchsorted(self._starts, at, side="right") - 1)
+        first = np.searchsorted(at, self._starts[rows])  # first hit inside each row
+        prefix = at[np.minimum(first, len(at) - 1)] == self._starts[rows]
+        exact = prefix & (self._lengths[rows] == len(q))
+        ids = self._by_pop[rows]
+        del blob
+        return ids[exact], ids[prefix & ~exact], ids[~prefix]
 
     def search(self, query: str, limit: int = 20) -> list[int]:
         """Ids of the best ``limit`` matches: exact, then prefix, then substring; by popularity."""

@@ -55,12 +55,15 @@ __all__ = [
     "build_listens_sparse_tensor",
     "build_model",
     "build_regularized_model",
+    "check_train_args",
 ]
 
 #: "plain": the chapter's build_model (observed MSE only); "regularized": its
-#: build_regularized_model (+ L2 + gravity); "biased": + global mean and user/artist biases.
-KINDS = ("plain", "regularized", "biased")
-OPTIMIZERS = ("sgd", "adagrad", "adam")
+#: build_regularized_model (+ L2 + gravity); "biased": + global mean and user/artist biases;
+#: "implicit": weighted MF of implicit feedback over all cells (ranking), trained by ALS.
+KINDS = ("plain", "regularized", "biased", "implicit")
+#: "als" alternates exact least-squares solves of U and V; one sweep counts as one iteration.
+OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
 LISTEN_COLUMNS = ("userID", "artistID", "listenCount")
 FILE_FORMAT = "mfwidgets.CFModel"
 FILE_VERSION = 1
@@ -94,7 +97,10 @@ class ModelConfig:
     init_stddev: float = 1.0
     regularization_coeff: float = 0.0
     gravity_coeff: float = 0.0
-    bias_regularization_coeff: float = 0.0
+    #: biased only: ridge of each user / artist bias, in listens (as in the bias baseline)
+    user_bias_reg: float = 1.0
+    artist_bias_reg: float = 12.0
+    alpha: float = 10.0  #: implicit only: confidence 1 + alpha * listenCount
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -104,8 +110,13 @@ class ModelConfig:
             )
         _check_number("embedding_dim", self.embedding_dim, minimum=1, strict=False, integer=True)
         _check_number("init_stddev", self.init_stddev, minimum=0, strict=True)
-        for name in ("regularization_coeff", "gravity_coeff", "bias_regularization_coeff"):
+        numbers = ("regularization_coeff", "gravity_coeff", "user_bias_reg", "artist_bias_reg")
+        for name in (*numbers, "alpha"):
             _check_number(name, getattr(self, name), minimum=0, strict=False)
+        if self.kind == "implicit" and self.gravity_coeff:
+            raise ValueError(
+                "kind='implicit' already weighs every cell; gravity_coeff must be 0 there"
+            )
         if self.kind == "plain" and (self.regularization_coeff or self.gravity_coeff):
             raise ValueError(
                 "kind='plain' is the chapter's unregularized model: regularization_coeff and "
@@ -159,6 +170,30 @@ def _check_ids(ids: Any, n: int, name: str) -> np.ndarray:
     return arr
 
 
+def check_train_args(
+    num_iterations: Any,
+    learning_rate: Any,
+    optimizer: Any = "sgd",
+    record_every: Any = None,
+    is_keras_optimizer: Any = None,
+) -> int:
+    """Validate ``train`` arguments (no TensorFlow needed); return the effective record_every."""
+    if record_every is None:
+        record_every = 1 if optimizer == "als" else 10
+    _check_number("num_iterations", num_iterations, minimum=0, strict=False, integer=True)
+    _check_number("learning_rate", learning_rate, minimum=0, strict=True)
+    _check_number("record_every", record_every, minimum=1, strict=False, integer=True)
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} or a Keras "
+                f"optimizer instance; got {optimizer!r}"
+            )
+    elif is_keras_optimizer is None or not is_keras_optimizer(optimizer):
+        raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
+    return int(record_every)
+
+
 class CFModel:
     """User and artist embeddings fitted to observed listens, with the chapter's loss and metrics.
 
@@ -179,7 +214,9 @@ class CFModel:
         init_stddev: float = 1.0,
         regularization_coeff: float = 0.0,
         gravity_coeff: float = 0.0,
-        bias_regularization_coeff: float = 0.0,
+        user_bias_reg: float = 1.0,
+        artist_bias_reg: float = 12.0,
+        alpha: float = 10.0,
         seed: int | None = None,
         split: SplitInfo | None = None,
     ) -> None:
@@ -189,7 +226,9 @@ class CFModel:
             init_stddev=init_stddev,
             regularization_coeff=regularization_coeff,
             gravity_coeff=gravity_coeff,
-            bias_regularization_coeff=bias_regularization_coeff,
+            user_bias_reg=user_bias_reg,
+            artist_bias_reg=artist_bias_reg,
+            alpha=alpha,
             seed=seed,
         )
         for name, value in (("n_users", n_users), ("n_artists", n_artists)):
@@ -200,6 +239,8 @@ class CFModel:
             raise ValueError("train must hold at least one listen")
         if test is not None:
             _validate_listens(test, "test", n_users, n_artists)
+        if kind == "implicit" and (train["listenCount"].to_numpy() < 0).any():
+            raise ValueError("kind='implicit' needs non-negative listenCount (they set confidence)")
         frames = [train] if test is None else [train, test]
         self.n_users = int(n_users or max(int(f["userID"].max()) for f in frames if len(f)) + 1)
         self.n_artists = int(
@@ -218,6 +259,36 @@ class CFModel:
         if kind == "biased":
             arrays |= {"bu": np.zeros(self.n_users), "bi": np.zeros(self.n_artists)}
         self._init_state(arrays, History(), 0)
+
+    @classmethod
+    def from_listens(
+        cls,
+        listens: pd.DataFrame,
+        *,
+        holdout_fraction: float = 0.1,
+        seed: int | None = None,
+        **config: Any,
+    ) -> CFModel:
+        """Split ``listens`` as the chapter did (seeded) and build a model on the split.
+
+        ``config`` takes the constructor's keyword arguments (kind, embedding_dim, ...); sizes
+        come from the listens (largest id + 1). Everything is validated before any work.
+        """
+        _validate_listens(listens, "listens", None, None)
+        ModelConfig(seed=seed, **config)  # validate everything before splitting or building
+        train, test = split_dataframe(listens, holdout_fraction, seed)
+        split = SplitInfo(
+            holdout_fraction, seed, tuple(int(x) for x in test.index), SplitInfo.pairs_hash(test)
+        )
+        return cls(
+            train,
+            test,
+            n_users=int(listens["userID"].max()) + 1,
+            n_artists=int(listens["artistID"].max()) + 1,
+            seed=seed,
+            split=split,
+            **config,
+        )
 
     # -- construction helpers --------------------------------------------------------------------
     def _init_state(self, arrays: dict[str, np.ndarray], history: History, steps: int) -> None:
@@ -248,9 +319,12 @@ class CFModel:
                 n_items=self.n_artists,
                 regularization=cfg.regularization_coeff,
                 gravity=cfg.gravity_coeff,
-                bias_regularization=cfg.bias_regularization_coeff,
+                user_bias_reg=cfg.user_bias_reg,
+                artist_bias_reg=cfg.artist_bias_reg,
                 biased=cfg.kind == "biased",
                 global_mean=self.global_mean,
+                implicit=cfg.kind == "implicit",
+                alpha=cfg.alpha,
             )
             self._kernels = s.Kernels(
                 list(self._vars.values()),
@@ -300,9 +374,12 @@ class CFModel:
         if self.config.kind == "plain":
             return [["train_error", *(["test_error"] if test else [])]]
         errors = ["train_error_observed", *(["test_error_observed"] if test else [])]
+        if self.config.kind == "implicit":
+            return [errors, ["observed_loss", "unobserved_loss", "regularization_loss"]]
         return [errors, ["observed_loss", "regularization_loss", "gravity_loss"]]
 
     def _named(self, parts: dict[str, float]) -> dict[str, float]:
+        """Solver loss parts under the chapter's metric names (see metric_groups)."""
         if self.config.kind == "plain":
             named = {"train_error": parts["observed"]}
             if "test" in parts:
@@ -311,12 +388,17 @@ class CFModel:
         named = {"train_error_observed": parts["observed"]}
         if "test" in parts:
             named["test_error_observed"] = parts["test"]
-        named |= {
+        if self.config.kind == "implicit":
+            return named | {
+                "observed_loss": parts["weighted_observed"],
+                "unobserved_loss": parts["unobserved"],
+                "regularization_loss": parts["regularization"],
+            }
+        return named | {
             "observed_loss": parts["observed"],
             "regularization_loss": parts["regularization"],
             "gravity_loss": parts["gravity"],
         }
-        return named
 
     def _grouped(self, metrics: dict[str, float]) -> list[dict[str, float]]:
         return [{k: metrics[k] for k in group} for group in self.metric_groups]
@@ -332,27 +414,22 @@ class CFModel:
         learning_rate: float = 1.0,
         optimizer: Any = "sgd",
         callbacks: Callback | list[Callback] | None = None,
-        record_every: int = 10,
+        record_every: int | None = None,
     ) -> list[dict[str, float]]:
         """Train ``num_iterations + 1`` steps (the chapter's loop); return the last metrics.
 
         ``optimizer`` is ``"sgd"`` (full-batch gradient descent, the chapter's), ``"adagrad"``,
-        ``"adam"`` or a Keras optimizer instance (then ``learning_rate`` is the instance's own).
-        Returns the last recorded metrics in the chapter's shape, a list of dicts.
-        Raises :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
+        ``"adam"``, a Keras optimizer instance (then ``learning_rate`` is the instance's own), or
+        ``"als"`` (alternating least squares; a step is a sweep; ``learning_rate`` is unused).
+        ``record_every`` defaults to 10 steps (1 for ALS). Returns the last recorded metrics in
+        the chapter's shape, a list of dicts. Raises :class:`TrainingDiverged` after restoring
+        the last finite recorded embeddings.
         """
-        _check_number("num_iterations", num_iterations, minimum=0, strict=False, integer=True)
-        _check_number("learning_rate", learning_rate, minimum=0, strict=True)
-        _check_number("record_every", record_every, minimum=1, strict=False, integer=True)
-        solver = self._solvers
-        if isinstance(optimizer, str):
-            if optimizer not in OPTIMIZERS:
-                raise ValueError(
-                    f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} or a Keras "
-                    f"optimizer instance; got {optimizer!r}"
-                )
-        elif not solver.is_keras_optimizer(optimizer):
-            raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
+        record_every = check_train_args(
+            num_iterations, learning_rate, optimizer, record_every, self._solvers.is_keras_optimizer
+        )
+        if self.config.kind == "implicit" and optimizer != "als":
+            raise ValueError("kind='implicit' trains with optimizer='als'")
         cbs = CallbackList(callbacks)
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("this model is already training (in another thread)")
@@ -365,13 +442,17 @@ class CFModel:
         kernels = self._get_kernels()
         tf = self._solvers.tf
         self._stop.clear()
-        if isinstance(optimizer, str) and optimizer != "sgd":
-            optimizer = self._solvers.keras_optimizer(optimizer, learning_rate)
-        sgd = isinstance(optimizer, str)
-        runner = kernels.runner(None if sgd else optimizer)
-        opt_name = "sgd" if sgd else type(optimizer).__name__.lower()
+        if optimizer == "als":
+            runner, opt_name, lr, block = kernels.als_runner(), "als", None, 1
+        else:
+            if isinstance(optimizer, str) and optimizer != "sgd":
+                optimizer = self._solvers.keras_optimizer(optimizer, learning_rate)
+            sgd = isinstance(optimizer, str)
+            runner = kernels.runner(None if sgd else optimizer)
+            opt_name = "sgd" if sgd else type(optimizer).__name__.lower()
+            lr = learning_rate if sgd else float(optimizer.learning_rate)
+            block = MAX_FUSED_STEPS
         lr_tensor = tf.constant(learning_rate, tf.float32)
-        lr = learning_rate if sgd else float(optimizer.learning_rate)
         total = num_iterations + 1
         start = self._steps_done
         records = sorted({*range(0, num_iterations + 1, record_every), num_iterations})
@@ -398,7 +479,7 @@ class CFModel:
             if bad := first_non_finite(metrics):
                 kernels.restore_snapshot()
                 self.version += 1
-                raise TrainingDiverged(iteration, bad, lr)
+                raise TrainingDiverged(iteration, bad, lr, opt_name)
             self._history.append(iteration, metrics, elapsed())
             if k:
                 advance(k)
@@ -410,11 +491,11 @@ class CFModel:
                 if self._stop.is_set():
                     reason = STOPPED
                     break
-                k = min(stop_at - i, MAX_FUSED_STEPS)
+                k = min(stop_at - i, block)
                 last = record(k)
                 todo = stop_at - i - k
                 while todo > 0 and not self._stop.is_set():
-                    k = min(todo, MAX_FUSED_STEPS)
+                    k = min(todo, block)
                     runner.steps(tf.constant(k), lr_tensor)
                     advance(k)
                     todo -= k
@@ -424,7 +505,7 @@ class CFModel:
             if not kernels.all_finite():
                 kernels.restore_snapshot()
                 self.version += 1
-                raise TrainingDiverged(self._steps_done, "an embedding", lr)
+                raise TrainingDiverged(self._steps_done, "an embedding", lr, opt_name)
             previous = self._history.last
             if reason == STOPPED and (
                 previous is None or previous["iteration"] != self._steps_done
@@ -459,6 +540,15 @@ class CFModel:
         if (b := self.biases) is not None:
             pred += b["global"] + b["userID"][u.ravel()] + b["artistID"][a.ravel()]
         return pred.reshape(u.shape)
+
+    def score_users(self, user_ids: Any) -> np.ndarray:
+        """(len(user_ids), n_artists) ranking scores: the model's predictions for every artist."""
+        u = np.atleast_1d(_check_ids(user_ids, self.n_users, "user_ids"))
+        emb = self.embeddings
+        scores = emb["userID"][u].astype(np.float64) @ emb["artistID"].T.astype(np.float64)
+        if (b := self.biases) is not None:
+            scores += b["global"] + b["userID"][u][:, None] + b["artistID"][None, :]
+        return scores
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
@@ -583,21 +673,7 @@ def build_listens_sparse_tensor(
 
 
 def _build(listens: pd.DataFrame, holdout_fraction: float, seed: int | None, **config: Any):
-    _validate_listens(listens, "listens", None, None)
-    ModelConfig(seed=seed, **config)  # validate everything before splitting or building
-    train, test = split_dataframe(listens, holdout_fraction, seed)
-    split = SplitInfo(
-        holdout_fraction, seed, tuple(int(x) for x in test.index), SplitInfo.pairs_hash(test)
-    )
-    return CFModel(
-        train,
-        test,
-        n_users=int(listens["userID"].max()) + 1,
-        n_artists=int(listens["artistID"].max()) + 1,
-        seed=seed,
-        split=split,
-        **config,
-    )
+    return CFModel.from_listens(listens, holdout_fraction=holdout_fraction, seed=seed, **config)
 
 
 def build_model(

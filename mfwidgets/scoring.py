@@ -62,6 +62,97 @@ def top_k(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.n
     return part[np.lexsort((part, -scores[part]))]
 
 
+def top_tags(info: pd.DataFrame, ids: np.ndarray) -> list[str]:
+    """The artists' most used tags (tag_1..tag_3, repeats dropped), comma-separated."""
+    rows = zip(*(info[f"tag_{k}"].to_numpy()[ids] for k in (1, 2, 3)), strict=True)
+    return [", ".join(dict.fromkeys(row)) for row in rows]
+
+
+class ArtistEmbeddings:
+    """A model's artist embeddings with their norms and unit rows, cached.
+
+    Recomputed only when the model's ``version`` changes (it bumps whenever training moves the
+    embeddings), so repeated lookups cost one matrix-vector product each.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._key: Any = object()
+        self._V = self._unit = self._norms = None
+
+    def _refresh(self) -> None:
+        key = getattr(self.model, "version", None), id(self.model)
+        if key != self._key or self._V is None:
+            V = np.asarray(self.model.embeddings["artistID"], dtype=np.float64)
+            self._norms = np.linalg.norm(V, axis=1)
+            self._unit = np.divide(
+                V, self._norms[:, None], out=np.zeros_like(V), where=self._norms[:, None] > 0
+            )
+            self._V, self._key = V, key
+
+    @property
+    def vectors(self) -> np.ndarray:
+        self._refresh()
+        return self._V
+
+    @property
+    def norms(self) -> np.ndarray:
+        """(n_artists,) embedding norms (the chapter's popularity lesson)."""
+        self._refresh()
+        return self._norms
+
+    def scores(self, artist: int, measure: str = DOT) -> np.ndarray:
+        """(n_artists,) scores of every artist against ``artist``."""
+        check_measure(measure)
+        self._refresh()
+        M = self._V if measure == DOT else self._unit
+        return M @ M[artist]
+
+    def neighbors(
+        self, artist: int, measure: str = DOT, k: int = 6, include_query: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the ``k`` best-scoring artists, best first."""
+        scores = self.scores(artist, measure)
+        exclude = None if include_query else np.array([artist])
+        ids = top_k(scores, k, exclude)
+        return ids, scores[ids]
+
+
+def neighbor_frame(
+    data: Any,
+    embeddings: ArtistEmbeddings,
+    artist: int,
+    measure: str = DOT,
+    k: int = 6,
+    include_query: bool = True,
+) -> pd.DataFrame:
+    """One neighbour table: rank, artist, artistID, score, listen_count, norm, tags."""
+    ids, scores = embeddings.neighbors(artist, measure, k, include_query)
+    info = data.artist_info
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(ids) + 1),
+            "artist": info["name"].to_numpy()[ids],
+            "artistID": ids,
+            "score": scores,
+            "listen_count": info["listen_count"].to_numpy()[ids],
+            "norm": embeddings.norms[ids],
+            "tags": top_tags(info, ids),
+        }
+    )
+
+
+def mark_shared(frames: dict[Any, pd.DataFrame]) -> dict[Any, pd.DataFrame]:
+    """Add a ``shared`` column: True where an artist appears in more than one of the tables."""
+    counts = pd.Series(
+        np.concatenate([f["artistID"].to_numpy() for f in frames.values()] or [[]])
+    ).value_counts()
+    return {
+        key: f.assign(shared=f["artistID"].map(counts).fillna(0).to_numpy() > 1)
+        for key, f in frames.items()
+    }
+
+
 def artist_neighbors(
     model: Any, data: Any, name_or_id: Any, measure: str = DOT, k: int = 6
 ) -> pd.DataFrame:
@@ -78,13 +169,11 @@ def artist_neighbors(
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
     index = ArtistIndex.from_data(data)
     artist, others = index.resolve(name_or_id)
-    V = model.embeddings["artistID"]
-    scores = compute_scores(V[artist], V, measure)
-    best = top_k(scores, k)
+    best, scores = ArtistEmbeddings(model).neighbors(artist, measure, k)
     info = data.artist_info
     df = pd.DataFrame(
         {
-            f"{measure} score": scores[best],
+            f"{measure} score": scores,
             "names": info["name"].to_numpy()[best],
             "artistID": best,
             "listen_count": info["listen_count"].to_numpy()[best],

@@ -25,12 +25,15 @@ END_REASONS = (FINISHED, STOPPED, DIVERGED, INTERRUPTED)
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the embeddings were restored to the last finite record."""
 
-    def __init__(self, iteration: int, metric: str, learning_rate: float | None) -> None:
-        hint = (
-            f"try a smaller learning rate than {learning_rate:g}"
-            if learning_rate
-            else "try a smaller learning rate"
-        )
+    def __init__(
+        self, iteration: int, metric: str, learning_rate: float | None, optimizer: str = "sgd"
+    ) -> None:
+        if optimizer == "als":
+            hint = "try a larger regularization_coeff"
+        elif learning_rate:
+            hint = f"try a smaller learning rate than {learning_rate:g}"
+        else:
+            hint = "try a smaller learning rate"
         super().__init__(
             f"training diverged at iteration {iteration}: {metric} is not finite; the embeddings "
             f"were restored to the last finite recorded state ({hint})"

@@ -44,7 +44,8 @@ def kernels_for(df, U, V, reg=0.0, grav=0.0, biased=False, bu=None, bi=None, mu=
         n_items=V.shape[0],
         regularization=reg,
         gravity=grav,
-        bias_regularization=reg,
+        user_bias_reg=reg * 3,
+        artist_bias_reg=reg * 5,
         biased=biased,
         global_mean=mu,
     )

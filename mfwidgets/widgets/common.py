@@ -1,0 +1,63 @@
+"""Small pieces shared by the widgets: escaping, status lines, handlers that never raise."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+log = logging.getLogger("mfwidgets.widgets")
+
+_COLORS = {
+    "info": "#555",
+    "running": "#1565c0",
+    "ok": "#2e7d32",
+    "warn": "#ef6c00",
+    "error": "#c62828",
+}
+
+
+def escape(value: Any) -> str:
+    """HTML-escape any user-supplied value (artist names, tags, messages)."""
+    return html.escape(str(value), quote=True)
+
+
+class StatusLine(W.HTML):
+    """A one-line status message; text is always escaped."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_class("mf-status")
+        self.text = ""
+        self.level = "info"
+
+    def show(self, text: str, level: str = "info") -> None:
+        self.text, self.level = text, level
+        color = _COLORS.get(level, _COLORS["info"])
+        self.value = f'<span style="color:{color}">{escape(text)}</span>'
+
+
+def safe(status: StatusLine) -> Callable:
+    """Decorator: an exception in a widget handler becomes a short message in ``status``.
+
+    The traceback goes to the log (debug level), never into the notebook; the widget stays
+    usable.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # shown to the user instead of raised
+                log.debug("widget handler failed", exc_info=True)
+                status.show(f"{type(exc).__name__}: {exc}", "error")
+                return None
+
+        return handler
+
+    return wrap

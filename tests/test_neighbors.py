@@ -1,0 +1,170 @@
+"""NeighborExplorer, headless: lookup, measures, models, escaping, trainer following, users."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mfwidgets.widgets.neighbors import NeighborExplorer
+from mfwidgets.widgets.trainer import TrainerWidget
+
+NAMES = ["Coldplay", "Jay-Z & Coldplay", "Björk", "<script>alert(1)</script>", "Cold Cave",
+         "Muse", "Coldplay/U2", "Radiohead"]  # fmt: skip
+
+
+class Fixed:
+    def __init__(self, V, U=None):
+        self.embeddings = {"artistID": np.asarray(V, float), "userID": np.asarray(U, float)}
+        self.n_artists, self.n_users = len(V), len(U)
+
+    def score_users(self, users):
+        return self.embeddings["userID"][np.atleast_1d(users)] @ self.embeddings["artistID"].T
+
+
+def make_data():
+    listens = pd.DataFrame(
+        {
+            "userID": [0, 0, 0, 1, 1, 2],
+            "artistID": [0, 5, 7, 0, 2, 3],
+            "listenCount": [5, 2, 1, 3, 3, 1.0],
+        }
+    )
+    popularity = [369, 2, 172, 1, 12, 300, 3, 400]
+    info = pd.DataFrame(
+        {
+            "id": np.arange(8),
+            "name": NAMES,
+            "tag_1": ["rock"] * 8,
+            "tag_2": ["<b>bold</b>"] * 8,
+            "tag_3": ["rock"] * 8,
+            "all_tags": [["rock", "<b>bold</b>"]] * 8,
+            "listen_count": popularity,
+        }
+    )
+    return SimpleNamespace(listens=listens, artist_info=info, n_users=3, n_artists=8)
+
+
+@pytest.fixture
+def data():
+    return make_data()
+
+
+@pytest.fixture
+def models():
+    rng = np.random.default_rng(0)
+    return {"a": Fixed(rng.normal(size=(8, 3)), rng.normal(size=(3, 3))),
+            "b": Fixed(rng.normal(size=(8, 3)), rng.normal(size=(3, 3)))}  # fmt: skip
+
+
+def test_typing_ranks_matches_and_selects_the_top_one(data, models):
+    ex = NeighborExplorer(data, models)
+    ex.search.value = "cold"
+    labels = [label for label, _ in ex.matches.options]
+    # prefix matches by popularity (Coldplay 369, Cold Cave 12, Coldplay/U2 3), then substring
+    assert [i for _, i in ex.matches.options] == [0, 4, 6, 1]
+    assert labels[0].startswith("Coldplay (369")
+    assert ex.selected_artist == 0 and ex.matches.value == 0
+    assert set(ex.results) == {("a", "dot"), ("b", "dot")}
+    assert len(ex.results[("a", "dot")]) == 6
+
+
+def test_accent_insensitive_and_unknown_queries(data, models):
+    ex = NeighborExplorer(data, models)
+    ex.search.value = "bjork"
+    assert ex.selected_artist == 2
+    ex.search.value = "zzzz"
+    assert "no artist name contains" in ex.status.text and ex.results == {}
+    ex.search.value = "   "
+    assert "type part" in ex.status.text
+
+
+def test_names_and_tags_are_escaped(data, models):
+    ex = NeighborExplorer(data, models, k=8)
+    ex.select(3)
+    html = ex.tables.value
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<script>" not in ex.status.value and "&lt;script&gt;" in ex.status.value
+
+
+def test_both_measures_side_by_side_and_shared_artists_are_marked(data, models):
+    ex = NeighborExplorer(data, {"a": models["a"]}, k=4)
+    ex.select("Coldplay")
+    ex.measure.value = "both"
+    assert set(ex.results) == {("a", "dot"), ("a", "cosine")}
+    dot, cos = ex.results[("a", "dot")], ex.results[("a", "cosine")]
+    shared = set(dot["artistID"]) & set(cos["artistID"])
+    assert set(dot.loc[dot["shared"], "artistID"]) == shared
+    assert 0 in shared  # the query itself is in both lists
+    ex.show_query.value = False
+    assert 0 not in set(ex.results[("a", "dot")]["artistID"])
+    ex.k.value = 2
+    assert len(ex.results[("a", "cosine")]) == 2
+
+
+def test_several_models_one_column_each_and_scores_from_the_core(data, models):
+    ex = NeighborExplorer(data, models, k=3)
+    ex.select("muse")
+    V = models["b"].embeddings["artistID"]
+    expected = np.argsort(-(V @ V[5]), kind="stable")[:3]
+    assert ex.results[("b", "dot")]["artistID"].tolist() == expected.tolist()
+    np.testing.assert_allclose(
+        ex.results[("b", "dot")]["norm"], np.linalg.norm(V[expected], axis=1)
+    )
+    ex.model_picker.value = ["a"]
+    assert set(ex.results) == {("a", "dot")}
+
+
+def test_select_by_name_or_id_sets_the_observable_trait(data, models):
+    ex = NeighborExplorer(data, models)
+    seen = []
+    ex.observe(lambda c: seen.append(c["new"]), names="selected_artist")
+    assert ex.select("radiohead") == 7
+    assert ex.select(2) == 2
+    assert seen == [7, 2] and ex.search.value == "Björk"
+    with pytest.raises(ValueError):
+        ex.select("nobody at all")
+
+
+def test_user_view_hides_listened_artists_by_default(data, models):
+    ex = NeighborExplorer(data, models, k=5)
+    ex.tabs.selected_index = 1  # the user view computes when shown
+    ex.user.value = 0
+    rec = ex.recommendations["a"]
+    assert not set(rec["artistID"]) & {0, 5, 7}
+    assert ex.recommendations["listened"]["artistID"].tolist() == [0, 5, 7]
+    ex.hide_listened.value = False
+    assert len(ex.recommendations["a"]) == 5
+    assert ex.hide_listened.description == "hide artists already listened to"
+
+
+def test_follows_a_trainer_as_runs_are_added():
+    rng = np.random.default_rng(0)
+    n_users, n_artists = 12, 8
+    cells = rng.choice(n_users * n_artists, 60, replace=False)
+    listens = pd.DataFrame({"userID": cells // n_artists, "artistID": cells % n_artists,
+                            "listenCount": rng.uniform(1, 5, 60)})  # fmt: skip
+    data = make_data()
+    data.listens, data.n_users = listens, n_users
+    trainer = TrainerWidget(data, embedding_dim=2, num_iterations=5, learning_rate=0.5, seed=0)
+    ex = NeighborExplorer(data, trainer)
+    assert ex.models == {} and "no models yet" in ex.status.text
+    ex.search.value = "coldplay"  # nothing to show yet, but no error either
+    trainer.train(block=True)
+    assert list(ex.models) == ["model"] and ("model", "dot") in ex.results
+    trainer.w["init_stddev"].value = 0.05
+    trainer.train(block=True)
+    assert list(ex.models) == ["model", "model_lowinit"]
+    assert set(ex.results) == {("model", "dot"), ("model_lowinit", "dot")}
+
+
+def test_bad_arguments(data, models):
+    with pytest.raises(TypeError, match="CFModel"):
+        NeighborExplorer(data, 42)
+    with pytest.raises(ValueError, match="measure"):
+        NeighborExplorer(data, models, measure="euclid")
+    with pytest.raises(ValueError, match="empty"):
+        NeighborExplorer(data, {})

@@ -1,0 +1,185 @@
+"""TrainerWidget, headless: set values, click, wait for the thread, assert on state and charts."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mfwidgets.widgets.trainer import DEFAULTS, TrainerWidget, default_name
+
+
+def synthetic_data(n_users=30, n_artists=40, seed=0):
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(n_users * n_artists, 500, replace=False)
+    listens = pd.DataFrame(
+        {
+            "userID": cells // n_artists,
+            "artistID": cells % n_artists,
+            "listenCount": rng.uniform(1, 5, len(cells)),
+        }
+    )
+    listens.loc[listens.index[:2], ["userID", "artistID"]] = [[n_users - 1, n_artists - 1]] * 2
+    listens = listens.drop_duplicates(["userID", "artistID"]).reset_index(drop=True)
+    return SimpleNamespace(listens=listens, n_users=n_users, n_artists=n_artists)
+
+
+@pytest.fixture
+def data():
+    return synthetic_data()
+
+
+def chart_rows(live_chart) -> list[dict]:
+    spec = live_chart.widget.spec
+    rows = [r for values in spec.get("datasets", {}).values() for r in values]
+    return [r for r in rows if "metric" in r]
+
+
+def test_defaults_are_the_chapter_first_run(data):
+    t = TrainerWidget(data)
+    assert t.w["embedding_dim"].value == 30 and t.w["init_stddev"].value == 0.5
+    assert t.w["learning_rate"].value == 10.0 and t.w["num_iterations"].value == 1000
+    assert t.w["kind"].value == "plain" and t.w["optimizer"].value == "sgd"
+    assert t.w["regularization_coeff"].disabled and t.w["gravity_coeff"].disabled
+    assert t.stop_button.disabled is not False  # Stop is disabled when idle
+    assert set(DEFAULTS) >= {"embedding_dim", "init_stddev", "learning_rate", "num_iterations"}
+
+
+def test_initial_values_use_core_names_and_bad_ones_raise(data):
+    t = TrainerWidget(data, embedding_dim=4, num_iterations=30, learning_rate=0.5, seed=3)
+    assert (t.w["embedding_dim"].value, t.w["seed"].value) == (4, "3")
+    with pytest.raises(TypeError, match="embeding_dim"):
+        TrainerWidget(data, embeding_dim=4)
+    with pytest.raises(ValueError, match="embedding_dim"):
+        TrainerWidget(data, embedding_dim=0)
+    with pytest.raises(ValueError, match="kind"):
+        TrainerWidget(data, kind="deep")
+    with pytest.raises(TypeError, match="LastfmData"):
+        TrainerWidget(object())
+
+
+def test_click_train_runs_in_a_thread_and_fills_progress_history_and_charts(data):
+    t = TrainerWidget(data, embedding_dim=3, num_iterations=60, learning_rate=0.5, seed=1)
+    t.train_button.click()
+    assert t.wait(120)
+    assert t.model is not None and list(t.models) == ["model"]
+    assert t.run_names == ["model"]
+    assert t.progress.value == t.progress.max == 61
+    assert "iteration 61/61" in t.progress_label.value
+    hist = t.history
+    assert hist["iteration"].tolist() == [0, 10, 20, 30, 40, 50, 60]
+    assert t.status.text.startswith("finished: model") and "test_error" in t.status.text
+    rows = chart_rows(t.error_chart)
+    assert {r["metric"] for r in rows} == {"train_error", "test_error"}
+    assert len(rows) == 2 * len(hist)
+    # the global-mean baseline's test MSE is a reference rule on the error panel
+    spec = t.error_chart.widget.spec
+    rules = [
+        lay for lay in spec["layer"] if lay["mark"] == "rule" or lay["mark"].get("type") == "rule"
+    ]
+    assert rules
+    assert t.loss_chart.widget.layout.display == "none"  # the plain model has one metric group
+    assert not t.train_button.disabled and t.stop_button.disabled
+
+
+def test_programmatic_train_block_and_regularized_panels(data):
+    t = TrainerWidget(data, kind="regularized", embedding_dim=3, num_iterations=20,
+                      learning_rate=0.5, init_stddev=0.1)  # fmt: skip
+    model = t.train(block=True)
+    assert model is t.model and "reg_model" in t.models
+    assert t.loss_chart.widget.layout.display is None
+    assert {r["metric"] for r in chart_rows(t.loss_chart)} == {
+        "observed_loss", "regularization_loss", "gravity_loss",
+    }  # fmt: skip
+
+
+def test_invalid_values_show_a_message_and_start_nothing(data):
+    t = TrainerWidget(data)
+    for key, bad, words in [
+        ("embedding_dim", 0, "embedding_dim"),
+        ("learning_rate", -1.0, "learning_rate"),
+        ("holdout_fraction", 1.5, "holdout_fraction"),
+        ("seed", "abc", "seed"),
+        ("num_iterations", -5, "num_iterations"),
+    ]:
+        t.w[key].value = bad
+        t.train_button.click()
+        assert not t.busy and t.model is None
+        assert words in t.status.text and t.status.level == "error"
+        t.w[key].value = DEFAULTS[key] if key != "seed" else "0"
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_stop_keeps_the_model_and_continue_trains_it_further(data):
+    t = TrainerWidget(data, embedding_dim=3, num_iterations=10**7, learning_rate=0.1, seed=2)
+    t.train_button.click()
+    assert t.train_button.disabled and not t.stop_button.disabled
+    wait_until(lambda: t.model is not None and t.model.iterations_done >= 50)
+    t.train_button.click()  # a second click cannot start a second run
+    assert list(t.models) == ["model"]
+    t.stop_button.click()
+    t0 = time.monotonic()
+    assert t.wait(30)
+    assert time.monotonic() - t0 < 1.0  # Stop takes effect within a second
+    steps = t.model.iterations_done
+    assert 50 <= steps < 10**7 and t.status.text.startswith("stopped")
+    assert t.history["iteration"].iloc[-1] == steps
+    assert np.isfinite(t.model.embeddings["userID"]).all()
+    t.w["num_iterations"].value = 9
+    t.continue_button.click()
+    assert t.wait(60)
+    assert t.model.iterations_done == steps + 10
+    assert list(t.models) == ["model"]  # the same run, trained further
+
+
+def test_divergence_is_reported_with_a_hint_and_the_model_stays_usable(data):
+    t = TrainerWidget(data, embedding_dim=3, num_iterations=300, learning_rate=1e5, seed=1,
+                      init_stddev=1.0, record_every=1)  # fmt: skip
+    t.train(block=True)
+    assert t.status.text.startswith("diverged") and "smaller learning rate" in t.status.text
+    assert np.isfinite(t.model.embeddings["artistID"]).all()
+    assert not t.train_button.disabled
+
+
+def test_save_and_load_through_the_core_format(data, tmp_path):
+    t = TrainerWidget(data, embedding_dim=3, num_iterations=5, learning_rate=0.5, seed=1)
+    t.train(block=True)
+    path = tmp_path / "first.mfmodel"
+    t.path.value = str(path)
+    t.save_button.click()
+    assert path.exists() and "saved" in t.status.text
+    t.load_button.click()
+    assert "first" in t.models
+    np.testing.assert_array_equal(
+        t.models["first"].embeddings["userID"], t.models["model"].embeddings["userID"]
+    )
+    t.path.value = str(tmp_path / "missing.mfmodel")
+    t.load_button.click()
+    assert t.status.level == "error" and "missing.mfmodel" in t.status.text
+
+
+def test_implicit_kind_forces_als_and_log_toggle_redraws(data):
+    t = TrainerWidget(data, kind="implicit", embedding_dim=3, num_iterations=3)
+    assert t.w["optimizer"].value == "als" and t.w["optimizer"].disabled
+    assert t.w["learning_rate"].disabled
+    t.train(block=True)
+    assert "implicit_model" in t.models and t.model.iterations_done == 4
+    t.log_y.value = True
+    t._charts.flush()
+    assert t.error_chart.widget.spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+
+
+def test_default_names_follow_the_chapter():
+    assert default_name("plain", 0.5, set()) == "model"
+    assert default_name("plain", 0.05, {"model"}) == "model_lowinit"
+    assert default_name("regularized", 0.05, set()) == "reg_model"
+    assert default_name("plain", 0.5, {"model", "model_2"}) == "model_3"
