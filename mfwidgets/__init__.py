@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     # widgets
     "TrainerWidget": "widgets",
     "NeighborExplorer": "widgets",
+    "EmbeddingMap": "widgets",
 }
 
 __all__ = ["__version__", *_LAZY]

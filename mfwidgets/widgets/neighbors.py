@@ -84,6 +84,7 @@ class NeighborExplorer(W.VBox):
     """
 
     selected_artist = traitlets.Int(None, allow_none=True, help="artist id of the query")
+    results_version = traitlets.Int(0, help="bumped each time `results` is recomputed")
 
     def __init__(self, data: Any, models: Any, *, k: int = 6, measure: str = DOT) -> None:
         if not hasattr(data, "artist_info"):
@@ -240,6 +241,7 @@ class NeighborExplorer(W.VBox):
             f"{self.index.popularity[artist]} listeners)",
             "ok",
         )
+        self.results_version += 1
 
     def _on_runs(self, change) -> None:
         self.models = _models_from(self._trainer)

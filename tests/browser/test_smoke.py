@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from conftest import ARTIFACTS, open_notebook, run_all, write_notebook
+from harness import ARTIFACTS, open_notebook, run_all, write_notebook
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from conftest import ARTIFACTS, SAMPLER, cell, open_notebook, run_all, run_cell, write_notebook
+from harness import ARTIFACTS, SAMPLER, cell, open_notebook, run_all, run_cell, write_notebook
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]

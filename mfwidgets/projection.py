@@ -1,0 +1,209 @@
+"""2-D projections of embeddings (no widgets): PCA at once, t-SNE with progress and cancel.
+
+t-SNE uses scikit-learn with the chapter's settings as defaults (cosine metric, perplexity 40,
+early exaggeration 10, PCA init, 400 iterations, learning rate 200) and a seed. scikit-learn's
+TSNE has no callback, so it runs in a worker process: its verbose lines become progress reports,
+terminating the process cancels it, and the notebook kernel stays free meanwhile (no GIL held).
+Results are cached by (embeddings, method, seed, settings) in a :class:`ProjectionCache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+METHODS = ("pca", "tsne")
+#: the chapter's tsne_artist_embeddings settings (n_iter is called max_iter in scikit-learn now)
+TSNE_DEFAULTS: dict[str, Any] = {
+    "perplexity": 40.0,
+    "metric": "cosine",
+    "early_exaggeration": 10.0,
+    "init": "pca",
+    "max_iter": 400,
+    "learning_rate": 200.0,
+}
+Progress = Callable[[float, str], None]
+
+
+class ProjectionCancelled(Exception):
+    """The projection was cancelled before it finished."""
+
+
+class ProjectionCache:
+    """Projections keyed by a digest of the embeddings plus method, seed and settings (LRU)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.size = size
+        self.hits = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(embeddings: np.ndarray, method: str, seed: int | None, settings: dict) -> tuple:
+        arr = np.ascontiguousarray(embeddings, dtype=np.float32)
+        digest = hashlib.sha1(arr.tobytes()).hexdigest() + str(arr.shape)
+        return digest, method, seed, json.dumps(settings, sort_keys=True, default=str)
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            return value
+
+    def put(self, key: tuple, value: np.ndarray) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _as_array(embeddings: Any) -> np.ndarray:
+    if hasattr(embeddings, "embeddings"):  # a model: its artist embeddings
+        embeddings = embeddings.embeddings["artistID"]
+    arr = np.asarray(embeddings, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] < 3:
+        raise ValueError(f"embeddings must have shape (n >= 3, d), got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError("embeddings contain NaN or infinite values")
+    return arr
+
+
+def project(
+    embeddings: Any,
+    method: str = "pca",
+    seed: int | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    cache: ProjectionCache | None = None,
+    **settings: Any,
+) -> np.ndarray:
+    """An (n, 2) projection of ``embeddings`` ((n, d) array, or a model's artist embeddings).
+
+    ``method``: "pca" or "tsne" (``settings`` override :data:`TSNE_DEFAULTS`). ``progress`` is
+    called with (fraction done, message); setting ``cancel`` stops t-SNE and raises
+    :class:`ProjectionCancelled`. With a ``cache``, equal inputs return the stored result.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    arr = _as_array(embeddings)
+    if method == "pca" and settings:
+        raise TypeError(f"pca takes no settings, got {', '.join(settings)}")
+    unknown = set(settings) - set(TSNE_DEFAULTS) - {"angle", "n_jobs"}
+    if unknown:
+        raise TypeError(f"unknown t-SNE setting(s) {', '.join(sorted(unknown))}")
+    full = TSNE_DEFAULTS | settings if method == "tsne" else {}
+    if method == "tsne" and not 0 < float(full["perplexity"]) < arr.shape[0]:
+        raise ValueError(f"perplexity must lie in (0, {arr.shape[0]}), got {full['perplexity']}")
+    key = ProjectionCache.key(arr, method, seed, full) if cache is not None else None
+    if cache is not None and (hit := cache.get(key)) is not None:
+        if progress:
+            progress(1.0, "cached")
+        return hit.copy()
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        out = PCA(n_components=2, random_state=seed).fit_transform(arr)
+        if progress:
+            progress(1.0, "done")
+    else:
+        out = _tsne_in_worker(arr, seed, full, progress, cancel)
+    if cache is not None:
+        cache.put(key, out)
+    return out.copy()
+
+
+# ------------------------------------------------------------------------------------------------
+# the t-SNE worker process
+# ------------------------------------------------------------------------------------------------
+_NEIGHBOURS = re.compile(r"conditional probabilities for sample (\d+) / (\d+)")
+_ITERATION = re.compile(r"Iteration (\d+):")
+#: share of the work before the gradient iterations (nearest neighbours + probabilities)
+_SETUP_SHARE = 0.15
+
+
+def _tsne_in_worker(
+    arr: np.ndarray,
+    seed: int | None,
+    settings: dict[str, Any],
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> np.ndarray:
+    with tempfile.TemporaryDirectory(prefix="mfwidgets-tsne-") as tmp:
+        src, dst = Path(tmp) / "in.npy", Path(tmp) / "out.npy"
+        np.save(src, arr)
+        job = json.dumps({"seed": seed, "settings": settings})
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "mfwidgets.projection", str(src), str(dst), job],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        if cancel is not None:  # a watcher terminates the worker as soon as cancel is set
+            threading.Thread(target=_watch, args=(proc, cancel), daemon=True).start()
+        lines: list[str] = []
+        total = int(settings["max_iter"])
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if progress is None:
+                continue
+            if m := _NEIGHBOURS.search(line):
+                done, n = int(m.group(1)), int(m.group(2))
+                progress(_SETUP_SHARE * done / n, f"neighbour probabilities {done}/{n}")
+            elif m := _ITERATION.search(line):
+                it = int(m.group(1))
+                frac = _SETUP_SHARE + (1 - _SETUP_SHARE) * min(it / total, 1.0)
+                progress(frac, f"t-SNE iteration {it}/{total}")
+        code = proc.wait()
+        if cancel is not None and cancel.is_set():
+            raise ProjectionCancelled("t-SNE was cancelled")
+        if code != 0 or not dst.exists():
+            tail = "".join(lines[-5:]).strip()
+            raise RuntimeError(f"t-SNE worker failed (exit {code}): {tail}")
+        out = np.load(dst)
+    if progress:
+        progress(1.0, "done")
+    return out
+
+
+def _watch(proc: subprocess.Popen, cancel: threading.Event) -> None:
+    while proc.poll() is None:
+        if cancel.wait(0.1):
+            proc.terminate()
+            return
+
+
+def _worker(src: str, dst: str, job: str) -> None:
+    """Run in the worker process: scikit-learn's TSNE with verbose progress on stdout."""
+    from sklearn.manifold import TSNE
+
+    spec = json.loads(job)
+    arr = np.load(src)
+    tsne = TSNE(n_components=2, random_state=spec["seed"], verbose=2, **spec["settings"])
+    out = tsne.fit_transform(arr)
+    tmp = dst + ".part"
+    with open(tmp, "wb") as fh:
+        np.save(fh, out)
+    Path(tmp).replace(dst)
+
+
+if __name__ == "__main__":
+    _worker(*sys.argv[1:4])

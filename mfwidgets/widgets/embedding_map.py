@@ -1,0 +1,301 @@
+"""EmbeddingMap: an interactive map of all artist embeddings, and the norm-versus-popularity view.
+
+The map is one offline JupyterChart drawn on canvas (17,632 points): colour by top tag, size by
+popularity, tooltips, zoom and pan. Changing the tag filter or the highlighted artists only
+changes chart parameters (the data is not sent again). A click selects an artist (the observable
+``selected_artist``); ``link(explorer)`` makes a NeighborExplorer show that artist and rings its
+neighbours on the map. t-SNE runs in a worker process with a progress bar and a Cancel button.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+import traitlets
+
+from .. import charts
+from ..projection import METHODS, ProjectionCache, ProjectionCancelled, project
+from ..throttle import Throttle
+from .common import StatusLine, safe
+from .neighbors import _models_from
+
+ALL = "all"
+
+
+def map_points(data: Any, coords: np.ndarray, norms: np.ndarray, n_tags: int) -> pd.DataFrame:
+    """The map's table: coordinates, names, top tag (the n_tags commonest, else "other")."""
+    info = data.artist_info
+    tag = info["tag_1"].astype(str)
+    common = set(tag.value_counts().index[:n_tags])
+    return pd.DataFrame(
+        {
+            "x": np.round(coords[:, 0], 3),
+            "y": np.round(coords[:, 1], 3),
+            "artistID": info["id"].to_numpy(),
+            "name": info["name"].to_numpy(),
+            "tag": np.where(tag.isin(common), tag, "other"),
+            "tags": [
+                ", ".join(dict.fromkeys(r))
+                for r in zip(info["tag_1"], info["tag_2"], info["tag_3"], strict=True)
+            ],
+            "listen_count": info["listen_count"].to_numpy(),
+            "norm": np.round(norms, 3),
+        }
+    )
+
+
+class EmbeddingMap(W.VBox):
+    """All artists in 2-D (PCA at once, t-SNE in the background), selectable by click.
+
+    ``model_or_models``: a CFModel, a dict name -> CFModel, or a TrainerWidget (then new runs
+    appear as they finish). ``selected_artist`` is the clicked (or linked) artist id;
+    ``emap.link(explorer)`` connects a NeighborExplorer both ways. ``emap.points`` is the
+    table behind the current map.
+    """
+
+    selected_artist = traitlets.Int(None, allow_none=True, help="artist id picked on the map")
+
+    def __init__(
+        self, data: Any, model_or_models: Any, *, method: str = "pca", n_tags: int = 12,
+        seed: int | None = 0,
+    ) -> None:  # fmt: skip
+        if not hasattr(data, "artist_info"):
+            raise TypeError("data must be a LastfmData (from load_lastfm())")
+        if method not in METHODS:
+            raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+        if isinstance(n_tags, bool) or not isinstance(n_tags, int) or not 1 <= n_tags <= 19:
+            raise ValueError(f"n_tags must be an integer in [1, 19], got {n_tags!r}")
+        self.data = data
+        self.n_tags = n_tags
+        self.seed = seed
+        self._trainer = model_or_models if hasattr(model_or_models, "run_names") else None
+        self.models = _models_from(model_or_models)
+        self.cache = ProjectionCache()
+        self.explorer = None
+        self.points = pd.DataFrame()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._highlight: list[int] = []
+        self._linking = False
+        self._suppress_method = False
+        self._drawn_method = "pca"
+        self.status = StatusLine()
+        guard = safe(self.status)
+
+        self.model_pick = W.Dropdown(options=list(self.models), description="model")
+        self.method = W.ToggleButtons(options=list(METHODS), value="pca",
+                                      style={"button_width": "60px"})  # fmt: skip
+        self.tag_filter = W.Dropdown(options=[ALL], value=ALL, description="show tag")
+        self.progress = W.FloatProgress(value=0, min=0, max=1, description="t-SNE")
+        self.progress_label = W.Label("")
+        self.cancel_button = W.Button(description="Cancel", icon="times", disabled=True)
+        self.chart = charts.offline_chart(
+            charts.embedding_map_chart(self._empty_points()), css_class="mf-map"
+        )
+        self.log_scale = W.Checkbox(value=True, description="log listen_count", indent=False)
+        self.norm_box = W.VBox([self.log_scale])
+        for w, cls in (
+            (self.model_pick, "mf-map-model"), (self.method, "mf-method"),
+            (self.tag_filter, "mf-tag-filter"), (self.progress, "mf-map-progress"),
+            (self.cancel_button, "mf-cancel"), (self.log_scale, "mf-norm-log"),
+        ):  # fmt: skip
+            w.add_class(cls)
+        self._progress = Throttle(self._show_progress, 0.2)
+        self.method.observe(guard(self._on_method), names="value")
+        self.model_pick.observe(guard(lambda _: self._reproject()), names="value")
+        self.tag_filter.observe(guard(self._on_tag), names="value")
+        self.cancel_button.on_click(guard(lambda _: self.cancel()))
+        self.chart.observe(guard(self._on_selection), names="_vl_selections")
+        self.log_scale.observe(guard(lambda _: self._draw_norms()), names="value")
+        if self._trainer is not None:
+            self._trainer.observe(guard(self._on_runs), names="run_names")
+
+        self.progress_row = W.HBox([self.progress, self.cancel_button, self.progress_label])
+        map_tab = W.VBox(
+            [W.HBox([self.model_pick, self.method, self.tag_filter]), self.progress_row, self.chart]
+        )
+        self.tabs = W.Tab(children=[map_tab, self.norm_box])
+        self._show_running(False)
+        self.tabs.set_title(0, "embedding map")
+        self.tabs.set_title(1, "norm vs popularity")
+        self.tabs.observe(guard(lambda _: self._draw_norms()), names="selected_index")
+        super().__init__(children=[self.tabs, self.status])
+        self.add_class("mf-embedding-map")
+        self._norm_chart = None
+        if self.models:
+            self.model_pick.value = next(iter(self.models))
+            guard(self._reproject)()
+            if method == "tsne":
+                self.method.value = "tsne"
+        else:
+            self.status.show("no models yet: train one in the trainer", "info")
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        return self.models.get(self.model_pick.value)
+
+    def link(self, explorer: Any) -> None:
+        """Clicks on the map select the artist in ``explorer``; its neighbours are ringed here,
+        and a query typed in the explorer is ringed on the map too."""
+        self.explorer = explorer
+        explorer.observe(safe(self.status)(self._on_explorer), names="results_version")
+
+    def highlight(self, artist_ids: Any) -> None:
+        """Ring these artists on the map (only a chart parameter changes)."""
+        self._highlight = [int(i) for i in artist_ids]
+        if self.points.empty:
+            return
+        self.chart.params.highlight = self._highlight
+
+    def cancel(self) -> None:
+        """Cancel a running t-SNE; the previous map stays."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    # -- projection ------------------------------------------------------------------------------
+    def _empty_points(self) -> pd.DataFrame:
+        cols = ["x", "y", "artistID", "name", "tag", "tags", "listen_count", "norm"]
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+
+    def _on_method(self, change) -> None:
+        if not self._suppress_method:
+            self._reproject()
+
+    def _reproject(self) -> None:
+        model = self.model
+        if model is None or (self._thread is not None and self._thread.is_alive()):
+            return
+        method = self.method.value
+        emb = np.asarray(model.embeddings["artistID"])
+        if method == "pca":
+            coords = project(emb, "pca", self.seed, cache=self.cache)
+            self._draw(model, coords, "PCA")
+            self._drawn_method = "pca"
+            return
+        self._cancel.clear()
+        self._show_running(True)
+        self.status.show("t-SNE running in a worker process (the kernel stays free)…", "running")
+        self._thread = threading.Thread(target=self._tsne, args=(model, emb), daemon=True)
+        self._thread.start()
+
+    def _tsne(self, model: Any, emb: np.ndarray) -> None:
+        try:
+            coords = project(
+                emb, "tsne", self.seed, cache=self.cache, cancel=self._cancel,
+                progress=lambda f, msg: self._progress.submit((f, msg)),
+            )  # fmt: skip
+            self._draw(model, coords, "t-SNE (cosine, perplexity 40)")
+            self._drawn_method = "tsne"
+        except ProjectionCancelled:
+            self.status.show("t-SNE cancelled; the previous map stays", "warn")
+            self._set_method_quietly(self._drawn_method)
+        except Exception as exc:  # the widget reports; the thread never raises
+            self.status.show(f"t-SNE failed: {exc}", "error")
+            self._set_method_quietly(self._drawn_method)
+        finally:
+            self._progress.flush()
+            self._show_running(False)
+
+    def _set_method_quietly(self, value: str) -> None:
+        """Show ``value`` in the method buttons without projecting again."""
+        self._suppress_method = True
+        try:
+            self.method.value = value
+        finally:
+            self._suppress_method = False
+
+    def _draw(self, model: Any, coords: np.ndarray, label: str) -> None:
+        norms = np.linalg.norm(np.asarray(model.embeddings["artistID"]), axis=1)
+        self.points = map_points(self.data, coords, norms, self.n_tags)
+        tags = [t for t in self.points["tag"].value_counts().index if t != "other"]
+        options = [ALL, *tags, *(["other"] if (self.points["tag"] == "other").any() else [])]
+        if list(self.tag_filter.options) != options:
+            current = self.tag_filter.value if self.tag_filter.value in options else ALL
+            self.tag_filter.options = options
+            self.tag_filter.value = current
+        figure = charts.embedding_map_chart(
+            self.points, tag_filter=self.tag_filter.value, highlight=self._highlight,
+            title=f"{self.model_pick.value}: {label} of {len(self.points):,} artists",
+        )  # fmt: skip
+        charts.set_chart(self.chart, figure)
+        self.status.show(
+            f"{label} map of {self.model_pick.value}: hover for names, scroll to zoom, "
+            "drag to pan, click to select",
+            "ok",
+        )
+
+    def _show_running(self, running: bool) -> None:
+        self.progress_row.layout.display = None if running else "none"
+        self.cancel_button.disabled = not running
+        self.method.disabled = running
+        self.model_pick.disabled = running
+        if running:
+            self.progress.value = 0
+
+    def _show_progress(self, value: tuple[float, str]) -> None:
+        fraction, message = value
+        self.progress.value = fraction
+        self.progress_label.value = message
+
+    # -- interaction -----------------------------------------------------------------------------
+    def _on_tag(self, change) -> None:
+        if not self.points.empty:
+            self.chart.params.tag_filter = change["new"]
+
+    def _on_selection(self, change) -> None:
+        pick = change["new"].get("pick")
+        if not pick:
+            return
+        chosen = self.chart.selections.pick.value if hasattr(self.chart.selections, "pick") else []
+        if not chosen:
+            return
+        artist = int(chosen[0]["artistID"])
+        self.selected_artist = artist
+        if self.explorer is not None:
+            self._linking = True
+            try:
+                self.explorer.select(artist)
+            finally:
+                self._linking = False
+        else:
+            self.highlight([artist])
+
+    def _on_explorer(self, change) -> None:
+        """Ring the explorer's query and its neighbours (this map's model first)."""
+        ex = self.explorer
+        artist = ex.selected_artist
+        if artist is None:
+            return
+        if not self._linking:
+            self.selected_artist = artist
+        tables = [df for (name, _), df in ex.results.items() if name == self.model_pick.value]
+        tables = tables or list(ex.results.values())[:1]
+        ids = [artist] + [int(i) for df in tables for i in df["artistID"] if i != artist]
+        self.highlight(list(dict.fromkeys(ids)))
+
+    def _on_runs(self, change) -> None:
+        self.models = _models_from(self._trainer)
+        current = self.model_pick.value
+        self.model_pick.options = list(self.models)
+        self.model_pick.value = current if current in self.models else list(self.models)[-1]
+
+    # -- norm vs popularity ----------------------------------------------------------------------
+    def _draw_norms(self) -> None:
+        if self.tabs.selected_index != 1 or not self.models:
+            return
+        chart = charts.embedding_norm_chart(self.models, self.data, log_scale=self.log_scale.value)
+        if self._norm_chart is None:
+            self._norm_chart = charts.offline_chart(chart, css_class="mf-norm-chart")
+            self.norm_box.children = [self.log_scale, self._norm_chart]
+        else:
+            charts.set_chart(self._norm_chart, chart)

@@ -1,0 +1,242 @@
+"""Real JupyterLab + headless Chromium for tests and benchmarks (no pytest in here).
+
+``lab_server(root)`` starts `jupyter lab` on 127.0.0.1 with a token, a fresh workspace folder and
+the settings that remove flakiness (no news pop-ups, no cell windowing), as root when run as root,
+and stops it and its kernels on exit. The page helpers drive notebooks through JupyterLab's own
+commands and scope every selector to the active notebook panel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ARTIFACTS = Path(os.environ.get("ARTIFACTS") or Path(tempfile.gettempdir()) / "mfwidgets-artifacts")
+CHROME_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Lab settings that remove flakiness: no news/update toasts, every cell attached to the DOM.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+_MAC_CHROMES = [
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+]
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium-family browser: $CHROMIUM_PATH, then the usual names and places."""
+    if os.environ.get("CHROMIUM_PATH"):
+        return os.environ["CHROMIUM_PATH"]
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if path := shutil.which(name):
+            return path
+    return next((p for p in _MAC_CHROMES if Path(p).exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def lab_server(root: Path) -> Iterator[dict]:
+    """Run `jupyter lab` in ``root``; yield {url, token, dir, log}; stop it and its kernels."""
+    nbdir = root / "notebooks"
+    nbdir.mkdir(parents=True, exist_ok=True)
+    settings = root / "user-settings"
+    for rel, value in LAB_SETTINGS.items():
+        p = settings / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(value))
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={nbdir}", "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={root / 'ws'}",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # CI runs as root
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    log_path = root / "jupyter.log"
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        try:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError("jupyter lab died:\n" + log_path.read_text())
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+                    break
+                except OSError:
+                    if time.time() - t0 > 90:
+                        raise TimeoutError("jupyter lab did not start in 90 s") from None
+                    time.sleep(0.2)
+            yield {"url": url, "token": token, "dir": nbdir, "log": log_path}
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+def offline_route(blocked: list[str]):
+    """A Playwright route handler that lets only localhost through and records the rest."""
+    import urllib.parse
+
+    def route(r):
+        url = r.request.url
+        host = urllib.parse.urlparse(url).hostname
+        if host in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    return route
+
+
+# ---------- page helpers -----------------------------------------------------------------------
+_workspaces = itertools.count()
+
+
+def write_notebook(lab: dict, name: str, cells: list[str]) -> str:
+    """Write a notebook of code cells (markdown when a cell starts with '#md') into Lab's folder."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(c[3:].strip())
+        if c.startswith("#md")
+        else nbformat.v4.new_code_cell(c)
+        for c in cells
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, lab["dir"] / name)
+    return name
+
+
+def nb_sel(page) -> str:
+    """CSS selector of the active notebook panel (never a restored, hidden one)."""
+    return "#" + page.evaluate("CSS.escape(window.jupyterapp.shell.currentWidget.id)")
+
+
+def open_notebook(page, lab: dict, name: str, timeout: int = 120_000) -> str:
+    """Open ``name`` in a fresh workspace, wait for an idle kernel, return the panel selector."""
+    ws = f"t{next(_workspaces)}"
+    page.goto(f"{lab['url']}/lab/workspaces/{ws}/tree/{name}?reset&token={lab['token']}")
+    page.wait_for_function(
+        f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {name!r}",
+        timeout=timeout,
+    )
+    page.wait_for_selector(f"{nb_sel(page)} .jp-Cell", timeout=timeout)
+    page.wait_for_function(
+        """() => { const w = window.jupyterapp?.shell.currentWidget;
+        const k = w?.sessionContext?.session?.kernel; return k && k.status === 'idle'; }""",
+        timeout=timeout,
+    )
+    return nb_sel(page)
+
+
+def prompts(page) -> list[str]:
+    return page.eval_on_selector_all(
+        f"{nb_sel(page)} .jp-CodeCell .jp-InputArea-prompt", "els => els.map(e => e.textContent)"
+    )
+
+
+def run_all(page, timeout: int = 180_000, wait: bool = True) -> None:
+    """Run > Run All Cells through the real menu; optionally wait until every cell has run."""
+    page.locator(".lm-MenuBar-item", has_text="Run").click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    if wait:
+        wait_all_executed(page, timeout)
+
+
+def wait_all_executed(page, timeout: int = 180_000) -> None:
+    """Every code cell shows '[n]:' and the kernel is idle; on timeout save a screenshot."""
+    try:
+        page.wait_for_function(
+            """() => { const w = window.jupyterapp.shell.currentWidget;
+            const p = [...w.node.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                .map(e => e.textContent);
+            const k = w.sessionContext.session.kernel;
+            return p.length && p.every(t => /\\[\\d+\\]/.test(t)) && k.status === 'idle'; }""",
+            timeout=timeout,
+        )
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "timeout.png"))
+        raise AssertionError(f"cells did not all run; prompts: {prompts(page)}") from None
+
+
+def cell_errors(page) -> list[str]:
+    """Text of every error output in the active notebook."""
+    return page.eval_on_selector_all(
+        f"{nb_sel(page)} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        f", {nb_sel(page)} .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']",
+        "els => els.map(e => e.textContent)",
+    )
+
+
+def run_cell(page, index: int) -> None:
+    """Select cell ``index`` (0-based among all cells) and run it."""
+    page.evaluate(
+        f"""() => {{ const nb = window.jupyterapp.shell.currentWidget.content;
+        nb.activeCellIndex = {index}; nb.deselectAll(); }}"""
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-cell')")
+
+
+def cell(page, index: int):
+    return page.locator(f"{nb_sel(page)} .jp-Cell").nth(index)
+
+
+# Samples the DOM every `ms` inside the page while the kernel works: [t, bar width, marks, text].
+SAMPLER = """async ([root, bar, chart, status, ms, until]) => {
+  const out = [], t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    const b = document.querySelector(`${root} ${bar} .progress-bar`);
+    const c = document.querySelector(`${root} ${chart}`);
+    const s = document.querySelector(`${root} ${status}`)?.textContent ?? '';
+    out.push([Math.round(performance.now() - t0), b?.style.width ?? '', c ? 1 : 0, s]);
+    if (until && s.includes(until)) break;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return out; }"""

@@ -1,0 +1,173 @@
+"""EmbeddingMap and the norm chart, headless: specs, method switch, filter, selection, links."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mfwidgets.charts import embedding_norm_chart, spearman
+from mfwidgets.widgets.embedding_map import EmbeddingMap
+from mfwidgets.widgets.neighbors import NeighborExplorer
+
+N = 60
+
+
+class Fixed:
+    def __init__(self, V):
+        self.embeddings = {"artistID": V, "userID": np.ones((3, V.shape[1]))}
+
+
+def make_data():
+    rng = np.random.default_rng(0)
+    tags = np.array(["rock", "pop", "jazz", "no_tags"])[rng.integers(0, 4, N)]
+    info = pd.DataFrame(
+        {
+            "id": np.arange(N),
+            "name": [f"artist {i}" for i in range(N)],
+            "tag_1": tags, "tag_2": tags, "tag_3": ["<i>x</i>"] * N,
+            "all_tags": [[t] for t in tags],
+            "listen_count": rng.integers(1, 400, N),
+        }
+    )  # fmt: skip
+    listens = pd.DataFrame({"userID": [0, 1], "artistID": [0, 1], "listenCount": [1.0, 2.0]})
+    return SimpleNamespace(artist_info=info, listens=listens, n_users=3, n_artists=N)
+
+
+@pytest.fixture
+def data():
+    return make_data()
+
+
+@pytest.fixture
+def models():
+    rng = np.random.default_rng(1)
+    counts = make_data().artist_info["listen_count"].to_numpy()
+    # norms grow with popularity in "b", not in "a"
+    a = rng.normal(size=(N, 4))
+    b = rng.normal(size=(N, 4)) * np.sqrt(counts)[:, None] / 10
+    return {"a": Fixed(a), "b": Fixed(b)}
+
+
+def test_norm_chart_panels_brush_and_rank_correlation(data, models):
+    spec = embedding_norm_chart(models, data).to_dict()
+    panels = spec["hconcat"]
+    assert len(panels) == 2
+    assert [p["encoding"]["y"]["field"] for p in panels] == ["norm0", "norm1"]
+    assert panels[0]["encoding"]["x"]["scale"]["type"] == "log"
+    brush = [p for p in spec["params"] if p["name"] == "brush"]
+    assert brush and len(brush[0]["views"]) == 2  # one brush linked across the panels
+    rho_b = spearman(
+        data.artist_info["listen_count"], np.linalg.norm(models["b"].embeddings["artistID"], axis=1)
+    )
+    assert f"{rho_b:.2f}" in panels[1]["title"]["subtitle"] and rho_b > 0.4
+    assert {"name", "listen_count"} <= {t["field"] for t in panels[0]["encoding"]["tooltip"]}
+    linear = embedding_norm_chart(list(models.values()), data, log_scale=False).to_dict()
+    assert linear["hconcat"][0]["encoding"]["x"]["scale"]["type"] == "linear"
+
+
+def test_pca_map_points_encodings_and_tag_groups(data, models):
+    emap = EmbeddingMap(data, models, n_tags=2)
+    pts = emap.points
+    assert len(pts) == N and set(pts.columns) >= {
+        "x",
+        "y",
+        "name",
+        "tag",
+        "tags",
+        "listen_count",
+        "norm",
+    }
+    assert set(pts["tag"]) <= {"rock", "pop", "jazz", "no_tags", "other"} and "other" in set(
+        pts["tag"]
+    )
+    assert emap.tag_filter.options[0] == "all" and emap.tag_filter.options[-1] == "other"
+    spec = emap.chart.spec
+    dots = spec["layer"][0]
+    assert dots["mark"]["type"] == "circle"
+    assert (
+        dots["encoding"]["color"]["field"] == "tag"
+        and dots["encoding"]["size"]["field"] == "listen_count"
+    )
+    assert {t["field"] for t in dots["encoding"]["tooltip"]} == {
+        "name",
+        "tags",
+        "listen_count",
+        "norm",
+    }
+    assert emap.chart.embed_options["renderer"] == "canvas"
+    np.testing.assert_allclose(
+        pts["norm"], np.linalg.norm(models["a"].embeddings["artistID"], axis=1), atol=1e-3
+    )
+
+
+def test_tag_filter_and_highlight_only_change_parameters(data, models):
+    emap = EmbeddingMap(data, models)
+    spec_before = emap.chart.spec
+    emap.tag_filter.value = "rock"
+    assert emap.chart.params.tag_filter == "rock"
+    emap.highlight([3, 4])
+    assert emap.chart.params.highlight == [3, 4]
+    assert emap.chart.spec is spec_before  # no data resent
+
+
+def test_method_switch_runs_tsne_in_the_background(data, models):
+    emap = EmbeddingMap(data, models, seed=0)
+    pca = emap.points[["x", "y"]].to_numpy()
+    emap.method.value = "tsne"
+    assert emap.wait(120)
+    tsne = emap.points[["x", "y"]].to_numpy()
+    assert tsne.shape == pca.shape and not np.allclose(tsne, pca)
+    assert "t-SNE" in emap.status.text and emap.progress.value == 1.0
+    emap.method.value = "pca"
+    np.testing.assert_allclose(emap.points[["x", "y"]].to_numpy(), pca)
+    assert emap.cache.hits >= 1  # PCA came from the cache the second time
+
+
+def click(emap, artist):
+    """What the browser sends when the user clicks an artist (vega's point-selection signal)."""
+    emap.chart._vl_selections = {
+        **emap.chart._vl_selections,
+        "pick": {"value": {"vlPoint": {"or": [{"artistID": artist}]}}, "store": []},
+    }
+
+
+def test_click_selects_and_a_linked_explorer_follows_and_rings_neighbours(data, models):
+    emap = EmbeddingMap(data, models)
+    explorer = NeighborExplorer(data, models, k=4)
+    emap.link(explorer)
+    click(emap, 7)
+    assert emap.selected_artist == 7 and explorer.selected_artist == 7
+    ringed = emap.chart.params.highlight
+    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("a", "dot")]["artistID"])
+    explorer.select("artist 12")  # and the other way round
+    assert emap.selected_artist == 12 and emap.chart.params.highlight[0] == 12
+
+
+def test_click_without_explorer_rings_the_artist(data, models):
+    emap = EmbeddingMap(data, models)
+    seen = []
+    emap.observe(lambda c: seen.append(c["new"]), names="selected_artist")
+    click(emap, 5)
+    assert seen == [5] and emap.chart.params.highlight == [5]
+
+
+def test_norm_tab_draws_lazily(data, models):
+    emap = EmbeddingMap(data, models)
+    assert len(emap.norm_box.children) == 1
+    emap.tabs.selected_index = 1
+    assert len(emap.norm_box.children) == 2
+    emap.log_scale.value = False
+    spec = emap.norm_box.children[1].spec
+    assert spec["hconcat"][0]["encoding"]["x"]["scale"]["type"] == "linear"
+
+
+def test_bad_arguments(data, models):
+    with pytest.raises(ValueError, match="method"):
+        EmbeddingMap(data, models, method="umap")
+    with pytest.raises(ValueError, match="n_tags"):
+        EmbeddingMap(data, models, n_tags=0)
+    with pytest.raises(TypeError):
+        EmbeddingMap(object(), models)

@@ -1,0 +1,79 @@
+"""Projections: shapes, seeds, cache, progress and cancel of the t-SNE worker."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mfwidgets.projection import ProjectionCache, ProjectionCancelled, project
+
+
+@pytest.fixture
+def emb():
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 3, (3, 6))
+    return np.concatenate([c + rng.normal(0, 0.3, (40, 6)) for c in centers])
+
+
+def test_pca_shape_determinism_and_cache(emb):
+    cache = ProjectionCache()
+    a = project(emb, "pca", seed=0, cache=cache)
+    b = project(emb, "pca", seed=0, cache=cache)
+    assert a.shape == (120, 2) and cache.hits == 1
+    np.testing.assert_array_equal(a, b)
+    b[0, 0] = 99.0  # callers get copies; the cache is not corrupted
+    np.testing.assert_array_equal(project(emb, "pca", seed=0, cache=cache), a)
+    # the projection keeps the three clusters apart
+    centers = [a[k * 40 : (k + 1) * 40].mean(0) for k in range(3)]
+    assert min(np.linalg.norm(centers[i] - centers[j]) for i, j in [(0, 1), (0, 2), (1, 2)]) > 1
+
+
+def test_tsne_in_a_worker_reports_progress_and_is_seeded(emb):
+    seen = []
+    a = project(
+        emb, "tsne", seed=3, perplexity=10, max_iter=250, progress=lambda f, m: seen.append(f)
+    )
+    b = project(emb, "tsne", seed=3, perplexity=10, max_iter=250)
+    assert a.shape == (120, 2)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 3
+    labels = np.repeat(np.arange(3), 40)
+    centers = np.array([a[labels == k].mean(0) for k in range(3)])
+    within = np.mean([np.linalg.norm(a[labels == k] - centers[k], axis=1).mean() for k in range(3)])
+    assert np.linalg.norm(centers[0] - centers[1]) > 2 * within  # clusters stay apart
+
+
+def test_cancel_stops_the_worker(emb):
+    big = np.tile(emb, (40, 1)) + np.random.default_rng(1).normal(0, 0.01, (4800, 6))
+    cancel = threading.Event()
+    started = threading.Event()
+
+    def progress(fraction, message):
+        started.set()
+        cancel.set()
+
+    with pytest.raises(ProjectionCancelled):
+        project(big, "tsne", seed=0, progress=progress, cancel=cancel)
+    assert started.is_set()
+
+
+def test_model_input_and_bad_arguments(emb):
+    model = SimpleNamespace(embeddings={"artistID": emb})
+    assert project(model, "pca").shape == (120, 2)
+    with pytest.raises(ValueError, match="method"):
+        project(emb, "umap")
+    with pytest.raises(ValueError, match="perplexity"):
+        project(emb, "tsne", perplexity=500)
+    with pytest.raises(TypeError, match="setting"):
+        project(emb, "tsne", n_iter=300)
+    with pytest.raises(TypeError, match="pca takes no settings"):
+        project(emb, "pca", perplexity=5)
+    with pytest.raises(ValueError, match="shape"):
+        project(np.ones(5))
+    with pytest.raises(ValueError, match="NaN"):
+        project(np.full((5, 2), np.nan))
+    with pytest.raises(TypeError, match="seed"):
+        project(emb, seed="0")
