@@ -191,10 +191,22 @@ def _watch(proc: subprocess.Popen, cancel: threading.Event) -> None:
             return
 
 
+def _exit_with_parent() -> None:
+    """In the worker: stop when the process that started it (the kernel) is gone."""
+    import os
+    import time
+
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _worker(src: str, dst: str, job: str) -> None:
     """Run in the worker process: scikit-learn's TSNE with verbose progress on stdout."""
     from sklearn.manifold import TSNE
 
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     spec = json.loads(job)
     arr = np.load(src)
     tsne = TSNE(n_components=2, random_state=spec["seed"], verbose=2, **spec["settings"])

@@ -98,8 +98,9 @@ def test_pca_map_points_encodings_and_tag_groups(data, models):
         "norm",
     }
     assert emap.chart.embed_options["renderer"] == "canvas"
+    assert emap.model is models["b"]  # the latest model is shown first
     np.testing.assert_allclose(
-        pts["norm"], np.linalg.norm(models["a"].embeddings["artistID"], axis=1), atol=1e-3
+        pts["norm"], np.linalg.norm(models["b"].embeddings["artistID"], axis=1), atol=1e-3
     )
 
 
@@ -141,7 +142,7 @@ def test_click_selects_and_a_linked_explorer_follows_and_rings_neighbours(data, 
     click(emap, 7)
     assert emap.selected_artist == 7 and explorer.selected_artist == 7
     ringed = emap.chart.params.highlight
-    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("a", "dot")]["artistID"])
+    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("b", "dot")]["artistID"])
     explorer.select("artist 12")  # and the other way round
     assert emap.selected_artist == 12 and emap.chart.params.highlight[0] == 12
 

@@ -183,3 +183,17 @@ def test_default_names_follow_the_chapter():
     assert default_name("plain", 0.05, {"model"}) == "model_lowinit"
     assert default_name("regularized", 0.05, set()) == "reg_model"
     assert default_name("plain", 0.5, {"model", "model_2"}) == "model_3"
+
+
+def test_add_run_keeps_a_model_trained_in_code(data):
+    from mfwidgets.model import CFModel
+
+    t = TrainerWidget(data)
+    model = CFModel.from_listens(data.listens, seed=0, embedding_dim=2)
+    model.train(num_iterations=5, learning_rate=0.5)
+    t.add_run("model", model)
+    assert t.models == {"model": model} and t.model is model and t.run_names == ["model"]
+    assert len(chart_rows(t.error_chart)) == 2 * len(model.history)
+    assert not t.continue_button.disabled
+    with pytest.raises(TypeError, match="CFModel"):
+        t.add_run("x", object())

@@ -52,7 +52,8 @@ class EmbeddingMap(W.VBox):
     """All artists in 2-D (PCA at once, t-SNE in the background), selectable by click.
 
     ``model_or_models``: a CFModel, a dict name -> CFModel, or a TrainerWidget (then new runs
-    appear as they finish). ``selected_artist`` is the clicked (or linked) artist id;
+    appear as they finish); the map starts on the last (latest) one. ``selected_artist`` is the
+    clicked (or linked) artist id;
     ``emap.link(explorer)`` connects a NeighborExplorer both ways. ``emap.points`` is the
     table behind the current map.
     """
@@ -127,7 +128,7 @@ class EmbeddingMap(W.VBox):
         self.add_class("mf-embedding-map")
         self._norm_chart = None
         if self.models:
-            self.model_pick.value = next(iter(self.models))
+            self.model_pick.value = list(self.models)[-1]  # the latest run
             guard(self._reproject)()
             if method == "tsne":
                 self.method.value = "tsne"

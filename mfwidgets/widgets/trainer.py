@@ -283,6 +283,21 @@ class TrainerWidget(W.VBox):
             return None
         return self._launch(new=False, block=block)
 
+    def add_run(self, name: str, model: CFModel) -> None:
+        """Keep a model trained in code as a run (the explorer and map following this trainer
+        see it); an existing run of that name is replaced."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        if not isinstance(model, CFModel):
+            raise TypeError(f"model must be a CFModel, got {type(model).__name__}")
+        if self.busy:
+            raise RuntimeError("a run is in progress: add the model when it has finished")
+        self._baseline = self._global_mean_mse(model)
+        self._store(name.strip(), model)
+        self._charts.submit(model)
+        self._charts.flush()
+        self._sync_enabled()
+
     def stop(self) -> None:
         """Ask the running training to stop at the next step boundary; the model is kept."""
         if self.busy and self.model is not None:
@@ -459,7 +474,7 @@ class TrainerWidget(W.VBox):
     def _store(self, name: str, model: CFModel) -> None:
         self.models[name] = model
         self.model = model
-        self.run_names = list(self.models)
+        self.run_names = [*self.models] if name in self.run_names else [*self.run_names, name]
         self.runs.options = list(self.models)
         self.runs.value = name
         self.w["name"].value = ""

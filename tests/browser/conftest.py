@@ -49,7 +49,8 @@ def browser(chromium_path):
 @pytest.fixture(scope="session")
 def jupyter_lab(tmp_path_factory, browser):
     """A real `jupyter lab` on 127.0.0.1 with a token; its notebook folder is ``lab["dir"]``."""
-    with lab_server(tmp_path_factory.mktemp("jlab")) as lab:
+    # MFWIDGETS_QUICK shortens the chapter notebook's training runs (and only that)
+    with lab_server(tmp_path_factory.mktemp("jlab"), env={"MFWIDGETS_QUICK": "1"}) as lab:
         yield lab
 
 

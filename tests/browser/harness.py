@@ -66,8 +66,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def lab_server(root: Path) -> Iterator[dict]:
-    """Run `jupyter lab` in ``root``; yield {url, token, dir, log}; stop it and its kernels."""
+def lab_server(root: Path, env: dict[str, str] | None = None) -> Iterator[dict]:
+    """Run `jupyter lab` in ``root``; yield {url, token, dir, log}; stop it and its kernels.
+
+    ``env`` adds variables for the server and the kernels it starts.
+    """
     nbdir = root / "notebooks"
     nbdir.mkdir(parents=True, exist_ok=True)
     settings = root / "user-settings"
@@ -84,7 +87,7 @@ def lab_server(root: Path) -> Iterator[dict]:
     ]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # CI runs as root
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(root / "runtime"), **(env or {}))
     log_path = root / "jupyter.log"
     url = f"http://127.0.0.1:{port}"
     t0 = time.time()

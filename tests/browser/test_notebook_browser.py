@@ -1,0 +1,60 @@
+"""The chapter notebook end to end in real JupyterLab, offline: Run All, then use each widget."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from harness import ARTIFACTS, cell_errors, open_notebook, run_all
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "matrix_factorization.ipynb"
+
+
+def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab, lastfm):
+    shutil.copy(NOTEBOOK, jupyter_lab["dir"] / NOTEBOOK.name)
+    root = open_notebook(page, jupyter_lab, NOTEBOOK.name)
+    run_all(page, timeout=600_000)
+    assert not cell_errors(page)
+
+    # the trainer: click Train, wait for the run to finish
+    trainer = page.locator(f"{root} .mf-trainer")
+    trainer.scroll_into_view_if_needed()
+    trainer.locator(".mf-train").click()
+    expect(trainer.locator(".mf-status")).to_contain_text("finished", timeout=180_000)
+    trainer.screenshot(path=str(ARTIFACTS / "widget-trainer.png"))
+
+    # the explorer: look Coldplay up by typing, then switch to cosine
+    explorer = page.locator(f"{root} .mf-explorer")
+    explorer.scroll_into_view_if_needed()
+    box = explorer.locator(".mf-search input")
+    box.fill("")
+    box.press_sequentially("coldpl", delay=60)
+    expect(explorer.locator(".mf-matches select option:checked")).to_have_text(
+        "Coldplay (369 listeners)", timeout=15_000
+    )
+    explorer.locator(".mf-measure button", has_text="cosine").click()
+    tables = explorer.locator(".mf-neighbors")
+    expect(tables).to_contain_text("model · cosine", timeout=15_000)
+    expect(tables).not_to_contain_text("· dot")
+    assert "Coldplay" in tables.inner_text()
+    explorer.screenshot(path=str(ARTIFACTS / "widget-explorer.png"))
+
+    # the map: hover until a tooltip shows an artist
+    canvas = page.locator(f"{root} .mf-map canvas.marks")
+    expect(canvas).to_be_visible(timeout=60_000)
+    canvas.scroll_into_view_if_needed()
+    tip = page.locator("#vg-tooltip-element.visible")
+    b = canvas.bounding_box()
+    for f in [i / 24 for i in range(4, 21)]:
+        page.mouse.move(b["x"] + b["width"] * f, b["y"] + b["height"] * (0.3 + f / 2))
+        page.wait_for_timeout(40)
+        if tip.count() and tip.is_visible():
+            break
+    expect(tip).to_be_visible(timeout=2_000)
+    expect(tip.locator("td.key").first).to_have_text("artist")
+    page.locator(f"{root} .mf-embedding-map").screenshot(path=str(ARTIFACTS / "widget-map.png"))
+    page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
+    assert not page.blocked_urls
