@@ -14,19 +14,10 @@ import statistics
 import sys
 import time
 
-from _common import data_source, emit, machine
+from _common import data_source, emit, machine, timeit
 
 from mfwidgets import build_model, build_regularized_model, compute_scores, load_lastfm
 from mfwidgets.widgets.neighbors import NeighborExplorer
-
-
-def timed(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -64,7 +55,7 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
         toggles[name] = statistics.median(times)
     ex.measure.value = "both"
-    both = timed(lambda: ex.select("Coldplay"))
+    both = timeit(lambda: ex.select("Coldplay"))
 
     names = data.artists["name"]
 
@@ -76,7 +67,7 @@ def main() -> None:
                 scores = compute_scores(V[ids[0]], V, measure)
                 scores.argsort()[::-1][:6]
 
-    base = timed(chapter_way)
+    base = timeit(chapter_way)
     print(f"machine: {machine()}; 3 models, {data.n_artists:,} artists")
     print(f"keystroke (median of {len(keystroke)}): {statistics.median(keystroke) * 1000:.1f} ms, "
           f"max {max(keystroke) * 1000:.1f} ms")  # fmt: skip

@@ -49,6 +49,21 @@ def converged_score(make, fit, val, sweeps, score):
     return score(model)
 
 
+def pick_on_validation(make, grid, fit, val, sweeps, score, larger_is_better):
+    """(best configuration, sweeps, its validation score) over ``grid``, scored at convergence."""
+    scores = {g: converged_score(make(*g), fit, val, sweeps, score) for g in grid}
+    best = (max if larger_is_better else min)(scores, key=scores.get)
+    return best, sweeps, scores[best]
+
+
+def refit(make, pick, train, test):
+    """The picked configuration trained on the whole train split: (model, seconds)."""
+    config, sweeps, _ = pick
+    model = make(*config)(train, test)
+    _, seconds = timed(lambda: model.train(sweeps - 1, optimizer="als"))
+    return model, seconds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller grids (a smoke run)")
@@ -101,16 +116,11 @@ def main() -> None:
         if args.quick
         else list(itertools.product((8, 32), (0.6, 1.0, 1.5), (0.0, 100.0)))
     )
-    sweeps = 20
     score = lambda m: mse(m, val)  # noqa: E731
-    rating_val = {g: converged_score(biased(*g), fit, val, sweeps, score) for g in grid}
-    g_best = min(rating_val, key=rating_val.get)
-    val_mse = rating_val[g_best]
-    print(f"biased ALS picked on validation: d={g_best[0]} reg={g_best[1]} gravity={g_best[2]} "
-          f"sweeps={sweeps} (validation MSE {val_mse:.4f})")  # fmt: skip
-    model = biased(*g_best)(train, test)
-    _, seconds["biased MF (ALS)"] = timed(lambda: model.train(sweeps - 1, optimizer="als"))
-    models["biased MF (ALS)"] = model
+    pick = pick_on_validation(biased, grid, fit, val, 20, score, larger_is_better=False)
+    print(f"biased ALS picked on validation: (d, reg, gravity) = {pick[0]}, {pick[1]} sweeps "
+          f"(validation MSE {pick[2]:.4f})")  # fmt: skip
+    models["biased MF (ALS)"], seconds["biased MF (ALS)"] = refit(biased, pick, train, test)
 
     # -- implicit weighted MF (ALS) for ranking, picked on validation ---------------------------
     def implicit(dim, lam, alpha):
@@ -125,15 +135,10 @@ def main() -> None:
         else list(itertools.product((32, 64), (10.0, 30.0, 60.0), (3.0, 5.0, 8.0, 12.0)))
     )
     recall = lambda m: ranking_metrics(m, fit, val, 10)["recall@10"]  # noqa: E731
-    sweeps = 15
-    ranking_val = {g: converged_score(implicit(*g), fit, val, sweeps, recall) for g in grid}
-    g_best = max(ranking_val, key=ranking_val.get)
-    val_recall = ranking_val[g_best]
-    print(f"implicit ALS picked on validation: d={g_best[0]} reg={g_best[1]} alpha={g_best[2]} "
-          f"sweeps={sweeps} (validation recall@10 {val_recall:.4f})")  # fmt: skip
-    model = implicit(*g_best)(train, test)
-    _, seconds["implicit MF (ALS)"] = timed(lambda: model.train(sweeps - 1, optimizer="als"))
-    models["implicit MF (ALS)"] = model
+    pick = pick_on_validation(implicit, grid, fit, val, 15, recall, larger_is_better=True)
+    print(f"implicit ALS picked on validation: (d, reg, alpha) = {pick[0]}, {pick[1]} sweeps "
+          f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
+    models["implicit MF (ALS)"], seconds["implicit MF (ALS)"] = refit(implicit, pick, train, test)
 
     # -- one table, everything measured on test --------------------------------------------------
     table = evaluate(models, data, train, test, k=10)

@@ -672,10 +672,6 @@ def build_listens_sparse_tensor(
     )
 
 
-def _build(listens: pd.DataFrame, holdout_fraction: float, seed: int | None, **config: Any):
-    return CFModel.from_listens(listens, holdout_fraction=holdout_fraction, seed=seed, **config)
-
-
 def build_model(
     listens: pd.DataFrame,
     embedding_dim: int = 3,
@@ -685,10 +681,10 @@ def build_model(
     seed: int | None = None,
 ) -> CFModel:
     """The chapter's plain model: split ``listens`` (seeded), observed-MSE loss only."""
-    return _build(
+    return CFModel.from_listens(
         listens,
-        holdout_fraction,
-        seed,
+        holdout_fraction=holdout_fraction,
+        seed=seed,
         kind="plain",
         embedding_dim=embedding_dim,
         init_stddev=init_stddev,
@@ -706,10 +702,10 @@ def build_regularized_model(
     seed: int | None = None,
 ) -> CFModel:
     """The chapter's regularized model: observed MSE + L2 regularization + gravity."""
-    return _build(
+    return CFModel.from_listens(
         listens,
-        holdout_fraction,
-        seed,
+        holdout_fraction=holdout_fraction,
+        seed=seed,
         kind="regularized",
         embedding_dim=embedding_dim,
         init_stddev=init_stddev,
