@@ -46,10 +46,6 @@ class Figure:
             datasets[name] = records(df)
         return spec
 
-    @property
-    def rows(self) -> dict[str, int]:
-        return {name: len(df) for name, df in self.tables.items()}
-
 
 def table(df: pd.DataFrame, role: str) -> tuple[alt.NamedData, dict[str, pd.DataFrame]]:
     """A named reference to ``df`` and the tables entry for it (name: role + content hash)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -366,22 +365,15 @@ def recommend(
     return _artist_frame(data, best, scores[best])
 
 
-@dataclass(frozen=True)
-class FoldIn:
-    """A user vector fitted to liked artists with the artist embeddings fixed."""
-
-    vector: np.ndarray  #: (d,)
-    bias: float
-
-
 def fold_in_user(
     artist_embeddings: np.ndarray,
     liked: np.ndarray,
     targets: np.ndarray | float = 1.0,
     reg: float = 0.1,
     artist_bias: np.ndarray | None = None,
-) -> FoldIn:
-    """Ridge regression of ``targets`` on the liked artists' embeddings: argmin ‖Vx − t‖² + reg‖x‖².
+) -> np.ndarray:
+    """A (d,) user vector fitted to liked artists, the artist embeddings fixed: the ridge
+    regression argmin ‖Vx − t‖² + reg‖x‖².
 
     Closed form x = (VᵀV + reg·I)⁻¹ Vᵀ t over the liked rows only; with artist biases the
     targets are taken net of them.
@@ -391,8 +383,7 @@ def fold_in_user(
     if artist_bias is not None:
         t = t - artist_bias[liked]
     d = V.shape[1]
-    x = np.linalg.solve(V.T @ V + reg * np.eye(d), V.T @ t)
-    return FoldIn(x, 0.0)
+    return np.linalg.solve(V.T @ V + reg * np.eye(d), V.T @ t)
 
 
 def recommend_for_artists(
@@ -426,8 +417,8 @@ def recommend_for_artists(
     if target is None:  # "listened a lot": the top score of the model's own scale
         implicit = getattr(getattr(model, "config", None), "kind", "") == "implicit"
         target = 1.0 if implicit else float(data.listens["listenCount"].max())
-    fold = fold_in_user(emb, liked, target - offset, reg, item_bias)
-    scores = np.asarray(emb, dtype=np.float64) @ fold.vector
+    user_vector = fold_in_user(emb, liked, target - offset, reg, item_bias)
+    scores = np.asarray(emb, dtype=np.float64) @ user_vector
     if item_bias is not None:
         scores = scores + item_bias + offset
     best = top_k(scores, k, liked)

@@ -382,15 +382,14 @@ class Runner:
 
 
 def keras_optimizer(name_or_instance: Any, learning_rate: float):
-    """A fresh Keras optimizer for a name ("adagrad", "adam", "sgd"), or the instance as given."""
+    """A fresh Keras optimizer for "adagrad" or "adam", or the instance as given.
+
+    (Plain gradient descent, the chapter's, never goes through Keras: see Kernels.sgd_update.)
+    """
     import keras
 
     if isinstance(name_or_instance, str):
-        classes = {
-            "sgd": keras.optimizers.SGD,
-            "adagrad": keras.optimizers.Adagrad,
-            "adam": keras.optimizers.Adam,
-        }
+        classes = {"adagrad": keras.optimizers.Adagrad, "adam": keras.optimizers.Adam}
         return classes[name_or_instance](learning_rate=learning_rate)
     return name_or_instance
 
