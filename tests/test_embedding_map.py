@@ -172,3 +172,13 @@ def test_bad_arguments(data, models):
         EmbeddingMap(data, models, n_tags=0)
     with pytest.raises(TypeError):
         EmbeddingMap(object(), models)
+
+
+def test_several_models_draw_the_map_once(data, models, monkeypatch):
+    import mfwidgets.widgets.embedding_map as em
+
+    drawn = []
+    real = em.charts.set_chart
+    monkeypatch.setattr(em.charts, "set_chart", lambda w, f: (drawn.append(1), real(w, f)))
+    EmbeddingMap(data, models)
+    assert len(drawn) == 1

@@ -168,3 +168,15 @@ def test_bad_arguments(data, models):
         NeighborExplorer(data, models, measure="euclid")
     with pytest.raises(ValueError, match="empty"):
         NeighborExplorer(data, {})
+
+
+def test_a_new_trainer_run_refreshes_the_tables_once(data, models):
+    trainer = SimpleNamespace(models=dict(models), run_names=["a", "b"], observers=[])
+    trainer.observe = lambda fn, names: trainer.observers.append(fn)
+    ex = NeighborExplorer(data, {"a": models["a"]})
+    ex._trainer = trainer
+    ex.select("Coldplay")
+    versions = []
+    ex.observe(lambda c: versions.append(c["new"]), names="results_version")
+    ex._on_runs({"new": ["a", "b"]})
+    assert len(versions) == 1 and set(ex.results) == {("a", "dot"), ("b", "dot")}

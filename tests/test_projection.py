@@ -77,3 +77,40 @@ def test_model_input_and_bad_arguments(emb):
         project(np.full((5, 2), np.nan))
     with pytest.raises(TypeError, match="seed"):
         project(emb, seed="0")
+
+
+def test_the_tsne_worker_exits_when_its_parent_dies(tmp_path):
+    """A killed kernel must not leave a t-SNE worker running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil  # installed with ipykernel, so always here in the test environment
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from mfwidgets.projection import project\n"
+        "x = np.random.default_rng(0).normal(size=(6000, 8))\n"
+        "project(x, 'tsne', seed=0)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 60
+        worker = None
+        while worker is None and time.monotonic() < deadline:
+            kids = psutil.Process(parent.pid).children()
+            worker = next(
+                (k for k in kids if "mfwidgets.projection" in " ".join(k.cmdline())), None
+            )
+            time.sleep(0.1)
+        assert worker is not None, "the worker did not start"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        _, alive = psutil.wait_procs([worker], timeout=10)
+        assert not alive, "the t-SNE worker outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()

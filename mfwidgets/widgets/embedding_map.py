@@ -87,7 +87,10 @@ class EmbeddingMap(W.VBox):
         self.status = StatusLine()
         guard = safe(self.status)
 
-        self.model_pick = W.Dropdown(options=list(self.models), description="model")
+        names = list(self.models)
+        self.model_pick = W.Dropdown(  # starts on the latest run; drawn once, below
+            options=names, value=names[-1] if names else None, description="model"
+        )
         self.method = W.ToggleButtons(options=list(METHODS), value="pca",
                                       style={"button_width": "60px"})  # fmt: skip
         self.tag_filter = W.Dropdown(options=[ALL], value=ALL, description="show tag")
@@ -128,7 +131,6 @@ class EmbeddingMap(W.VBox):
         self.add_class("mf-embedding-map")
         self._norm_chart = None
         if self.models:
-            self.model_pick.value = list(self.models)[-1]  # the latest run
             guard(self._reproject)()
             if method == "tsne":
                 self.method.value = "tsne"

@@ -127,7 +127,7 @@ class NeighborExplorer(W.VBox):
         self.search.observe(guard(self._on_search), names="value")
         self.matches.observe(guard(self._on_match), names="value")
         for w in (self.measure, self.k, self.show_query, self.model_picker):
-            w.observe(guard(lambda _: self.refresh()), names="value")
+            w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
         if self._trainer is not None:
             self._trainer.observe(guard(self._on_runs), names="run_names")
         artists = W.VBox(
@@ -245,8 +245,12 @@ class NeighborExplorer(W.VBox):
 
     def _on_runs(self, change) -> None:
         self.models = _models_from(self._trainer)
-        self.model_picker.options = list(self.models)
-        self.model_picker.value = list(self.models)
+        self._quiet = True  # replacing the picker's options fires value changes: refresh once
+        try:
+            self.model_picker.options = list(self.models)
+            self.model_picker.value = list(self.models)
+        finally:
+            self._quiet = False
         self.model_picker.rows = min(4, max(2, len(self.models)))
         self.user_model.options = list(self.models)
         if self.models and self.user_model.value is None:
