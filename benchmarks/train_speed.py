@@ -5,7 +5,8 @@ it times (a) the chapter's dense formulation as the chapter ran it — its TF1 g
 gather_nd(matmul(U, Vᵀ)) and ``session.run((train_op, metrics))`` per iteration, in a subprocess
 (benchmarks/chapter_tf1.py) — and (b) CFModel's fused sparse steps; prints the ratios, then the
 wall time of the chapter's three runs end to end (1000 + 1000 + 2000 iterations, model building
-and tracing included). Run: python benchmarks/train_speed.py [--dense-steps 8] [--steps 300]
+and tracing included), then the same runs through the TrainerWidget (what Train does).
+Run: python benchmarks/train_speed.py [--dense-steps 8] [--steps 300]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import tensorflow as tf
 from _common import data_source, emit, machine
 
-from mfwidgets import build_model, build_regularized_model, load_lastfm
+from mfwidgets import TrainerWidget, build_model, build_regularized_model, load_lastfm
 
 CONFIGS = {
     "run1 d=30 σ=0.5": dict(kind="plain", embedding_dim=30, init_stddev=0.5, lr=10.0, n=1000),
@@ -60,7 +61,7 @@ def dense_seconds_per_step(key: str, steps: int) -> float:
 
 
 def cf_seconds_per_step(model, cfg, steps: int) -> float:
-    model.train(num_iterations=9, learning_rate=cfg["lr"])  # trace and warm up
+    model.train(num_iterations=99, learning_rate=cfg["lr"])  # trace, warm up, size the calls
     t0 = time.perf_counter()
     model.train(num_iterations=steps - 1, learning_rate=cfg["lr"])  # `steps` steps
     return (time.perf_counter() - t0) / steps
@@ -97,6 +98,17 @@ def main() -> None:
     for f in finals:
         print("   final metrics:", {k: round(v, 4) for k, v in f.items()})
     result["three_runs_s"] = total
+    # the same runs as the TrainerWidget's Train button runs them (train(block=True))
+    data = load_lastfm(src)
+    clicked = []
+    for cfg in CONFIGS.values():
+        values = {k: cfg[k] for k in ("kind", "embedding_dim", "init_stddev")}
+        trainer = TrainerWidget(data, **values, learning_rate=cfg["lr"], num_iterations=cfg["n"])
+        t0 = time.perf_counter()
+        trainer.train(block=True)
+        clicked.append(time.perf_counter() - t0)
+    print("the same runs in the TrainerWidget:", ", ".join(f"{t:.1f} s" for t in clicked))
+    result |= {f"widget_run{i + 1}_s": t for i, t in enumerate(clicked)}
     emit({k: round(v, 5) for k, v in result.items()})
 
 

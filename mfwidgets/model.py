@@ -41,7 +41,9 @@ from .training import (
     CallbackList,
     History,
     RunInfo,
+    StepBudget,
     TrainingDiverged,
+    deferred_interrupt,
     first_non_finite,
 )
 
@@ -67,8 +69,6 @@ OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
 LISTEN_COLUMNS = ("userID", "artistID", "listenCount")
 FILE_FORMAT = "mfwidgets.CFModel"
 FILE_VERSION = 1
-#: at most this many fused steps per call, so a Stop request is seen within a fraction of a second
-MAX_FUSED_STEPS = 50
 
 
 def _check_number(name: str, value: Any, *, minimum: float, strict: bool, integer=False) -> None:
@@ -301,6 +301,7 @@ class CFModel:
         self._kernels = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._budget: dict[str, StepBudget] = {}  # per optimizer name
         self._seconds = float(history.last["seconds"]) if len(history) else 0.0
         self.version = 0  # bumped whenever the embeddings change (caches key on it)
 
@@ -443,7 +444,7 @@ class CFModel:
         tf = self._solvers.tf
         self._stop.clear()
         if optimizer == "als":
-            runner, opt_name, lr, block = kernels.als_runner(), "als", None, 1
+            runner, opt_name, lr = kernels.als_runner(), "als", None
         else:
             if isinstance(optimizer, str) and optimizer != "sgd":
                 optimizer = self._solvers.keras_optimizer(optimizer, learning_rate)
@@ -451,12 +452,14 @@ class CFModel:
             runner = kernels.runner(None if sgd else optimizer)
             opt_name = "sgd" if sgd else type(optimizer).__name__.lower()
             lr = learning_rate if sgd else float(optimizer.learning_rate)
-            block = MAX_FUSED_STEPS
         lr_tensor = tf.constant(learning_rate, tf.float32)
+        names = kernels.part_names
+        budget = self._budget.setdefault(opt_name, StepBudget())
         total = num_iterations + 1
         start = self._steps_done
         records = sorted({*range(0, num_iterations + 1, record_every), num_iterations})
         bounds = [*records[1:], total]  # steps run after each record, up to the next one
+        schedule = [stop_at - i for i, stop_at in zip(records, bounds, strict=True)]
         cbs.on_train_begin(self, RunInfo(start, total, opt_name, lr))
         reason, done, last, error = FINISHED, 0, None, ""
         t0 = time.perf_counter()
@@ -464,40 +467,63 @@ class CFModel:
         def elapsed() -> float:
             return self._seconds + time.perf_counter() - t0
 
-        def advance(k: int) -> None:
+        def count(k: int) -> None:
             nonlocal done
             done += k
             self._steps_done += k
             self.version += 1
-            cbs.on_progress(self, done, total, elapsed())
 
-        def record(k: int) -> dict[str, float]:
-            """Metrics at the current state, then ``k`` steps, in one compiled call."""
-            parts = runner.record_then_steps(tf.constant(k), lr_tensor)
-            metrics = self._named({name: float(v) for name, v in parts.items()})
-            iteration = self._steps_done
-            if bad := first_non_finite(metrics):
+        def run_records(ks: list[int]) -> dict[str, float]:
+            """Records, each followed by its steps, in one compiled call.
+
+            The model's count and history are brought up to the embeddings before any callback
+            runs, so an exception in a callback leaves them consistent.
+            """
+            wall, started, t = time.time(), elapsed(), time.perf_counter()
+            recorded, bad = [], None
+            with deferred_interrupt():
+                rows, times = runner.records(tf.constant(ks, tf.int32), lr_tensor)
+                rows, times = rows.numpy().tolist(), times.numpy().tolist()
+                for row, at, k in zip(rows, times, ks[: len(rows)], strict=True):
+                    metrics = self._named(dict(zip(names, row, strict=True)))
+                    if bad := first_non_finite(metrics):
+                        break
+                    self._history.append(self._steps_done, metrics, started + max(at - wall, 0))
+                    recorded.append((self._steps_done, metrics, k))
+                    count(k)
+            budget.observe(sum(ks), time.perf_counter() - t)
+            for iteration, metrics, k in recorded:
+                if k:
+                    cbs.on_progress(self, iteration + k - start, total, elapsed())
+                cbs.on_record(self, iteration, metrics, elapsed())
+            if bad:
                 kernels.restore_snapshot()
                 self.version += 1
-                raise TrainingDiverged(iteration, bad, lr, opt_name)
-            self._history.append(iteration, metrics, elapsed())
-            if k:
-                advance(k)
-            cbs.on_record(self, iteration, metrics, elapsed())
-            return metrics
+                raise TrainingDiverged(self._steps_done, bad, lr, opt_name)
+            return recorded[-1][1]
 
         try:
-            for i, stop_at in zip(records, bounds, strict=True):
+            j = 0
+            while j < len(schedule):
                 if self._stop.is_set():
                     reason = STOPPED
                     break
-                k = min(stop_at - i, block)
-                last = record(k)
-                todo = stop_at - i - k
+                # as many whole records as fit the budget; a long last one finishes in steps
+                room, ks = budget.steps(), []
+                while j < len(schedule) and (not ks or schedule[j] <= room):
+                    ks.append(min(schedule[j], room))
+                    room -= ks[-1]
+                    j += 1
+                last = run_records(ks)
+                todo = schedule[j - 1] - ks[-1]
                 while todo > 0 and not self._stop.is_set():
-                    k = min(todo, block)
-                    runner.steps(tf.constant(k), lr_tensor)
-                    advance(k)
+                    k = min(todo, budget.steps())
+                    t = time.perf_counter()
+                    with deferred_interrupt():
+                        runner.steps(tf.constant(k), lr_tensor)
+                        count(k)
+                    budget.observe(k, time.perf_counter() - t)
+                    cbs.on_progress(self, done, total, elapsed())
                     todo -= k
                 if todo > 0:
                     reason = STOPPED
@@ -510,7 +536,7 @@ class CFModel:
             if reason == STOPPED and (
                 previous is None or previous["iteration"] != self._steps_done
             ):
-                last = record(0)  # the curve ends where the model stands
+                last = run_records([0])  # the curve ends where the model stands
         except TrainingDiverged as exc:
             reason, error = DIVERGED, str(exc)
             raise

@@ -242,31 +242,58 @@ class Kernels:
 
         tf.while_loop(lambda t: t < k, body, (tf.constant(0),))
 
-    def _record_then(self, loop, k, *args, sgd_lr=None):
-        """Loss parts at the current parameters; if finite, snapshot them and run ``k`` steps.
+    @property
+    def part_names(self) -> list[str]:
+        """Names of :meth:`loss_parts`, in the order :meth:`_records` stacks them."""
+        names = ["observed", "regularization", "gravity"]
+        if self.obj.implicit:
+            names += ["weighted_observed", "unobserved"]
+        return names + (["test"] if self.test is not None else [])
 
-        One compiled call per record: the metrics, the divergence snapshot and the steps. With
-        ``sgd_lr`` the first step reuses the residual the metrics were computed from.
+    def _records(self, loop, ks, *args, sgd_lr=None):
+        """For each ``ks[j]``: the loss parts at the current parameters; if they are finite,
+        snapshot the parameters and run ``ks[j]`` steps, else stop there.
+
+        Many records and their steps in one compiled call (a call has a fixed cost of about half
+        a step). Returns the parts as rows in :attr:`part_names` order and the wall-clock time of
+        each record. With ``sgd_lr`` the first step after a record reuses its train residual.
         """
-        params = [v.read_value() for v in self.variables]
-        r = self.residual(params, self.train)
-        parts = self.loss_parts(params, r)
-        finite = tf.reduce_all([tf.math.is_finite(x) for x in parts.values()])
-        if finite:
-            for s, v in zip(self.snapshot, self.variables, strict=True):
-                s.assign(v)
-            if sgd_lr is not None and k > 0:
-                for v, value in zip(
-                    self.variables, self.sgd_update(params, sgd_lr, r), strict=True
-                ):
-                    v.assign(value)
-                loop(k - 1, *args)
-            else:
-                loop(k, *args)
-        return parts
+        names = self.part_names
+
+        def body(j, ok, rows, times):
+            params = [v.read_value() for v in self.variables]
+            r = self.residual(params, self.train)
+            parts = self.loss_parts(params, r)
+            row = tf.stack([parts[name] for name in names])
+            with tf.control_dependencies([row]):
+                rows, times = rows.write(j, row), times.write(j, tf.timestamp())
+            finite = tf.reduce_all(tf.math.is_finite(row))
+            if finite:
+                for s, v in zip(self.snapshot, self.variables, strict=True):
+                    s.assign(v)
+                k = ks[j]
+                if sgd_lr is not None and k > 0:
+                    for v, value in zip(
+                        self.variables, self.sgd_update(params, sgd_lr, r), strict=True
+                    ):
+                        v.assign(value)
+                    loop(k - 1, *args)
+                else:
+                    loop(k, *args)
+            return j + 1, finite, rows, times
+
+        m = tf.size(ks)
+        start = (
+            tf.constant(0),
+            tf.constant(True),
+            tf.TensorArray(tf.float32, size=m),
+            tf.TensorArray(tf.float64, size=m),
+        )
+        _, _, rows, times = tf.while_loop(lambda j, ok, *_: ok & (j < m), body, start)
+        return rows.stack(), times.stack()
 
     def runner(self, optimizer=None) -> Runner:
-        """Compiled ``record_then_steps`` and ``steps`` for SGD (default) or a Keras optimizer.
+        """Compiled ``records`` and ``steps`` for SGD (default) or a Keras optimizer.
 
         The SGD runner takes the learning rate as a tensor (no retracing when it changes) and is
         built once per model; a Keras optimizer gets a fresh runner (the chapter made a fresh
@@ -275,7 +302,7 @@ class Kernels:
         if optimizer is None:
             if self._sgd is None:
                 self._sgd = Runner(
-                    tf.function(lambda k, lr: self._record_then(self._sgd_loop, k, lr, sgd_lr=lr)),
+                    _records_fn(lambda ks, lr: self._records(self._sgd_loop, ks, lr, sgd_lr=lr)),
                     tf.function(lambda k, lr: self._sgd_loop(k, lr)),
                 )
             return self._sgd
@@ -283,7 +310,7 @@ class Kernels:
             optimizer.build(self.variables)
         loop = lambda k: self._optimizer_loop(optimizer, k)  # noqa: E731
         return Runner(
-            tf.function(lambda k, lr: self._record_then(loop, k)),
+            _records_fn(lambda ks, lr: self._records(loop, ks)),
             tf.function(lambda k, lr: loop(k)),
         )
 
@@ -360,7 +387,7 @@ class Kernels:
         if self._als is None:
             self.sides  # noqa: B018 - build the constant bucket tensors eagerly, outside any trace
             self._als = Runner(
-                tf.function(lambda k, lr: self._record_then(self._als_loop, k)),
+                _records_fn(lambda ks, lr: self._records(self._als_loop, ks)),
                 tf.function(lambda k, lr: self._als_loop(k)),
             )
         return self._als
@@ -373,11 +400,17 @@ class Kernels:
         return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in self.variables)
 
 
+def _records_fn(fn: Callable) -> Callable:
+    """``fn(ks, lr)`` compiled once for any number of records."""
+    signature = [tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)]
+    return tf.function(fn, input_signature=signature)
+
+
 @dataclass(frozen=True)
 class Runner:
     """The two compiled entry points of a training run (see :meth:`Kernels.runner`)."""
 
-    record_then_steps: Callable  #: (k, lr) -> loss parts before the k steps
+    records: Callable  #: (ks, lr) -> (loss-part rows, times); see Kernels._records
     steps: Callable  #: (k, lr) -> None
 
 

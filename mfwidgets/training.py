@@ -8,9 +8,12 @@ logger or test can use): ``on_train_begin``, ``on_progress`` after every fused b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +145,49 @@ class History:
             for row in df.to_dict("records")
         ]
         return hist
+
+
+class StepBudget:
+    """How many steps to fuse into one compiled call.
+
+    A call has a fixed cost of about half a step, so calls should be long; but Stop and progress
+    are seen only between calls, so a call should last about ``seconds``. Sized from the last
+    call's measured seconds per step (the first call, which traces, makes the next one short).
+    """
+
+    def __init__(self, seconds: float = 0.2, first: int = 1, most: int = 1000) -> None:
+        self.seconds, self.most, self._steps = seconds, most, first
+
+    def steps(self) -> int:
+        return self._steps
+
+    def observe(self, steps: int, seconds: float) -> None:
+        if steps > 0:
+            fit = self.seconds * steps / max(seconds, 1e-9)
+            self._steps = int(min(self.most, max(1.0, fit)))
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block has finished.
+
+    A compiled call's steps are then always counted with the embeddings they produced. Only the
+    main thread receives signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        if callable(previous):
+            previous(signal.SIGINT, held[0])
+        elif previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
 
 
 def first_non_finite(metrics: dict[str, float]) -> str | None:

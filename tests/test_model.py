@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +22,7 @@ from mfwidgets.model import (
     build_model,
     build_regularized_model,
 )
-from mfwidgets.training import Callback
+from mfwidgets.training import Callback, StepBudget
 
 
 def random_listens(n_users=13, n_items=17, n=70, seed=0) -> pd.DataFrame:
@@ -296,9 +298,10 @@ def test_a_second_concurrent_train_is_refused():
     t.join(30)
 
 
-def test_divergence_restores_the_last_finite_state_and_says_where():
+@pytest.mark.parametrize("steps_per_call", [1, 1000])
+def test_divergence_restores_the_last_finite_state_and_says_where(steps_per_call):
     df = random_listens(n=150)
-    m = build_model(df, embedding_dim=3, init_stddev=1.0, seed=1)
+    m = fused(build_model(df, embedding_dim=3, init_stddev=1.0, seed=1), steps_per_call)
     rec = Recorder()
     with pytest.raises(TrainingDiverged, match=r"iteration \d+.*smaller learning rate") as err:
         m.train(num_iterations=500, learning_rate=1e4, callbacks=rec, record_every=1)
@@ -316,8 +319,23 @@ def test_divergence_restores_the_last_finite_state_and_says_where():
     assert mse == pytest.approx(hist["train_error"].iloc[-1], rel=1e-4)
 
 
-def test_keyboard_interrupt_keeps_embeddings_and_history():
-    m = build_model(random_listens(n=150), embedding_dim=3, seed=1)
+def fused(model: CFModel, steps_per_call: int) -> CFModel:
+    """Make ``model`` fuse exactly ``steps_per_call`` steps into each compiled call."""
+    model._budget["sgd"] = StepBudget(first=steps_per_call, most=steps_per_call)
+    return model
+
+
+def assert_embeddings_after(model: CFModel, df: pd.DataFrame, steps: int, lr: float) -> None:
+    """``model``'s embeddings are those of a fresh model of the same seed after ``steps`` steps."""
+    fresh = build_model(df, embedding_dim=3, seed=1)
+    fresh.train(num_iterations=steps - 1, learning_rate=lr)
+    for key, value in fresh.embeddings.items():
+        np.testing.assert_allclose(model.embeddings[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_keyboard_interrupt_in_a_callback_keeps_embeddings_and_history_consistent():
+    df = random_listens(n=150)
+    m = fused(build_model(df, embedding_dim=3, seed=1), 60)  # records 0..50 in the first call
 
     def interrupt(model, it):
         if it >= 20:
@@ -327,11 +345,53 @@ def test_keyboard_interrupt_keeps_embeddings_and_history():
     with pytest.raises(KeyboardInterrupt):
         m.train(num_iterations=100, learning_rate=0.1, callbacks=rec)
     assert rec.events[-1][:2] == ("end", "interrupted")
-    assert m.history["iteration"].tolist() == [0, 10, 20]
-    assert m.iterations_done == 30  # the record at 20 is fused with steps 20..29
-    assert np.isfinite(m.embeddings["artistID"]).all()
+    assert rec.events[-2] == ("record", 20)  # no callback after the interrupting one
+    # the call had already run 60 steps: the count and history say so, as the embeddings do
+    assert m.history["iteration"].tolist() == [0, 10, 20, 30, 40, 50]
+    assert m.iterations_done == 60
+    assert_embeddings_after(m, df, 60, lr=0.1)
     m.train(num_iterations=1)  # still usable
-    assert m.iterations_done == 32
+    assert m.iterations_done == 62
+
+
+def test_ctrl_c_during_a_compiled_call_waits_until_its_steps_are_counted():
+    df = random_listens(n=150)
+    m = fused(build_model(df, embedding_dim=3, seed=1), 500)
+    m.train(num_iterations=0, learning_rate=0.1)  # trace outside the timed part
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            m.train(num_iterations=10**7, learning_rate=0.1)
+    finally:
+        timer.cancel()
+    steps = m.iterations_done
+    assert 1 < steps < 10**7 and m.history["iteration"].iloc[-1] < steps
+    assert_embeddings_after(m, df, steps, lr=0.1)
+
+
+def test_records_fused_into_one_call_equal_one_call_per_step():
+    df = random_listens(n=150)
+    runs = [fused(build_model(df, embedding_dim=3, seed=1), k) for k in (1, 1000)]
+    for m in runs:
+        m.train(num_iterations=60, learning_rate=0.3, record_every=3)
+    one, many = (m.history.drop(columns="seconds") for m in runs)
+    pd.testing.assert_frame_equal(one, many, rtol=1e-6)
+    assert runs[0].iterations_done == runs[1].iterations_done == 61
+    np.testing.assert_allclose(runs[0].embeddings["userID"], runs[1].embeddings["userID"])
+
+
+def test_step_budget_sizes_calls_to_the_target_duration():
+    budget = StepBudget(seconds=0.2, first=1, most=1000)
+    assert budget.steps() == 1
+    budget.observe(1, 3.0)  # a tracing call
+    assert budget.steps() == 1
+    budget.observe(1, 0.002)
+    assert budget.steps() == 100
+    budget.observe(100, 0.4)
+    assert budget.steps() == 50
+    budget.observe(50, 1e-6)
+    assert budget.steps() == 1000
 
 
 # ------------------------------------------------------------------------------------------------
