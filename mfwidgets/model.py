@@ -473,6 +473,15 @@ class CFModel:
             self._steps_done += k
             self.version += 1
 
+        def restore_last_record() -> None:
+            """Back to the embeddings of the last finite record (the snapshot), count included."""
+            nonlocal done
+            kernels.restore_snapshot()
+            back = int(self._history.last["iteration"]) if len(self._history) else 0
+            done = max(0, done - (self._steps_done - back))
+            self._steps_done = back
+            self.version += 1
+
         def run_records(ks: list[int]) -> dict[str, float]:
             """Records, each followed by its steps, in one compiled call.
 
@@ -497,9 +506,9 @@ class CFModel:
                     cbs.on_progress(self, iteration + k - start, total, elapsed())
                 cbs.on_record(self, iteration, metrics, elapsed())
             if bad:
-                kernels.restore_snapshot()
-                self.version += 1
-                raise TrainingDiverged(self._steps_done, bad, lr, opt_name)
+                diverged_at = self._steps_done
+                restore_last_record()
+                raise TrainingDiverged(diverged_at, bad, lr, opt_name)
             return recorded[-1][1]
 
         try:
@@ -529,9 +538,9 @@ class CFModel:
                     reason = STOPPED
                     break
             if not kernels.all_finite():
-                kernels.restore_snapshot()
-                self.version += 1
-                raise TrainingDiverged(self._steps_done, "an embedding", lr, opt_name)
+                diverged_at = self._steps_done
+                restore_last_record()
+                raise TrainingDiverged(diverged_at, "an embedding", lr, opt_name)
             previous = self._history.last
             if reason == STOPPED and (
                 previous is None or previous["iteration"] != self._steps_done

@@ -312,6 +312,7 @@ def test_divergence_restores_the_last_finite_state_and_says_where(steps_per_call
     assert len(hist) >= 1 and np.isfinite(hist.drop(columns="seconds").to_numpy()).all()
     assert rec.events[-1][:2] == ("end", "diverged")
     assert err.value.iteration > hist["iteration"].iloc[-1]
+    assert m.iterations_done == hist["iteration"].iloc[-1]  # the count follows the embeddings
     # the restored embeddings are the ones of the last finite record
     idx = df.loc[m.train_listens.index, ["userID", "artistID"]].to_numpy()
     mse = np.mean((m.train_listens["listenCount"] - np.einsum(
