@@ -75,7 +75,8 @@ def main() -> None:
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
-    listens = load_lastfm(src).listens
+    data = load_lastfm(src)
+    listens = data.listens
     print(f"machine: {machine()}, TensorFlow {tf.__version__}")
     result = {}
     for name, cfg in CONFIGS.items():
@@ -99,7 +100,6 @@ def main() -> None:
         print("   final metrics:", {k: round(v, 4) for k, v in f.items()})
     result["three_runs_s"] = total
     # the same runs as the TrainerWidget's Train button runs them (train(block=True))
-    data = load_lastfm(src)
     clicked = []
     for cfg in CONFIGS.values():
         values = {k: cfg[k] for k in ("kind", "embedding_dim", "init_stddev")}

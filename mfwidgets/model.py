@@ -461,25 +461,20 @@ class CFModel:
         bounds = [*records[1:], total]  # steps run after each record, up to the next one
         schedule = [stop_at - i for i, stop_at in zip(records, bounds, strict=True)]
         cbs.on_train_begin(self, RunInfo(start, total, opt_name, lr))
-        reason, done, last, error = FINISHED, 0, None, ""
+        reason, last, error = FINISHED, None, ""
         t0 = time.perf_counter()
 
         def elapsed() -> float:
             return self._seconds + time.perf_counter() - t0
 
         def count(k: int) -> None:
-            nonlocal done
-            done += k
             self._steps_done += k
             self.version += 1
 
         def restore_last_record() -> None:
             """Back to the embeddings of the last finite record (the snapshot), count included."""
-            nonlocal done
             kernels.restore_snapshot()
-            back = int(self._history.last["iteration"]) if len(self._history) else 0
-            done = max(0, done - (self._steps_done - back))
-            self._steps_done = back
+            self._steps_done = int(self._history.last["iteration"]) if len(self._history) else 0
             self.version += 1
 
         def run_records(ks: list[int]) -> dict[str, float]:
@@ -532,7 +527,7 @@ class CFModel:
                         runner.steps(tf.constant(k), lr_tensor)
                         count(k)
                     budget.observe(k, time.perf_counter() - t)
-                    cbs.on_progress(self, done, total, elapsed())
+                    cbs.on_progress(self, self._steps_done - start, total, elapsed())
                     todo -= k
                 if todo > 0:
                     reason = STOPPED
@@ -557,7 +552,15 @@ class CFModel:
             cbs.on_train_end(
                 self,
                 reason,
-                RunInfo(start, total, opt_name, lr, done, time.perf_counter() - t0, error),
+                RunInfo(
+                    start,
+                    total,
+                    opt_name,
+                    lr,
+                    max(0, self._steps_done - start),
+                    time.perf_counter() - t0,
+                    error,
+                ),
             )
         return self._grouped(last)
 

@@ -186,7 +186,7 @@ def deferred_interrupt() -> Iterator[None]:
     if held:
         if callable(previous):
             previous(signal.SIGINT, held[0])
-        elif previous == signal.SIG_DFL:
+        elif previous != signal.SIG_IGN:
             raise KeyboardInterrupt
 
 
