@@ -27,6 +27,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from .checks import check_seed
+
 log = logging.getLogger(__name__)
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip"
@@ -538,8 +540,7 @@ def split_dataframe(
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     check_holdout_fraction(holdout_fraction)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    check_seed(seed)
     test = df.sample(frac=holdout_fraction, replace=False, random_state=seed)
     train = df[~df.index.isin(test.index)]
     return train, test

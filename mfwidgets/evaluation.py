@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from .checks import check_k
 from .scoring import check_measure, compute_scores, top_k, top_tags
 
 __all__ = [
@@ -74,6 +75,10 @@ class _Baseline:
         self.n_artists = int(n_artists or train["artistID"].max() + 1)
         self.global_mean = float(train["listenCount"].mean())
 
+    def predict(self, user_ids: Any, artist_ids: Any) -> np.ndarray:
+        """The training mean for every pair (subclasses that model more override this)."""
+        return np.full(np.shape(user_ids), self.global_mean)
+
     def score_users(self, user_ids: Any) -> np.ndarray:
         """(len(user_ids), n_artists) ranking scores."""
         users = np.atleast_1d(np.asarray(user_ids))
@@ -87,9 +92,6 @@ class GlobalMean(_Baseline):
     """Predicts the training mean for every pair; ranks nothing (all scores equal)."""
 
     name = "global mean"
-
-    def predict(self, user_ids: Any, artist_ids: Any) -> np.ndarray:
-        return np.full(np.shape(user_ids), self.global_mean)
 
     def _item_scores(self) -> np.ndarray:
         return np.zeros(self.n_artists)
@@ -142,9 +144,6 @@ class Popularity(_Baseline):
     def __init__(self, train: pd.DataFrame, *, n_users=None, n_artists=None) -> None:
         super().__init__(train, n_users, n_artists)
         self.counts = np.bincount(train["artistID"].to_numpy(), minlength=self.n_artists)
-
-    def predict(self, user_ids: Any, artist_ids: Any) -> np.ndarray:
-        return np.full(np.shape(user_ids), self.global_mean)
 
     def _item_scores(self) -> np.ndarray:
         return self.counts.astype(np.float64)
@@ -223,8 +222,7 @@ def ranking_metrics(
     anyone; mean_popularity = mean number of training listeners of the recommended artists;
     novelty = mean −log2(share of users who listened) of the recommended artists.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    check_k(k)
     n_users, n_artists = model.n_users, model.n_artists
     t_indptr, t_ids = _csr(test, n_users)
     users = np.flatnonzero(np.diff(t_indptr) > 0)
@@ -287,7 +285,7 @@ def evaluate(
     for name, model in candidates.items():
         t0 = time.perf_counter()
         row = {"test_mse": mse(model, test), "test_rmse": rmse(model, test)}
-        if name == "global mean":  # every score ties: ranking it would only measure tie order
+        if isinstance(model, GlobalMean):  # every score ties: ranking would measure tie order
             row |= {m: np.nan for m in _ranking_columns(k)}
         else:
             row |= ranking_metrics(
@@ -353,8 +351,7 @@ def recommend(
         raise TypeError(f"user_id must be an integer, got {user_id!r}")
     if not 0 <= user_id < data.n_users:
         raise ValueError(f"user_id must lie in [0, {data.n_users}), got {user_id}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    check_k(k)
     if measure == "dot":
         scores = np.asarray(model.score_users([user_id]), dtype=np.float64)[0]
     else:

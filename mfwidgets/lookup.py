@@ -48,7 +48,7 @@ class ArtistIndex:
     def _tiers(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ids of exact, prefix and other substring matches, each ordered by popularity."""
         q = normalize(query)
-        hits, blob, find = [], self._blob, self._blob.find
+        hits, find = [], self._blob.find
         pos = find(q)
         while pos != -1:
             hits.append(pos)
@@ -62,7 +62,6 @@ class ArtistIndex:
         prefix = at[np.minimum(first, len(at) - 1)] == self._starts[rows]
         exact = prefix & (self._lengths[rows] == len(q))
         ids = self._by_pop[rows]
-        del blob
         return ids[exact], ids[prefix & ~exact], ids[~prefix]
 
     def search(self, query: str, limit: int = 20) -> list[int]:

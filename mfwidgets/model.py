@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import tempfile
 import threading
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .checks import check_number, check_seed
 from .data import split_dataframe
 from .training import (
     DIVERGED,
@@ -71,23 +71,6 @@ FILE_FORMAT = "mfwidgets.CFModel"
 FILE_VERSION = 1
 
 
-def _check_number(name: str, value: Any, *, minimum: float, strict: bool, integer=False) -> None:
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    what = "an integer" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise TypeError(f"{name} must be {what}, got {value!r}")
-    if not math.isfinite(value) or (value <= minimum if strict else value < minimum):
-        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-
-
-def _check_seed(seed: Any) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
-    if seed is not None and seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed!r}")
-
-
 @dataclass(frozen=True)
 class ModelConfig:
     """A model's hyper-parameters, validated once (messages name the argument and the range)."""
@@ -108,11 +91,11 @@ class ModelConfig:
             raise ValueError(
                 f"kind must be one of {', '.join(map(repr, KINDS))}; got {self.kind!r}"
             )
-        _check_number("embedding_dim", self.embedding_dim, minimum=1, strict=False, integer=True)
-        _check_number("init_stddev", self.init_stddev, minimum=0, strict=True)
+        check_number("embedding_dim", self.embedding_dim, minimum=1, strict=False, integer=True)
+        check_number("init_stddev", self.init_stddev, minimum=0, strict=True)
         numbers = ("regularization_coeff", "gravity_coeff", "user_bias_reg", "artist_bias_reg")
         for name in (*numbers, "alpha"):
-            _check_number(name, getattr(self, name), minimum=0, strict=False)
+            check_number(name, getattr(self, name), minimum=0, strict=False)
         if self.kind == "implicit" and self.gravity_coeff:
             raise ValueError(
                 "kind='implicit' already weighs every cell; gravity_coeff must be 0 there"
@@ -122,7 +105,7 @@ class ModelConfig:
                 "kind='plain' is the chapter's unregularized model: regularization_coeff and "
                 "gravity_coeff must be 0 (use kind='regularized')"
             )
-        _check_seed(self.seed)
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -180,9 +163,9 @@ def check_train_args(
     """Validate ``train`` arguments (no TensorFlow needed); return the effective record_every."""
     if record_every is None:
         record_every = 1 if optimizer == "als" else 10
-    _check_number("num_iterations", num_iterations, minimum=0, strict=False, integer=True)
-    _check_number("learning_rate", learning_rate, minimum=0, strict=True)
-    _check_number("record_every", record_every, minimum=1, strict=False, integer=True)
+    check_number("num_iterations", num_iterations, minimum=0, strict=False, integer=True)
+    check_number("learning_rate", learning_rate, minimum=0, strict=True)
+    check_number("record_every", record_every, minimum=1, strict=False, integer=True)
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(
@@ -233,7 +216,7 @@ class CFModel:
         )
         for name, value in (("n_users", n_users), ("n_artists", n_artists)):
             if value is not None:
-                _check_number(name, value, minimum=1, strict=False, integer=True)
+                check_number(name, value, minimum=1, strict=False, integer=True)
         _validate_listens(train, "train", n_users, n_artists)
         if len(train) == 0:
             raise ValueError("train must hold at least one listen")

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .checks import check_seed
+
 METHODS = ("pca", "tsne")
 #: the chapter's tsne_artist_embeddings settings (n_iter is called max_iter in scikit-learn now)
 TSNE_DEFAULTS: dict[str, Any] = {
@@ -100,8 +102,7 @@ def project(
     """
     if method not in METHODS:
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    check_seed(seed)
     arr = _as_array(embeddings)
     if method == "pca" and settings:
         raise TypeError(f"pca takes no settings, got {', '.join(settings)}")

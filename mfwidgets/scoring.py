@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .checks import check_k
 from .lookup import ArtistIndex
 
 DOT = "dot"
@@ -85,9 +86,7 @@ class ArtistEmbeddings:
         if key != self._key or self._V is None:
             V = np.asarray(self.model.embeddings["artistID"], dtype=np.float64)
             self._norms = np.linalg.norm(V, axis=1)
-            self._unit = np.divide(
-                V, self._norms[:, None], out=np.zeros_like(V), where=self._norms[:, None] > 0
-            )
+            self._unit = normalize_rows(V)
             self._V, self._key = V, key
 
     @property
@@ -165,8 +164,7 @@ def artist_neighbors(
     candidates are in ``result.attrs["candidates"]``; nothing is printed.
     """
     check_measure(measure)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    check_k(k)
     index = ArtistIndex.from_data(data)
     artist, others = index.resolve(name_or_id)
     best, scores = ArtistEmbeddings(model).neighbors(artist, measure, k)

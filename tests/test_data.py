@@ -384,6 +384,8 @@ def test_split_matches_pandas_sample_and_validates():
         split_dataframe(df, "0.1")
     with pytest.raises(TypeError, match="seed"):
         split_dataframe(df, 0.1, seed=1.5)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        split_dataframe(df, 0.1, seed=-1)
     with pytest.raises(TypeError, match="DataFrame"):
         split_dataframe(df.to_numpy(), 0.1)
 

@@ -140,6 +140,9 @@ def test_evaluate_one_row_per_model_baselines_first_and_deterministic():
     )
     with pytest.raises(TypeError, match="dict"):
         evaluate([FixedScorer(scores)], data, train, test)
+    # a model is ranked whatever its name; only the global-mean baseline itself is not
+    named = evaluate({"global mean": FixedScorer(scores)}, data, train, test, k=5, baselines=False)
+    assert named.loc["global mean", "recall@5"] == table.loc["fixed", "recall@5"]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -136,8 +136,13 @@ def test_user_view_hides_listened_artists_by_default(data, models):
     rec = ex.recommendations["a"]
     assert not set(rec["artistID"]) & {0, 5, 7}
     assert ex.recommendations["listened"]["artistID"].tolist() == [0, 5, 7]
-    ex.hide_listened.value = False
-    assert len(ex.recommendations["a"]) == 5
+    ex.hide_listened.value = False  # the shown tab recomputes on every control
+    assert set(ex.recommendations["a"]["artistID"]) & {0, 5, 7}
+    ex.user.value = 1
+    assert ex.recommendations["listened"]["artistID"].tolist() == [0, 2]
+    ex.k.value = 3
+    assert len(ex.recommendations["a"]) == 3
+    assert ex.status.level != "error", ex.status.text
     assert ex.hide_listened.description == "hide artists already listened to"
 
 

@@ -103,6 +103,8 @@ def test_neighbors_lookup_rules_and_candidates():
         artist_neighbors(model, data, "Coldplay", measure="euclid")
     with pytest.raises(ValueError, match="k must be"):
         artist_neighbors(model, data, "Coldplay", k=0)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        artist_neighbors(model, data, "Coldplay", k=2.5)
 
 
 def test_artist_index_ranks_exact_then_prefix_then_substring_by_popularity():

@@ -19,6 +19,7 @@ import traitlets
 
 from .. import charts
 from ..projection import METHODS, ProjectionCache, ProjectionCancelled, project
+from ..scoring import top_tags
 from ..throttle import Throttle
 from .common import StatusLine, safe
 from .neighbors import _models_from
@@ -38,10 +39,7 @@ def map_points(data: Any, coords: np.ndarray, norms: np.ndarray, n_tags: int) ->
             "artistID": info["id"].to_numpy(),
             "name": info["name"].to_numpy(),
             "tag": np.where(tag.isin(common), tag, "other"),
-            "tags": [
-                ", ".join(dict.fromkeys(r))
-                for r in zip(info["tag_1"], info["tag_2"], info["tag_3"], strict=True)
-            ],
+            "tags": top_tags(info, np.arange(len(info))),
             "listen_count": info["listen_count"].to_numpy(),
             "norm": np.round(norms, 3),
         }

@@ -275,9 +275,7 @@ class NeighborExplorer(W.VBox):
             w.add_class(cls)
         guard = safe(self.status)
         for w in (self.user, self.user_model, self.hide_listened, self.k):
-            w.observe(
-                guard(lambda _: self._user_tab_shown() and self.refresh_user()), names="value"
-            )
+            w.observe(guard(self._refresh_user_if_shown), names="value")
         self.user_box = W.VBox(
             [W.HBox([self.user, self.user_model, self.hide_listened]), self.user_tables]
         )

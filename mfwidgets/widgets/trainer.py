@@ -325,7 +325,7 @@ class TrainerWidget(W.VBox):
         if not str(source) or source == Path():
             raise ValueError("type the path of a saved model in the file box first")
         model = CFModel.load(source, listens=self.data.listens)
-        name = default_name("plain", 1, set(self.models)) if not source.stem else source.stem
+        name = source.stem
         while name in self.models:
             name += "_loaded"
         self._store(name, model)
