@@ -15,7 +15,7 @@ import time
 from _common import data_source, emit, machine
 
 from mfwidgets import build_model, build_regularized_model, load_lastfm
-from mfwidgets.training import Callback
+from mfwidgets.models import Callback
 
 LOSS = {
     "plain": ["train_error"],

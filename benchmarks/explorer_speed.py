@@ -62,7 +62,7 @@ def main() -> None:
     def chapter_way():
         ids = names[names.str.contains("Coldplay")].index.to_numpy()
         for m in models.values():
-            V = m.embeddings["artistID"]
+            V = m.item_factors
             for measure in ("dot", "cosine"):
                 scores = compute_scores(V[ids[0]], V, measure)
                 scores.argsort()[::-1][:6]

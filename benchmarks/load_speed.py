@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from _common import ROOT, data_source, emit, machine, timeit
 
-from mfwidgets.data import _FILES, REQUIRED_FILES, clean_weights, load_lastfm
+from mfwidgets.data.lastfm import FILES, REQUIRED_FILES, clean_weights, load_lastfm
 
 sys.path.insert(0, str(ROOT / "tests"))
 from test_data import reference_clean  # the test's literal loop is the oracle
@@ -28,9 +28,7 @@ def main() -> None:
 
     def raw_read():
         for name in REQUIRED_FILES:
-            pd.read_csv(
-                Path(src) / name, sep="\t", encoding=_FILES[name][0], quoting=csv.QUOTE_NONE
-            )
+            pd.read_csv(Path(src) / name, sep="\t", encoding=FILES[name][0], quoting=csv.QUOTE_NONE)
 
     t_raw = timeit(raw_read)
     t_load = timeit(lambda: load_lastfm(src))

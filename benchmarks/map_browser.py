@@ -40,8 +40,8 @@ CELLS = [
     "pts = emap.points\n"
     "with alt.data_transformers.disable_max_rows():\n"
     "    plain = alt.JupyterChart(alt.Chart(pts).mark_circle().encode(\n"
-    "        x='x:Q', y='y:Q', color='tag:N', size='listen_count:Q',\n"
-    "        tooltip=['name', 'tags', 'listen_count', 'norm']),\n"
+    "        x='x:Q', y='y:Q', color='tag:N', size='n_users:Q',\n"
+    "        tooltip=['name', 'tags', 'n_users', 'norm']),\n"
     "        embed_options={'renderer': 'canvas'})\n"
     "plain",
 ]

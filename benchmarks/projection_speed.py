@@ -15,7 +15,7 @@ import time
 from _common import data_source, emit, machine
 
 from mfwidgets import build_regularized_model, load_lastfm
-from mfwidgets.projection import TSNE_DEFAULTS, project
+from mfwidgets.analysis.projection import TSNE_DEFAULTS, project
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     data = load_lastfm(src)
     model = build_regularized_model(data.listens, 35, 0.1, 1.0, 0.05, seed=0)
     model.train(num_iterations=500, learning_rate=20.0)
-    emb = model.embeddings["artistID"]
+    emb = model.item_factors
     t0 = time.perf_counter()
     project(emb, "pca", seed=0)
     t_pca = time.perf_counter() - t0

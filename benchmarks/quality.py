@@ -19,7 +19,7 @@ import pandas as pd
 from _common import data_source, emit, machine
 
 from mfwidgets import CFModel, build_model, build_regularized_model, load_lastfm, split_dataframe
-from mfwidgets.evaluation import BiasBaseline, evaluate, mse, ranking_metrics
+from mfwidgets.analysis import BiasBaseline, evaluate, mse, ranking_metrics
 
 
 def timed(fn):
@@ -31,8 +31,8 @@ def timed(fn):
 def tune_bias(fit, val, n_users, n_artists):
     grid = itertools.product((0.5, 1, 2, 4), (4, 8, 12, 16, 24))
     scores = {
-        g: mse(BiasBaseline(fit, n_users=n_users, n_artists=n_artists, reg_user=g[0],
-                            reg_artist=g[1]), val)
+        g: mse(BiasBaseline(fit, n_users=n_users, n_items=n_artists, reg_user=g[0],
+                            reg_item=g[1]), val)
         for g in grid
     }  # fmt: skip
     return min(scores, key=scores.get)
@@ -108,7 +108,7 @@ def main() -> None:
         return lambda tr, te: CFModel(
             tr, te, n_users=n_users, n_artists=n_artists, kind="biased", embedding_dim=dim,
             init_stddev=0.01, regularization_coeff=lam, gravity_coeff=grav,
-            user_bias_reg=reg_user, artist_bias_reg=reg_artist, seed=0,
+            user_bias_reg=reg_user, item_bias_reg=reg_artist, seed=0,
         )  # fmt: skip
 
     grid = (
@@ -142,8 +142,8 @@ def main() -> None:
 
     # -- one table, everything measured on test --------------------------------------------------
     table = evaluate(models, data, train, test, k=10)
-    bias_model = BiasBaseline(train, n_users=n_users, n_artists=n_artists,
-                              reg_user=reg_user, reg_artist=reg_artist)  # fmt: skip
+    bias_model = BiasBaseline(train, n_users=n_users, n_items=n_artists,
+                              reg_user=reg_user, reg_item=reg_artist)  # fmt: skip
     table.loc["user+artist bias", "test_mse"] = mse(bias_model, test)  # with the tuned ridges
     table.loc["user+artist bias", "test_rmse"] = np.sqrt(table.loc["user+artist bias", "test_mse"])
     table["train_seconds"] = pd.Series(seconds)

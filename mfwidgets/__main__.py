@@ -24,7 +24,7 @@ def reproduce(quick: bool = False, seed: int = 0, source: str | None = None) -> 
     import pandas as pd
 
     from . import artist_neighbors, evaluate, load_lastfm
-    from .model import CFModel
+    from .models import CFModel
 
     t0 = time.perf_counter()
     data = load_lastfm(source)
@@ -56,7 +56,7 @@ def reproduce(quick: bool = False, seed: int = 0, source: str | None = None) -> 
         for measure in ("dot", "cosine"):
             nb = artist_neighbors(model, data, "Coldplay", measure=measure, k=6)
             print(f"\n{name}: neighbours of {nb.attrs['query']} by {measure}")
-            print(nb.drop(columns="artistID").round(3).to_string())
+            print(nb.drop(columns="item_id").round(3).to_string())
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -3,19 +3,9 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
-import pytest
 
-from mfwidgets.charts import (
-    Figure,
-    LiveChart,
-    hconcat,
-    line_chart,
-    offline_chart,
-    records,
-    set_chart,
-    table,
-    to_png,
-)
+from mfwidgets.charts import Figure, hconcat, line_chart, metric_panels, to_png, training_charts
+from mfwidgets.charts.figure import records, table
 
 
 def test_large_tables_bypass_the_row_limit_and_nan_becomes_null():
@@ -35,27 +25,6 @@ def test_table_names_follow_content():
     assert table(a, "r")[0].name != table(a + 1, "r")[0].name
 
 
-def test_offline_chart_bundles_javascript_and_uses_canvas():
-    ref, tables = table(pd.DataFrame({"a": [1]}), "a")
-    widget = offline_chart(Figure(alt.Chart(ref).mark_point(), tables), css_class="k")
-    assert alt.JupyterChart._is_offline
-    assert "cdn.jsdelivr" not in widget._esm and "esm.sh" not in widget._esm
-    assert widget.embed_options["renderer"] == "canvas"
-    assert "k" in widget._dom_classes
-    assert list(widget.spec["datasets"]) == [ref.name]
-    with pytest.raises(ValueError, match="renderer"):
-        offline_chart(alt.Chart(), renderer="webgl")
-
-
-def test_set_chart_keeps_params_and_sends_the_tables():
-    ref, tables = table(pd.DataFrame({"a": [1, 2, 3]}), "a")
-    chart = alt.Chart(ref).mark_point().encode(x="a:Q").add_params(alt.param(name="p", value=2))
-    widget = offline_chart(alt.Chart().mark_point())
-    set_chart(widget, Figure(chart, tables))
-    assert widget.params.p == 2
-    assert len(widget.spec["datasets"][ref.name]) == 3
-
-
 def test_line_chart_spec_has_series_and_reference_rule():
     df = pd.DataFrame({"iteration": [0, 10], "train_error": [2.0, 1.0], "test_error": [3.0, 2.5]})
     fig = line_chart(df, "iteration", ["train_error", "test_error"], rules={"global mean": 0.44})
@@ -71,13 +40,22 @@ def test_line_chart_spec_has_series_and_reference_rule():
     assert log["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
 
 
-def test_empty_chart_live_updates_and_png():
-    df = pd.DataFrame({"iteration": pd.Series(dtype=float), "loss": pd.Series(dtype=float)})
-    live = LiveChart(line_chart(df, "iteration", ["loss"]), interval=0.05)
+def test_panels_are_decided_where_charts_are_made():
+    cols = ["iteration", "train_error_observed", "test_error_observed", "observed_loss",
+            "gravity_loss", "seconds"]  # fmt: skip
+    assert metric_panels(cols) == [
+        ("errors", ["train_error_observed", "test_error_observed"]),
+        ("loss parts", ["observed_loss", "gravity_loss"]),
+    ]
+    assert metric_panels(["iteration", "train_error", "seconds"]) == [("errors", ["train_error"])]
+    hist = pd.DataFrame({c: [0.0, 1.0] for c in cols})
+    errors, losses = training_charts(hist, baseline=0.4)
+    assert errors.to_dict()["layer"][1]["mark"]["type"] == "rule"  # the baseline on errors only
+    assert len(losses.to_dict()["layer"]) == 1
+
+
+def test_png_of_figures_side_by_side():
     full = pd.DataFrame({"iteration": [0, 1], "loss": [1.0, 0.5]})
-    live.update(line_chart(full, "iteration", ["loss"]))
-    live.flush()
-    assert live.redraws == 1
-    assert len(next(iter(live.widget.spec["datasets"].values()))) == 2
-    png = to_png(hconcat(live.figure, live.figure))
+    fig = line_chart(full, "iteration", ["loss"])
+    png = to_png(hconcat(fig, fig))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -171,6 +171,7 @@ def test_artist_info_as_the_chapter_built_it(hetrec):
     info = load_lastfm(hetrec).artist_info
     assert list(info.columns) == [
         "id", "name", "tag_1", "tag_2", "tag_3", "all_tags", "peak_year", "listen_count",
+        "tags", "n_users",
     ]  # fmt: skip
     bjork, sigur, weird, na, coldplay, never = (info.iloc[i] for i in range(6))
     # Björk: 80s x2, música x2, rock x1; ties broken by first use (80s before música)
@@ -183,6 +184,9 @@ def test_artist_info_as_the_chapter_built_it(hetrec):
         "no_tags", "no_tags", [], 2004,
     )  # fmt: skip
     assert info["listen_count"].tolist() == [4, 3, 3, 1, 2, 0]
+    # the dataset-neutral columns: top tags without repeats or the placeholder; listeners
+    assert (bjork.tags, sigur.tags, never.tags) == (["80s", "música", "rock"], ["hiphop"], [])
+    assert info["n_users"].tolist() == info["listen_count"].tolist()
     del weird, na
 
 

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import dataset
 
-from mfwidgets.charts import embedding_norm_chart, spearman
+from mfwidgets.analysis import spearman
+from mfwidgets.charts import embedding_norm_chart
+from mfwidgets.models import Factors
 from mfwidgets.widgets.embedding_map import EmbeddingMap
 from mfwidgets.widgets.neighbors import NeighborExplorer
 
 N = 60
 
 
-class Fixed:
-    def __init__(self, V):
-        self.embeddings = {"artistID": V, "userID": np.ones((3, V.shape[1]))}
+def Fixed(V):
+    return Factors(np.ones((3, V.shape[1])), V)
 
 
 def make_data():
     rng = np.random.default_rng(0)
-    tags = np.array(["rock", "pop", "jazz", "no_tags"])[rng.integers(0, 4, N)]
-    info = pd.DataFrame(
-        {
-            "id": np.arange(N),
-            "name": [f"artist {i}" for i in range(N)],
-            "tag_1": tags, "tag_2": tags, "tag_3": ["<i>x</i>"] * N,
-            "all_tags": [[t] for t in tags],
-            "listen_count": rng.integers(1, 400, N),
-        }
-    )  # fmt: skip
+    first = np.array(["rock", "pop", "jazz", ""])[rng.integers(0, 4, N)]
+    tags = [[t, "<i>x</i>"] if t else [] for t in first]
     listens = pd.DataFrame({"userID": [0, 1], "artistID": [0, 1], "listenCount": [1.0, 2.0]})
-    return SimpleNamespace(artist_info=info, listens=listens, n_users=3, n_artists=N)
+    return dataset(listens, 3, N, tags=tags, popularity=rng.integers(1, 400, N))
 
 
 @pytest.fixture
@@ -44,7 +36,7 @@ def data():
 @pytest.fixture
 def models():
     rng = np.random.default_rng(1)
-    counts = make_data().artist_info["listen_count"].to_numpy()
+    counts = make_data().item_popularity
     # norms grow with popularity in "b", not in "a"
     a = rng.normal(size=(N, 4))
     b = rng.normal(size=(N, 4)) * np.sqrt(counts)[:, None] / 10
@@ -59,11 +51,9 @@ def test_norm_chart_panels_brush_and_rank_correlation(data, models):
     assert panels[0]["encoding"]["x"]["scale"]["type"] == "log"
     brush = [p for p in spec["params"] if p["name"] == "brush"]
     assert brush and len(brush[0]["views"]) == 2  # one brush linked across the panels
-    rho_b = spearman(
-        data.artist_info["listen_count"], np.linalg.norm(models["b"].embeddings["artistID"], axis=1)
-    )
+    rho_b = spearman(data.item_popularity, np.linalg.norm(models["b"].item_factors, axis=1))
     assert f"{rho_b:.2f}" in panels[1]["title"]["subtitle"] and rho_b > 0.4
-    assert {"name", "listen_count"} <= {t["field"] for t in panels[0]["encoding"]["tooltip"]}
+    assert {"name", "n_users"} <= {t["field"] for t in panels[0]["encoding"]["tooltip"]}
     linear = embedding_norm_chart(list(models.values()), data, log_scale=False).to_dict()
     assert linear["hconcat"][0]["encoding"]["x"]["scale"]["type"] == "linear"
 
@@ -77,7 +67,7 @@ def test_pca_map_points_encodings_and_tag_groups(data, models):
         "name",
         "tag",
         "tags",
-        "listen_count",
+        "n_users",
         "norm",
     }
     assert set(pts["tag"]) <= {"rock", "pop", "jazz", "no_tags", "other"} and "other" in set(
@@ -89,18 +79,18 @@ def test_pca_map_points_encodings_and_tag_groups(data, models):
     assert dots["mark"]["type"] == "circle"
     assert (
         dots["encoding"]["color"]["field"] == "tag"
-        and dots["encoding"]["size"]["field"] == "listen_count"
+        and dots["encoding"]["size"]["field"] == "n_users"
     )
     assert {t["field"] for t in dots["encoding"]["tooltip"]} == {
         "name",
         "tags",
-        "listen_count",
+        "n_users",
         "norm",
     }
     assert emap.chart.embed_options["renderer"] == "canvas"
     assert emap.model is models["b"]  # the latest model is shown first
     np.testing.assert_allclose(
-        pts["norm"], np.linalg.norm(models["b"].embeddings["artistID"], axis=1), atol=1e-3
+        pts["norm"], np.linalg.norm(models["b"].item_factors, axis=1), atol=1e-3
     )
 
 
@@ -131,7 +121,7 @@ def click(emap, artist):
     """What the browser sends when the user clicks an artist (vega's point-selection signal)."""
     emap.chart._vl_selections = {
         **emap.chart._vl_selections,
-        "pick": {"value": {"vlPoint": {"or": [{"artistID": artist}]}}, "store": []},
+        "pick": {"value": {"vlPoint": {"or": [{"item_id": artist}]}}, "store": []},
     }
 
 
@@ -142,7 +132,7 @@ def test_click_selects_and_a_linked_explorer_follows_and_rings_neighbours(data, 
     click(emap, 7)
     assert emap.selected_artist == 7 and explorer.selected_artist == 7
     ringed = emap.chart.params.highlight
-    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("b", "dot")]["artistID"])
+    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("b", "dot")]["item_id"])
     explorer.select("artist 12")  # and the other way round
     assert emap.selected_artist == 12 and emap.chart.params.highlight[0] == 12
 
@@ -178,7 +168,7 @@ def test_several_models_draw_the_map_once(data, models, monkeypatch):
     import mfwidgets.widgets.embedding_map as em
 
     drawn = []
-    real = em.charts.set_chart
-    monkeypatch.setattr(em.charts, "set_chart", lambda w, f: (drawn.append(1), real(w, f)))
+    real = em.set_chart
+    monkeypatch.setattr(em, "set_chart", lambda w, f: (drawn.append(1), real(w, f)))
     EmbeddingMap(data, models)
     assert len(drawn) == 1

@@ -14,15 +14,16 @@ import pytest
 import tensorflow as tf
 from dense_reference import dense_gradients, dense_loss_parts, dense_train
 
-from mfwidgets import solvers
-from mfwidgets.model import (
+from mfwidgets.models import (
     CFModel,
+    ModelConfig,
     TrainingDiverged,
     build_listens_sparse_tensor,
     build_model,
     build_regularized_model,
 )
-from mfwidgets.training import Callback, StepBudget
+from mfwidgets.models import kernels as solvers
+from mfwidgets.models.training import Callback, StepBudget
 
 
 def random_listens(n_users=13, n_items=17, n=70, seed=0) -> pd.DataFrame:
@@ -41,16 +42,15 @@ def kernels_for(df, U, V, reg=0.0, grav=0.0, biased=False, bu=None, bi=None, mu=
     variables = [tf.Variable(U.astype(np.float32)), tf.Variable(V.astype(np.float32))]
     if biased:
         variables += [tf.Variable(bu.astype(np.float32)), tf.Variable(bi.astype(np.float32))]
-    objective = solvers.Objective(
-        n_users=U.shape[0],
-        n_items=V.shape[0],
-        regularization=reg,
-        gravity=grav,
+    kind = "biased" if biased else ("regularized" if reg or grav else "plain")
+    config = ModelConfig(
+        kind=kind,
+        regularization_coeff=reg,
+        gravity_coeff=grav,
         user_bias_reg=reg * 3,
-        artist_bias_reg=reg * 5,
-        biased=biased,
-        global_mean=mu,
+        item_bias_reg=reg * 5,
     )
+    objective = solvers.Objective(config, U.shape[0], V.shape[0], global_mean=mu)
     pairs = solvers.Pairs(df["userID"].to_numpy(), df["artistID"].to_numpy(), df["listenCount"])
     return solvers.Kernels(variables, objective, pairs)
 
@@ -322,7 +322,7 @@ def test_divergence_restores_the_last_finite_state_and_says_where(steps_per_call
 
 def fused(model: CFModel, steps_per_call: int) -> CFModel:
     """Make ``model`` fuse exactly ``steps_per_call`` steps into each compiled call."""
-    model._budget["sgd"] = StepBudget(first=steps_per_call, most=steps_per_call)
+    model.run_state.budgets["sgd"] = StepBudget(first=steps_per_call, most=steps_per_call)
     return model
 
 
@@ -505,7 +505,7 @@ def test_bad_listens_are_refused():
     with pytest.raises(ValueError, match="holdout_fraction"):
         build_model(df, holdout_fraction=1.0)
     m = build_model(df, seed=0)
-    with pytest.raises(ValueError, match=r"artist_ids must lie in \[0, 17\)"):
+    with pytest.raises(ValueError, match=r"item_ids must lie in \[0, 17\)"):
         m.predict([0], [17])
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import dataset
 
+from mfwidgets.models import Factors, Runs
 from mfwidgets.widgets.neighbors import NeighborExplorer
 from mfwidgets.widgets.trainer import TrainerWidget
 
@@ -15,13 +15,8 @@ NAMES = ["Coldplay", "Jay-Z & Coldplay", "Björk", "<script>alert(1)</script>", 
          "Muse", "Coldplay/U2", "Radiohead"]  # fmt: skip
 
 
-class Fixed:
-    def __init__(self, V, U=None):
-        self.embeddings = {"artistID": np.asarray(V, float), "userID": np.asarray(U, float)}
-        self.n_artists, self.n_users = len(V), len(U)
-
-    def score_users(self, users):
-        return self.embeddings["userID"][np.atleast_1d(users)] @ self.embeddings["artistID"].T
+def Fixed(V, U):
+    return Factors(U, V)
 
 
 def make_data():
@@ -32,19 +27,9 @@ def make_data():
             "listenCount": [5, 2, 1, 3, 3, 1.0],
         }
     )
-    popularity = [369, 2, 172, 1, 12, 300, 3, 400]
-    info = pd.DataFrame(
-        {
-            "id": np.arange(8),
-            "name": NAMES,
-            "tag_1": ["rock"] * 8,
-            "tag_2": ["<b>bold</b>"] * 8,
-            "tag_3": ["rock"] * 8,
-            "all_tags": [["rock", "<b>bold</b>"]] * 8,
-            "listen_count": popularity,
-        }
-    )
-    return SimpleNamespace(listens=listens, artist_info=info, n_users=3, n_artists=8)
+    popularity = np.array([369, 2, 172, 1, 12, 300, 3, 400])
+    tags = [["rock", "<b>bold</b>"]] * 8
+    return dataset(listens, 3, 8, names=NAMES, tags=tags, popularity=popularity)
 
 
 @pytest.fixture
@@ -96,11 +81,11 @@ def test_both_measures_side_by_side_and_shared_artists_are_marked(data, models):
     ex.measure.value = "both"
     assert set(ex.results) == {("a", "dot"), ("a", "cosine")}
     dot, cos = ex.results[("a", "dot")], ex.results[("a", "cosine")]
-    shared = set(dot["artistID"]) & set(cos["artistID"])
-    assert set(dot.loc[dot["shared"], "artistID"]) == shared
+    shared = set(dot["item_id"]) & set(cos["item_id"])
+    assert set(dot.loc[dot["shared"], "item_id"]) == shared
     assert 0 in shared  # the query itself is in both lists
     ex.show_query.value = False
-    assert 0 not in set(ex.results[("a", "dot")]["artistID"])
+    assert 0 not in set(ex.results[("a", "dot")]["item_id"])
     ex.k.value = 2
     assert len(ex.results[("a", "cosine")]) == 2
 
@@ -108,9 +93,9 @@ def test_both_measures_side_by_side_and_shared_artists_are_marked(data, models):
 def test_several_models_one_column_each_and_scores_from_the_core(data, models):
     ex = NeighborExplorer(data, models, k=3)
     ex.select("muse")
-    V = models["b"].embeddings["artistID"]
+    V = models["b"].item_factors
     expected = np.argsort(-(V @ V[5]), kind="stable")[:3]
-    assert ex.results[("b", "dot")]["artistID"].tolist() == expected.tolist()
+    assert ex.results[("b", "dot")]["item_id"].tolist() == expected.tolist()
     np.testing.assert_allclose(
         ex.results[("b", "dot")]["norm"], np.linalg.norm(V[expected], axis=1)
     )
@@ -134,16 +119,16 @@ def test_user_view_hides_listened_artists_by_default(data, models):
     ex.tabs.selected_index = 1  # the user view computes when shown
     ex.user.value = 0
     rec = ex.recommendations["a"]
-    assert not set(rec["artistID"]) & {0, 5, 7}
-    assert ex.recommendations["listened"]["artistID"].tolist() == [0, 5, 7]
+    assert not set(rec["item_id"]) & {0, 5, 7}
+    assert ex.recommendations["listened"]["item_id"].tolist() == [0, 5, 7]
     ex.hide_listened.value = False  # the shown tab recomputes on every control
-    assert set(ex.recommendations["a"]["artistID"]) & {0, 5, 7}
+    assert set(ex.recommendations["a"]["item_id"]) & {0, 5, 7}
     ex.user.value = 1
-    assert ex.recommendations["listened"]["artistID"].tolist() == [0, 2]
+    assert ex.recommendations["listened"]["item_id"].tolist() == [0, 2]
     ex.k.value = 3
     assert len(ex.recommendations["a"]) == 3
     assert ex.status.level != "error", ex.status.text
-    assert ex.hide_listened.description == "hide artists already listened to"
+    assert ex.hide_listened.description == "hide artists already seen"
 
 
 def test_follows_a_trainer_as_runs_are_added():
@@ -152,8 +137,7 @@ def test_follows_a_trainer_as_runs_are_added():
     cells = rng.choice(n_users * n_artists, 60, replace=False)
     listens = pd.DataFrame({"userID": cells // n_artists, "artistID": cells % n_artists,
                             "listenCount": rng.uniform(1, 5, 60)})  # fmt: skip
-    data = make_data()
-    data.listens, data.n_users = listens, n_users
+    data = dataset(listens, n_users, n_artists, names=NAMES)
     trainer = TrainerWidget(data, embedding_dim=2, num_iterations=5, learning_rate=0.5, seed=0)
     ex = NeighborExplorer(data, trainer)
     assert ex.models == {} and "no models yet" in ex.status.text
@@ -167,21 +151,24 @@ def test_follows_a_trainer_as_runs_are_added():
 
 
 def test_bad_arguments(data, models):
-    with pytest.raises(TypeError, match="CFModel"):
+    with pytest.raises(TypeError, match="must be a model"):
         NeighborExplorer(data, 42)
+    with pytest.raises(TypeError, match="Dataset"):
+        NeighborExplorer(object(), models)
+    with pytest.raises(ValueError, match="at most 50"):
+        NeighborExplorer(data, models, k=51)
     with pytest.raises(ValueError, match="measure"):
         NeighborExplorer(data, models, measure="euclid")
     with pytest.raises(ValueError, match="empty"):
         NeighborExplorer(data, {})
 
 
-def test_a_new_trainer_run_refreshes_the_tables_once(data, models):
-    trainer = SimpleNamespace(models=dict(models), run_names=["a", "b"], observers=[])
-    trainer.observe = lambda fn, names: trainer.observers.append(fn)
-    ex = NeighborExplorer(data, {"a": models["a"]})
-    ex._trainer = trainer
+def test_a_new_run_refreshes_the_tables_once(data, models):
+    runs = Runs({"a": models["a"]})
+    ex = NeighborExplorer(data, runs)
     ex.select("Coldplay")
     versions = []
     ex.observe(lambda c: versions.append(c["new"]), names="results_version")
-    ex._on_runs({"new": ["a", "b"]})
+    runs.add("b", models["b"])
     assert len(versions) == 1 and set(ex.results) == {("a", "dot"), ("b", "dot")}
+    assert ex.model_picker.options == ("a", "b")

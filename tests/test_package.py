@@ -47,7 +47,7 @@ def test_missing_tensorflow_says_what_to_install():
     code = """
 import sys
 sys.modules["tensorflow"] = None  # makes `import tensorflow` raise ImportError
-from mfwidgets._tf import import_tensorflow
+from mfwidgets.models.backend import import_tensorflow
 try:
     import_tensorflow()
 except ImportError as e:
@@ -72,20 +72,78 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     "library, allowed",
     [
-        ("tensorflow", {"_tf.py", "solvers.py"}),
-        ("altair", {"charts.py"}),
+        ("tensorflow", {"backend.py", "kernels.py", "als.py"}),
+        ("keras", {"kernels.py"}),
+        ("altair", {"charts", "display.py"}),
         ("ipywidgets", {"widgets"}),
         ("IPython", {"widgets"}),
     ],
 )
 def test_layer_boundaries(library, allowed):
-    """Only the model layer imports TensorFlow, only charts altair, only widgets/ ipywidgets."""
+    """TensorFlow only in the models floor's kernels, altair in charts (and the widgets'
+    display module, for JupyterChart), ipywidgets/IPython only in widgets/."""
     offenders = []
     for path in PKG.rglob("*.py"):
         rel = path.relative_to(PKG)
         if library in _imports(path) and not ({rel.parts[0], rel.name} & allowed):
             offenders.append(str(rel))
     assert not offenders, f"{library} imported outside {allowed}: {offenders}"
+
+
+#: the floors, bottom up: a module may import only its own floor and the ones below
+FLOORS = ["checks", "data", "models", "analysis", "charts", "widgets", "__main__"]
+
+
+def _floor(parts: tuple[str, ...]) -> str:
+    return parts[0].removesuffix(".py")
+
+
+def _package_imports(path: Path) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(target module parts inside mfwidgets, imported names) of each import of the package."""
+    rel = path.relative_to(PKG).with_suffix("").parts
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = rel[: len(rel) - node.level]
+                target = (*base, *(node.module.split(".") if node.module else []))
+            elif node.module and node.module.split(".")[0] == "mfwidgets":
+                target = tuple(node.module.split(".")[1:])
+            else:
+                continue
+            out.append((target, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "mfwidgets":
+                    out.append((tuple(a.name.split(".")[1:]), []))
+    return out
+
+
+def test_each_floor_imports_only_floors_below_it():
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).parts
+        if rel == ("__init__.py",):
+            continue  # the lazy top-level re-exports
+        mine = FLOORS.index(_floor(rel))
+        for target, names in _package_imports(path):
+            if not target:  # `from .. import __version__` (or from a floor's own package)
+                continue
+            if FLOORS.index(_floor(target)) > mine:
+                offenders.append(f"{'/'.join(rel)} imports {'.'.join(target)} {names}")
+    assert not offenders, offenders
+
+
+def test_no_module_imports_a_private_name_of_another():
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        rel = "/".join(path.relative_to(PKG).parts)
+        for target, names in _package_imports(path):
+            private = [p for p in target if p.startswith("_") and p not in ("__main__",)]
+            private += [n for n in names if n.startswith("_") and n != "__version__"]
+            if private:
+                offenders.append(f"{rel}: {'.'.join(target)} {private}")
+    assert not offenders, offenders
 
 
 def test_no_print_in_library_code():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from mfwidgets.projection import ProjectionCache, ProjectionCancelled, project
+from mfwidgets.analysis.projection import ProjectionCache, ProjectionCancelled, project
+from mfwidgets.models import Factors
 
 
 @pytest.fixture
@@ -61,8 +61,8 @@ def test_cancel_stops_the_worker(emb):
 
 
 def test_model_input_and_bad_arguments(emb):
-    model = SimpleNamespace(embeddings={"artistID": emb})
-    assert project(model, "pca").shape == (120, 2)
+    model = Factors(np.ones((2, emb.shape[1])), emb)
+    np.testing.assert_allclose(project(model, "pca"), project(emb, "pca"), atol=1e-6)
     with pytest.raises(ValueError, match="method"):
         project(emb, "umap")
     with pytest.raises(ValueError, match="perplexity"):
@@ -92,7 +92,7 @@ def test_the_tsne_worker_exits_when_its_parent_dies(tmp_path):
     script = tmp_path / "parent.py"
     script.write_text(
         "import numpy as np\n"
-        "from mfwidgets.projection import project\n"
+        "from mfwidgets.analysis.projection import project\n"
         "x = np.random.default_rng(0).normal(size=(6000, 8))\n"
         "project(x, 'tsne', seed=0)\n"
     )
@@ -103,7 +103,7 @@ def test_the_tsne_worker_exits_when_its_parent_dies(tmp_path):
         while worker is None and time.monotonic() < deadline:
             kids = psutil.Process(parent.pid).children()
             worker = next(
-                (k for k in kids if "mfwidgets.projection" in " ".join(k.cmdline())), None
+                (k for k in kids if "mfwidgets.analysis.projection" in " ".join(k.cmdline())), None
             )
             time.sleep(0.1)
         assert worker is not None, "the worker did not start"

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import dataset
 
-from mfwidgets.lookup import ArtistIndex, normalize
-from mfwidgets.model import CFModel
-from mfwidgets.scoring import COSINE, DOT, artist_neighbors, compute_scores, top_k
+from mfwidgets.analysis.lookup import ArtistIndex, normalize
+from mfwidgets.analysis.scoring import COSINE, DOT, artist_neighbors, compute_scores, top_k
+from mfwidgets.models import CFModel, Factors
 
 
-def fake_data(names, listen_count, tags=None):
+def fake_data(names, popularity):
     n = len(names)
-    info = pd.DataFrame(
-        {
-            "id": np.arange(n),
-            "name": names,
-            "tag_1": tags or ["t"] * n,
-            "listen_count": listen_count,
-        }
-    )
-    return SimpleNamespace(artist_info=info, n_artists=n)
+    listens = pd.DataFrame({"userID": [0], "artistID": [0], "listenCount": [1.0]})
+    return dataset(listens, 1, n, names=names, popularity=np.asarray(popularity))
 
 
 def checkerboard(block=6, blocks=2, value=4.0) -> pd.DataFrame:
@@ -37,9 +29,9 @@ def checkerboard(block=6, blocks=2, value=4.0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["userID", "artistID", "listenCount"])
 
 
-class FixedModel:
-    def __init__(self, V):
-        self.embeddings = {"artistID": np.asarray(V, dtype=float), "userID": np.zeros((1, 2))}
+def FixedModel(V):
+    V = np.asarray(V, dtype=float)
+    return Factors(np.zeros((1, V.shape[1])), V)
 
 
 def test_compute_scores_dot_and_cosine():
@@ -76,12 +68,10 @@ def test_neighbors_on_a_checkerboard_stay_in_their_block():
     for measure in (DOT, COSINE):
         res = artist_neighbors(model, data, "artist 2", measure=measure, k=6)
         assert 2 in res.index  # the query is included, as in the chapter
-        assert set(res["artistID"]) == set(range(6)), measure
-        assert list(res.columns) == [
-            f"{measure} score", "names", "artistID", "listen_count", "tag_1"
-        ]  # fmt: skip
+        assert set(res["item_id"]) == set(range(6)), measure
+        assert list(res.columns) == [f"{measure} score", "names", "item_id", "n_users", "tags"]
     res = artist_neighbors(model, data, 9, measure=COSINE, k=6)
-    assert set(res["artistID"]) == set(range(6, 12))
+    assert set(res["item_id"]) == set(range(6, 12))
 
 
 def test_neighbors_lookup_rules_and_candidates():
@@ -90,7 +80,7 @@ def test_neighbors_lookup_rules_and_candidates():
     )
     model = FixedModel(np.eye(5))
     res = artist_neighbors(model, data, "coldplay", k=2)
-    assert res.attrs["query"] == "Coldplay" and res.attrs["artist_id"] == 0
+    assert res.attrs["query"] == "Coldplay" and res.attrs["item_id"] == 0
     assert res.attrs["candidates"] == ["Coldplay/U2", "Jay-Z & Coldplay"]
     assert (
         artist_neighbors(model, data, "oldpla", k=1).attrs["query"] == "Coldplay"
@@ -118,7 +108,7 @@ def test_artist_index_ranks_exact_then_prefix_then_substring_by_popularity():
     assert idx.search("   ") == [] and idx.search("zzz") == []
     assert idx.search("beat", limit=2) == [5, 1]
     assert idx.resolve(4) == (4, [])
-    with pytest.raises(ValueError, match="artist id"):
+    with pytest.raises(ValueError, match="item id"):
         idx.resolve(99)
     with pytest.raises(TypeError):
         idx.resolve(1.5)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from mfwidgets.throttle import Throttle
+from mfwidgets.widgets.throttle import Throttle
 
 
 def test_first_value_is_delivered_at_once_and_the_last_is_never_lost():

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import dataset
 
-from mfwidgets.widgets.trainer import DEFAULTS, TrainerWidget, default_name
+from mfwidgets.models import ModelConfig, SplitConfig, TrainConfig
+from mfwidgets.models.config import param
+from mfwidgets.widgets.controls import ConfigForm
+from mfwidgets.widgets.trainer import TrainerWidget, default_name
+
+DEFAULTS = ConfigForm.initial_values([ModelConfig, TrainConfig, SplitConfig])
 
 
 def synthetic_data(n_users=30, n_artists=40, seed=0):
@@ -24,7 +30,7 @@ def synthetic_data(n_users=30, n_artists=40, seed=0):
     )
     listens.loc[listens.index[:2], ["userID", "artistID"]] = [[n_users - 1, n_artists - 1]] * 2
     listens = listens.drop_duplicates(["userID", "artistID"]).reset_index(drop=True)
-    return SimpleNamespace(listens=listens, n_users=n_users, n_artists=n_artists)
+    return dataset(listens, n_users, n_artists)
 
 
 @pytest.fixture
@@ -57,7 +63,7 @@ def test_initial_values_use_core_names_and_bad_ones_raise(data):
         TrainerWidget(data, embedding_dim=0)
     with pytest.raises(ValueError, match="kind"):
         TrainerWidget(data, kind="deep")
-    with pytest.raises(TypeError, match="LastfmData"):
+    with pytest.raises(TypeError, match="Dataset"):
         TrainerWidget(object())
 
 
@@ -66,7 +72,7 @@ def test_click_train_runs_in_a_thread_and_fills_progress_history_and_charts(data
     t.train_button.click()
     assert t.wait(120)
     assert t.model is not None and list(t.models) == ["model"]
-    assert t.run_names == ["model"]
+    assert t.runs.names == ["model"]
     assert t.progress.value == t.progress.max == 61
     assert "iteration 61/61" in t.progress_label.value
     hist = t.history
@@ -174,7 +180,6 @@ def test_implicit_kind_forces_als_and_log_toggle_redraws(data):
     t.train(block=True)
     assert "implicit_model" in t.models and t.model.iterations_done == 4
     t.log_y.value = True
-    t._charts.flush()
     assert t.error_chart.widget.spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
 
 
@@ -186,14 +191,51 @@ def test_default_names_follow_the_chapter():
 
 
 def test_add_run_keeps_a_model_trained_in_code(data):
-    from mfwidgets.model import CFModel
+    from mfwidgets.models import CFModel
 
     t = TrainerWidget(data)
-    model = CFModel.from_listens(data.listens, seed=0, embedding_dim=2)
+    model = CFModel.from_listens(data, seed=0, embedding_dim=2)
     model.train(num_iterations=5, learning_rate=0.5)
     t.add_run("model", model)
-    assert t.models == {"model": model} and t.model is model and t.run_names == ["model"]
+    assert t.models == {"model": model} and t.model is model and t.runs.names == ["model"]
     assert len(chart_rows(t.error_chart)) == 2 * len(model.history)
     assert not t.continue_button.disabled
     with pytest.raises(TypeError, match="CFModel"):
         t.add_run("x", object())
+
+
+@dataclass(frozen=True)
+class ShrinkConfig(ModelConfig):
+    """A configuration with one more hyper-parameter, used by the regularized kind only."""
+
+    shrink: float = param(
+        0.5, "a made-up factor in [0, 1]", minimum=0, maximum=1, kinds=("regularized",)
+    )
+
+
+def test_a_new_config_field_gets_its_control_with_no_other_edit(data):
+    t = TrainerWidget(data, config_class=ShrinkConfig, num_iterations=2, learning_rate=0.5)
+    control = t.w["shrink"]
+    assert control.value == 0.5 and control.tooltip == "a made-up factor in [0, 1]"
+    assert control.disabled  # the plain kind does not use it
+    t.w["kind"].value = "regularized"
+    assert not control.disabled
+    control.value = 2.0  # validated by the configuration's own range
+    t.train_button.click()
+    assert not t.busy and "shrink must be <= 1" in t.status.text
+    control.value = 0.25
+    model = t.train(block=True)
+    assert isinstance(model.config, ShrinkConfig) and model.config.shrink == 0.25
+    t.w["kind"].value = "plain"  # unused fields go back to their default
+    assert t.train(block=True).config.shrink == 0.5
+
+
+def test_controls_are_built_from_the_configuration(data):
+    t = TrainerWidget(data)
+    for cls in (ModelConfig, TrainConfig, SplitConfig):
+        for name, p in cls.params():
+            assert t.w[name].description == name and t.w[name].tooltip == p.help
+    t.w["kind"].value = "biased"
+    assert not t.w["item_bias_reg"].disabled and t.w["alpha"].disabled
+    t.w["optimizer"].value = "als"
+    assert t.w["learning_rate"].disabled

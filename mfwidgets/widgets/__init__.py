@@ -1,7 +1,15 @@
-"""The Jupyter widgets (the only modules that import ipywidgets or IPython)."""
+"""The widgets floor (the only modules that import ipywidgets or IPython)."""
 
+from .display import LiveChart, offline_chart, set_chart
 from .embedding_map import EmbeddingMap
 from .neighbors import NeighborExplorer
 from .trainer import TrainerWidget
 
-__all__ = ["EmbeddingMap", "NeighborExplorer", "TrainerWidget"]
+__all__ = [
+    "EmbeddingMap",
+    "LiveChart",
+    "NeighborExplorer",
+    "TrainerWidget",
+    "offline_chart",
+    "set_chart",
+]

@@ -1,10 +1,11 @@
-"""EmbeddingMap: an interactive map of all artist embeddings, and the norm-versus-popularity view.
+"""EmbeddingMap: an interactive map of all item embeddings, and the norm-versus-popularity view.
 
-The map is one offline JupyterChart drawn on canvas (17,632 points): colour by top tag, size by
-popularity, tooltips, zoom and pan. Changing the tag filter or the highlighted artists only
-changes chart parameters (the data is not sent again). A click selects an artist (the observable
-``selected_artist``); ``link(explorer)`` makes a NeighborExplorer show that artist and rings its
-neighbours on the map. t-SNE runs in a worker process with a progress bar and a Cancel button.
+The map is one offline JupyterChart drawn on canvas (17,632 points for Last.fm): colour by top
+tag (or genre), size by popularity, tooltips, zoom and pan. Changing the tag filter or the
+highlighted items only changes chart parameters (the data is not sent again). A click selects an
+item (the observable ``selected_artist``); ``link(explorer)`` makes a NeighborExplorer show that
+item and rings its neighbours on the map. t-SNE runs in a worker process with a progress bar
+and a Cancel button.
 """
 
 from __future__ import annotations
@@ -18,52 +19,35 @@ import pandas as pd
 import traitlets
 
 from .. import charts
-from ..projection import METHODS, ProjectionCache, ProjectionCancelled, project
-from ..scoring import top_tags
-from ..throttle import Throttle
+from ..analysis.embeddings import OTHER, item_norms, map_points
+from ..analysis.projection import METHODS, ProjectionCache, ProjectionCancelled, project
+from ..models.registry import Runs
 from .common import StatusLine, safe
-from .neighbors import _models_from
+from .display import offline_chart, set_chart
+from .neighbors import check_dataset
+from .throttle import Throttle
 
 ALL = "all"
 
 
-def map_points(data: Any, coords: np.ndarray, norms: np.ndarray, n_tags: int) -> pd.DataFrame:
-    """The map's table: coordinates, names, top tag (the n_tags commonest, else "other")."""
-    info = data.artist_info
-    tag = info["tag_1"].astype(str)
-    common = set(tag.value_counts().index[:n_tags])
-    return pd.DataFrame(
-        {
-            "x": np.round(coords[:, 0], 3),
-            "y": np.round(coords[:, 1], 3),
-            "artistID": info["id"].to_numpy(),
-            "name": info["name"].to_numpy(),
-            "tag": np.where(tag.isin(common), tag, "other"),
-            "tags": top_tags(info, np.arange(len(info))),
-            "listen_count": info["listen_count"].to_numpy(),
-            "norm": np.round(norms, 3),
-        }
-    )
-
-
 class EmbeddingMap(W.VBox):
-    """All artists in 2-D (PCA at once, t-SNE in the background), selectable by click.
+    """All items in 2-D (PCA at once, t-SNE in the background), selectable by click.
 
-    ``model_or_models``: a CFModel, a dict name -> CFModel, or a TrainerWidget (then new runs
-    appear as they finish); the map starts on the last (latest) one. ``selected_artist`` is the
-    clicked (or linked) artist id;
-    ``emap.link(explorer)`` connects a NeighborExplorer both ways. ``emap.points`` is the
-    table behind the current map.
+    ``model_or_models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs
+    or a TrainerWidget (then new runs appear as they finish); the map starts on the latest one.
+    ``selected_artist`` is the clicked (or linked) item id; ``emap.link(explorer)`` connects a
+    NeighborExplorer both ways. ``emap.points`` is the table behind the current map.
     """
 
-    selected_artist = traitlets.Int(None, allow_none=True, help="artist id picked on the map")
+    selected_artist = traitlets.Int(None, allow_none=True, help="item id picked on the map")
 
     def __init__(
         self, data: Any, model_or_models: Any, *, method: str = "pca", n_tags: int = 12,
         seed: int | None = 0,
     ) -> None:  # fmt: skip
-        if not hasattr(data, "artist_info"):
-            raise TypeError("data must be a LastfmData (from load_lastfm())")
+        # Long on purpose: the widget's controls, their CSS classes, handlers and layout, built
+        # once in reading order; each piece is a line or two.
+        check_dataset(data)
         if method not in METHODS:
             raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
         if isinstance(n_tags, bool) or not isinstance(n_tags, int) or not 1 <= n_tags <= 19:
@@ -71,8 +55,7 @@ class EmbeddingMap(W.VBox):
         self.data = data
         self.n_tags = n_tags
         self.seed = seed
-        self._trainer = model_or_models if hasattr(model_or_models, "run_names") else None
-        self.models = _models_from(model_or_models)
+        self.runs = Runs.of(model_or_models, "model_or_models")
         self.cache = ProjectionCache()
         self.explorer = None
         self.points = pd.DataFrame()
@@ -85,7 +68,7 @@ class EmbeddingMap(W.VBox):
         self.status = StatusLine()
         guard = safe(self.status)
 
-        names = list(self.models)
+        names = self.runs.names
         self.model_pick = W.Dropdown(  # starts on the latest run; drawn once, below
             options=names, value=names[-1] if names else None, description="model"
         )
@@ -95,10 +78,13 @@ class EmbeddingMap(W.VBox):
         self.progress = W.FloatProgress(value=0, min=0, max=1, description="t-SNE")
         self.progress_label = W.Label("")
         self.cancel_button = W.Button(description="Cancel", icon="times", disabled=True)
-        self.chart = charts.offline_chart(
-            charts.embedding_map_chart(self._empty_points()), css_class="mf-map"
+        self.chart = offline_chart(
+            charts.embedding_map_chart(
+                self._empty_points(), noun=data.item_noun, user_noun=data.user_noun
+            ),
+            css_class="mf-map",
         )
-        self.log_scale = W.Checkbox(value=True, description="log listen_count", indent=False)
+        self.log_scale = W.Checkbox(value=True, description="log popularity", indent=False)
         self.norm_box = W.VBox([self.log_scale])
         for w, cls in (
             (self.model_pick, "mf-map-model"), (self.method, "mf-method"),
@@ -113,8 +99,7 @@ class EmbeddingMap(W.VBox):
         self.cancel_button.on_click(guard(lambda _: self.cancel()))
         self.chart.observe(guard(self._on_selection), names="_vl_selections")
         self.log_scale.observe(guard(lambda _: self._draw_norms()), names="value")
-        if self._trainer is not None:
-            self._trainer.observe(guard(self._on_runs), names="run_names")
+        self.runs.observe(lambda runs, name: guard(self._on_runs)())
 
         self.progress_row = W.HBox([self.progress, self.cancel_button, self.progress_label])
         map_tab = W.VBox(
@@ -128,7 +113,7 @@ class EmbeddingMap(W.VBox):
         super().__init__(children=[self.tabs, self.status])
         self.add_class("mf-embedding-map")
         self._norm_chart = None
-        if self.models:
+        if len(self.runs):
             guard(self._reproject)()
             if method == "tsne":
                 self.method.value = "tsne"
@@ -137,8 +122,13 @@ class EmbeddingMap(W.VBox):
 
     # -- public API ------------------------------------------------------------------------------
     @property
+    def models(self) -> dict[str, Any]:
+        """The models on offer, by name (the runs as a dict)."""
+        return self.runs.as_dict()
+
+    @property
     def model(self) -> Any:
-        return self.models.get(self.model_pick.value)
+        return self.runs.get(self.model_pick.value)
 
     def link(self, explorer: Any) -> None:
         """Clicks on the map select the artist in ``explorer``; its neighbours are ringed here,
@@ -165,7 +155,7 @@ class EmbeddingMap(W.VBox):
 
     # -- projection ------------------------------------------------------------------------------
     def _empty_points(self) -> pd.DataFrame:
-        cols = ["x", "y", "artistID", "name", "tag", "tags", "listen_count", "norm"]
+        cols = ["x", "y", "item_id", "name", "tag", "tags", "n_users", "norm"]
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
 
     def _on_method(self, change) -> None:
@@ -177,7 +167,7 @@ class EmbeddingMap(W.VBox):
         if model is None or (self._thread is not None and self._thread.is_alive()):
             return
         method = self.method.value
-        emb = np.asarray(model.embeddings["artistID"])
+        emb = np.asarray(model.item_factors)
         if method == "pca":
             coords = project(emb, "pca", self.seed, cache=self.cache)
             self._draw(model, coords, "PCA")
@@ -216,19 +206,19 @@ class EmbeddingMap(W.VBox):
             self._suppress_method = False
 
     def _draw(self, model: Any, coords: np.ndarray, label: str) -> None:
-        norms = np.linalg.norm(np.asarray(model.embeddings["artistID"]), axis=1)
-        self.points = map_points(self.data, coords, norms, self.n_tags)
-        tags = [t for t in self.points["tag"].value_counts().index if t != "other"]
-        options = [ALL, *tags, *(["other"] if (self.points["tag"] == "other").any() else [])]
+        self.points = map_points(self.data, coords, item_norms(model), self.n_tags)
+        tags = [t for t in self.points["tag"].value_counts().index if t != OTHER]
+        options = [ALL, *tags, *([OTHER] if (self.points["tag"] == OTHER).any() else [])]
         if list(self.tag_filter.options) != options:
             current = self.tag_filter.value if self.tag_filter.value in options else ALL
             self.tag_filter.options = options
             self.tag_filter.value = current
         figure = charts.embedding_map_chart(
             self.points, tag_filter=self.tag_filter.value, highlight=self._highlight,
-            title=f"{self.model_pick.value}: {label} of {len(self.points):,} artists",
+            title=f"{self.model_pick.value}: {label} of {len(self.points):,} "
+            f"{self.data.item_noun}s", noun=self.data.item_noun, user_noun=self.data.user_noun,
         )  # fmt: skip
-        charts.set_chart(self.chart, figure)
+        set_chart(self.chart, figure)
         self.status.show(
             f"{label} map of {self.model_pick.value}: hover for names, scroll to zoom, "
             "drag to pan, click to select",
@@ -260,7 +250,7 @@ class EmbeddingMap(W.VBox):
         chosen = self.chart.selections.pick.value if hasattr(self.chart.selections, "pick") else []
         if not chosen:
             return
-        artist = int(chosen[0]["artistID"])
+        artist = int(chosen[0]["item_id"])
         self.selected_artist = artist
         if self.explorer is not None:
             self._linking = True
@@ -281,22 +271,21 @@ class EmbeddingMap(W.VBox):
             self.selected_artist = artist
         tables = [df for (name, _), df in ex.results.items() if name == self.model_pick.value]
         tables = tables or list(ex.results.values())[:1]
-        ids = [artist] + [int(i) for df in tables for i in df["artistID"] if i != artist]
+        ids = [artist] + [int(i) for df in tables for i in df["item_id"] if i != artist]
         self.highlight(list(dict.fromkeys(ids)))
 
-    def _on_runs(self, change) -> None:
-        self.models = _models_from(self._trainer)
+    def _on_runs(self) -> None:
         current = self.model_pick.value
-        self.model_pick.options = list(self.models)
-        self.model_pick.value = current if current in self.models else list(self.models)[-1]
+        self.model_pick.options = self.runs.names
+        self.model_pick.value = current if current in self.runs else self.runs.names[-1]
 
     # -- norm vs popularity ----------------------------------------------------------------------
     def _draw_norms(self) -> None:
-        if self.tabs.selected_index != 1 or not self.models:
+        if self.tabs.selected_index != 1 or not len(self.runs):
             return
-        chart = charts.embedding_norm_chart(self.models, self.data, log_scale=self.log_scale.value)
+        chart = charts.embedding_norm_chart(self.runs, self.data, log_scale=self.log_scale.value)
         if self._norm_chart is None:
-            self._norm_chart = charts.offline_chart(chart, css_class="mf-norm-chart")
+            self._norm_chart = offline_chart(chart, css_class="mf-norm-chart")
             self.norm_box.children = [self.log_scale, self._norm_chart]
         else:
-            charts.set_chart(self._norm_chart, chart)
+            set_chart(self._norm_chart, chart)

@@ -1,10 +1,10 @@
-"""NeighborExplorer: look artists up by name and compare their neighbours across measures and
-models; and, per user, their most listened artists beside their recommendations.
+"""NeighborExplorer: look items (artists, movies, ...) up by name and compare their neighbours
+across measures and models; and, per user, their heaviest items beside their recommendations.
 
 Lookup is a text box plus a ranked dropdown of the best 20 matches (exact, then prefix, then
 substring, by popularity; case- and accent-insensitive), answered by the kernel in a few ms per
-keystroke. Scores come from :mod:`mfwidgets.scoring` (cosine normalisation cached per model),
-recommendations from :mod:`mfwidgets.evaluation`. Every name and tag is HTML-escaped.
+keystroke. Scores, tables and recommendations come from the analysis floor (cosine
+normalisation cached per model version). Every name and tag is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from ..evaluation import recommend
-from ..lookup import ArtistIndex
-from ..scoring import COSINE, DOT, ArtistEmbeddings, mark_shared, neighbor_frame
+from ..analysis.lookup import ItemIndex
+from ..analysis.recommend import recommend
+from ..analysis.scoring import COSINE, DOT, ItemEmbeddings, neighbor_frame
+from ..analysis.tables import mark_shared, user_top_items
+from ..checks import check_k
+from ..data.dataset import Dataset
+from ..models.registry import Runs
 from .common import StatusLine, escape, safe
 
 MATCHES = 20
@@ -32,31 +36,30 @@ TABLE_STYLE = (
 )
 
 
-def _models_from(source: Any) -> dict[str, Any]:
-    if isinstance(source, dict):
-        if not source:
-            raise ValueError("models is an empty dict: pass at least one model")
-        return dict(source)
-    if hasattr(source, "models") and hasattr(source, "run_names"):  # a TrainerWidget
-        return dict(source.models)
-    if hasattr(source, "embeddings"):
-        return {"model": source}
-    raise TypeError(
-        "models must be a CFModel, a dict name -> CFModel, or a TrainerWidget; "
-        f"got {type(source).__name__}"
-    )
+#: the largest k the explorer shows (its slider's end)
+MAX_K = 50
 
 
-def table_html(df: pd.DataFrame, title: str, query: int | None = None) -> str:
-    """An escaped HTML table of a neighbour/recommendation frame; shared rows highlighted."""
-    cols = [c for c in ("rank", "artist", "score", "listen_count", "norm", "tags") if c in df]
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in cols)
+def check_dataset(data: Any) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"data must be a Dataset (load_lastfm(), Dataset.from_dataframe()); got "
+            f"{type(data).__name__}"
+        )
+    return data
+
+
+def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str = "item") -> str:
+    """An escaped HTML table of an item table; shared rows highlighted, the query in bold."""
+    cols = [c for c in ("rank", "name", "score", "n_users", "norm", "tags") if c in df]
+    heads = {"name": noun, "n_users": "users"}
+    head = "".join(f"<th>{escape(heads.get(c, c).replace('_', ' '))}</th>" for c in cols)
     rows = []
     for rec in df.to_dict("records"):
         cls = []
         if rec.get("shared"):
             cls.append("mf-shared")
-        if query is not None and rec.get("artistID") == query:
+        if query is not None and rec.get("item_id") == query:
             cls.append("mf-query")
         cells = []
         for c in cols:
@@ -75,46 +78,45 @@ def table_html(df: pd.DataFrame, title: str, query: int | None = None) -> str:
 
 
 class NeighborExplorer(W.VBox):
-    """Artist lookup and neighbour tables for one or several models (one column per model).
+    """Item lookup and neighbour tables for one or several models (one column per model).
 
-    ``models``: a CFModel, a dict name -> CFModel, or a TrainerWidget (then new runs appear as
-    they finish). ``explorer.results`` holds the shown tables as DataFrames keyed by (model
-    name, measure); ``explorer.select(name_or_id)`` sets the query from code; the selected
-    artist id is the observable trait ``selected_artist``.
+    ``models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs or a
+    TrainerWidget (then new runs appear as they finish). ``explorer.results`` holds the shown
+    tables as DataFrames keyed by (model name, measure); ``explorer.select(name_or_id)`` sets
+    the query from code; the selected item id is the observable trait ``selected_artist``.
     """
 
-    selected_artist = traitlets.Int(None, allow_none=True, help="artist id of the query")
+    selected_artist = traitlets.Int(None, allow_none=True, help="item id of the query")
     results_version = traitlets.Int(0, help="bumped each time `results` is recomputed")
 
     def __init__(self, data: Any, models: Any, *, k: int = 6, measure: str = DOT) -> None:
-        if not hasattr(data, "artist_info"):
-            raise TypeError("data must be a LastfmData (from load_lastfm())")
+        self.data = check_dataset(data)
         if measure not in (DOT, COSINE, BOTH):
             raise ValueError(f"measure must be 'dot', 'cosine' or 'both', got {measure!r}")
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
-            raise ValueError(f"k must be an integer in [1, 100], got {k!r}")
-        self.data = data
-        self._trainer = models if hasattr(models, "run_names") else None
-        self.models = _models_from(models)
-        self.index = ArtistIndex.from_data(data)
-        self._cache: dict[str, ArtistEmbeddings] = {}
+        if check_k(k) > MAX_K:
+            raise ValueError(f"k must be at most {MAX_K}, got {k!r}")
+        self.runs = Runs.of(models)
+        self.index = ItemIndex.from_data(data)
+        self._cache: dict[str, ItemEmbeddings] = {}
         self._quiet = False
         self.results: dict[tuple[str, str], pd.DataFrame] = {}
         self.recommendations: dict[str, pd.DataFrame] = {}
         self.status = StatusLine()
         self.search = W.Text(
-            placeholder="type an artist name, e.g. coldpl", description="artist",
+            placeholder=f"type a name, e.g. {_example(data)}", description=data.item_noun,
             continuous_update=True, layout=W.Layout(width="340px"),
         )  # fmt: skip
         self.matches = W.Dropdown(options=[], description="matches", layout=W.Layout(width="420px"))
         self.measure = W.ToggleButtons(
             options=[DOT, COSINE, BOTH], value=measure, style={"button_width": "70px"}
         )
-        self.k = W.IntSlider(value=k, min=1, max=50, description="k")
-        self.show_query = W.Checkbox(value=True, description="show the query artist", indent=False)
+        self.k = W.IntSlider(value=k, min=1, max=MAX_K, description="k")
+        self.show_query = W.Checkbox(
+            value=True, description=f"show the query {data.item_noun}", indent=False
+        )
         self.model_picker = W.SelectMultiple(
-            options=list(self.models), value=list(self.models), description="models",
-            rows=min(4, max(2, len(self.models))),
+            options=self.runs.names, value=self.runs.names, description="models",
+            rows=min(4, max(2, len(self.runs.names))),
         )  # fmt: skip
         self.tables = W.HTML()
         for w, cls in ((self.search, "mf-search"), (self.matches, "mf-matches"),
@@ -128,8 +130,7 @@ class NeighborExplorer(W.VBox):
         self.matches.observe(guard(self._on_match), names="value")
         for w in (self.measure, self.k, self.show_query, self.model_picker):
             w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
-        if self._trainer is not None:
-            self._trainer.observe(guard(self._on_runs), names="run_names")
+        self.runs.observe(lambda runs, name: guard(self._on_runs)())
         artists = W.VBox(
             [
                 W.HBox([self.search, self.matches]),
@@ -139,12 +140,12 @@ class NeighborExplorer(W.VBox):
             ]
         )
         self.tabs = W.Tab(children=[artists, self.user_box])
-        self.tabs.set_title(0, "artist neighbours")
+        self.tabs.set_title(0, f"{data.item_noun} neighbours")
         self.tabs.set_title(1, "user recommendations")
         self.tabs.observe(guard(self._refresh_user_if_shown), names="selected_index")
         super().__init__(children=[self.tabs, self.status])
         self.add_class("mf-explorer")
-        if not self.models:
+        if not self.runs.names:
             self.status.show("no models yet: train one in the trainer", "info")
 
     # -- artist view -----------------------------------------------------------------------------
@@ -158,7 +159,7 @@ class NeighborExplorer(W.VBox):
         return artist_id
 
     def _label(self, i: int) -> str:
-        return f"{self.index.names[i]} ({self.index.popularity[i]} listeners)"
+        return f"{self.index.names[i]} ({self.index.popularity[i]} {self.data.user_noun}s)"
 
     def _set_options(self, ids: list[int], prefer: int | None = None) -> None:
         """Replace the dropdown's matches and select ``prefer`` (or the top one): one refresh."""
@@ -177,14 +178,14 @@ class NeighborExplorer(W.VBox):
         text = change["new"]
         if not text.strip():
             self.matches.options = []
-            self.status.show("type part of an artist's name", "info")
+            self.status.show(f"type part of a name ({self.data.item_noun})", "info")
             return
         ids = self.index.search(text, MATCHES)
         if not ids:
             self.matches.options = []
             self.tables.value = ""
             self.results = {}
-            self.status.show(f"no artist name contains {text!r}", "warn")
+            self.status.show(f"no {self.data.item_noun} name contains {text!r}", "warn")
             return
         self._set_options(ids)
 
@@ -194,11 +195,16 @@ class NeighborExplorer(W.VBox):
         self.selected_artist = change["new"]
         self.refresh()
 
-    def _embeddings(self, name: str) -> ArtistEmbeddings:
-        model = self.models[name]
+    @property
+    def models(self) -> dict[str, Any]:
+        """The models shown, by name (the runs as a dict)."""
+        return self.runs.as_dict()
+
+    def _embeddings(self, name: str) -> ItemEmbeddings:
+        model = self.runs[name]
         cache = self._cache.get(name)
         if cache is None or cache.model is not model:
-            cache = self._cache[name] = ArtistEmbeddings(model)
+            cache = self._cache[name] = ItemEmbeddings(model)
         return cache
 
     def refresh(self) -> None:
@@ -207,7 +213,7 @@ class NeighborExplorer(W.VBox):
         if artist is None:
             return
         measures = [DOT, COSINE] if self.measure.value == BOTH else [self.measure.value]
-        names = [n for n in self.model_picker.value if n in self.models]
+        names = [n for n in self.model_picker.value if n in self.runs]
         if not names:
             self.tables.value = ""
             self.status.show("pick at least one model", "warn")
@@ -223,11 +229,12 @@ class NeighborExplorer(W.VBox):
         columns = []
         for name in names:
             cells = "".join(
-                table_html(self.results[(name, m)], f"{name} · {m}", artist) for m in measures
+                table_html(self.results[(name, m)], f"{name} · {m}", artist, self.data.item_noun)
+                for m in measures
             )
             columns.append(f'<div style="display:flex;flex-direction:column">{cells}</div>')
         legend = (
-            '<div style="font-size:11px;color:#666">highlighted: the artist appears in more '
+            '<div style="font-size:11px;color:#666">highlighted: the item appears in more '
             "than one table (shared between measures or models)</div>"
             if len(frames) > 1
             else ""
@@ -238,23 +245,22 @@ class NeighborExplorer(W.VBox):
         )  # fmt: skip
         self.status.show(
             f"neighbours of {self.index.names[artist]} (id {artist}, "
-            f"{self.index.popularity[artist]} listeners)",
+            f"{self.index.popularity[artist]} {self.data.user_noun}s)",
             "ok",
         )
         self.results_version += 1
 
-    def _on_runs(self, change) -> None:
-        self.models = _models_from(self._trainer)
+    def _on_runs(self) -> None:
         self._quiet = True  # replacing the picker's options fires value changes: refresh once
         try:
-            self.model_picker.options = list(self.models)
-            self.model_picker.value = list(self.models)
+            self.model_picker.options = self.runs.names
+            self.model_picker.value = self.runs.names
         finally:
             self._quiet = False
-        self.model_picker.rows = min(4, max(2, len(self.models)))
-        self.user_model.options = list(self.models)
-        if self.models and self.user_model.value is None:
-            self.user_model.value = list(self.models)[-1]
+        self.model_picker.rows = min(4, max(2, len(self.runs.names)))
+        self.user_model.options = self.runs.names
+        if self.runs.names and self.user_model.value is None:
+            self.user_model.value = self.runs.names[-1]
         self.refresh()
 
     # -- user view -------------------------------------------------------------------------------
@@ -263,10 +269,10 @@ class NeighborExplorer(W.VBox):
             value=0, min=0, max=self.data.n_users - 1, description="user id"
         )
         self.user_model = W.Dropdown(
-            options=list(self.models), value=next(iter(self.models), None), description="model"
+            options=self.runs.names, value=next(iter(self.runs.names), None), description="model"
         )
         self.hide_listened = W.Checkbox(
-            value=True, description="hide artists already listened to", indent=False
+            value=True, description=f"hide {self.data.item_noun}s already seen", indent=False
         )
         self.user_tables = W.HTML()
         for w, cls in ((self.user, "mf-user"), (self.user_model, "mf-user-model"),
@@ -286,32 +292,26 @@ class NeighborExplorer(W.VBox):
             self.refresh_user()
 
     def refresh_user(self) -> None:
-        """The user's most listened artists beside the chosen model's top-k recommendations."""
+        """The user's heaviest items beside the chosen model's top-k recommendations."""
         name = self.user_model.value
-        if name is None or name not in self.models:
+        if name is None or name not in self.runs:
             self.user_tables.value = ""
             return
-        user, k = int(self.user.value), int(self.k.value)
-        listens = self.data.listens
-        mine = listens[listens["userID"].to_numpy() == user].nlargest(k, "listenCount")
-        info = self.data.artist_info
-        top = pd.DataFrame(
-            {
-                "rank": np.arange(1, len(mine) + 1),
-                "artist": info["name"].to_numpy()[mine["artistID"]],
-                "artistID": mine["artistID"].to_numpy(),
-                "score": mine["listenCount"].to_numpy(),
-                "listen_count": info["listen_count"].to_numpy()[mine["artistID"]],
-            }
-        )
-        rec = recommend(
-            self.models[name], self.data, user, k=k, exclude_listened=self.hide_listened.value
-        ).rename(columns={"name": "artist"})
-        rec.insert(0, "rank", np.arange(1, len(rec) + 1))
+        user, k, noun = int(self.user.value), int(self.k.value), self.data.item_noun
+        top = user_top_items(self.data, user, k)
+        rec = recommend(self.runs[name], self.data, user, k=k,
+                        exclude_listened=self.hide_listened.value)  # fmt: skip
         self.recommendations = {"listened": top, name: rec}
         self.user_tables.value = (
             TABLE_STYLE + '<div style="display:flex;flex-wrap:wrap;gap:12px">'
-            + table_html(top, f"user {user}: most listened (score = listenCount)")
-            + table_html(rec, f"{name}: top {k} recommendations")
+            + table_html(top, f"user {user}: heaviest (score = {self.data.weight_noun})",
+                         noun=noun)
+            + table_html(rec, f"{name}: top {k} recommendations", noun=noun)
             + "</div>"
         )  # fmt: skip
+
+
+def _example(data: Dataset) -> str:
+    """The most popular item's name, cut short: a hint of what to type."""
+    name = str(data.item_names[int(np.argmax(data.item_popularity))])
+    return name[: max(3, len(name) - 2)]

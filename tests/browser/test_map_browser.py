@@ -44,7 +44,7 @@ def test_map_draws_hover_shows_an_artist_click_selects(page, jupyter_lab, lastfm
     found = find_tooltip(page, canvas)
     assert found, "no tooltip appeared anywhere near the centre of the map"
     x, y, fields = found
-    assert {"artist", "tags", "listen_count", "norm"} <= set(fields), fields
+    assert {"artist", "tags", "listeners", "norm"} <= set(fields), fields
     name = fields["artist"]
     page.screenshot(path=str(ARTIFACTS / "map-hover.png"))
     page.mouse.click(x, y)

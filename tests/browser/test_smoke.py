@@ -15,7 +15,8 @@ SMOKE_CELL = """
 import threading
 import ipywidgets as W
 import pandas as pd
-from mfwidgets.charts import LiveChart, line_chart
+from mfwidgets.charts import line_chart
+from mfwidgets.widgets import LiveChart
 
 def mk(rows):
     return line_chart(pd.DataFrame(rows, columns=["step", "loss"]), "step", ["loss"], title="loss")
@@ -24,7 +25,7 @@ prog = W.IntProgress(min=0, max=20, description="step")
 prog.add_class("mf-progress")
 btn = W.Button(description="Train", button_style="primary")
 btn.add_class("mf-train")
-live = LiveChart(mk([(0, 1.0)]), interval=0.1, renderer="svg", css_class="mf-chart")
+live = LiveChart(mk([(0, 1.0)]), renderer="svg", css_class="mf-chart")
 
 def train(_):
     def loop():
@@ -33,8 +34,7 @@ def train(_):
             threading.Event().wait(0.05)
             rows.append((i, 1 / (i + 1)))
             prog.value = i
-            live.update(mk(rows))
-        live.flush()
+            live.show(mk(rows))
     threading.Thread(target=loop, daemon=True).start()
 
 btn.on_click(train)

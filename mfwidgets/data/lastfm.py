@@ -9,32 +9,22 @@ downloaded once from GroupLens into the cache.
 from __future__ import annotations
 
 import csv
-import http.client
 import io
 import logging
-import os
-import shutil
-import sys
-import tempfile
-import urllib.error
-import urllib.request
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import pandas as pd
 
-from .checks import check_seed
+from .dataset import NO_TAGS, Dataset
+from .sources import Archive, DataError, Opener, fetch, resolve_source
 
 log = logging.getLogger(__name__)
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip"
 DATASET_NAME = "hetrec2011-lastfm-2k"
 ENV_DATA = "MFWIDGETS_DATA"
-ENV_CACHE = "MFWIDGETS_CACHE"
 
 #: weights above this are outliers, replaced as the chapter did
 OUTLIER_WEIGHT = 3500
@@ -42,10 +32,9 @@ OUTLIER_WEIGHT = 3500
 SCALED_RANGE = (1.0, 5.0)
 #: peak_year of artists nobody tagged; earlier tagging years are raised to FIRST_YEAR
 UNTAGGED_YEAR, FIRST_YEAR = 2004, 2005
-NO_TAGS = "no_tags"
 
 # file -> (encoding, required columns, integer columns)
-_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "artists.dat": ("utf-8", ("id", "name", "url"), ("id",)),
     "tags.dat": ("latin-1", ("tagID", "tagValue"), ("tagID",)),
     "user_artists.dat": (
@@ -60,215 +49,70 @@ _FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "user_friends.dat": ("ascii", ("userID", "friendID"), ("userID", "friendID")),
 }
-REQUIRED_FILES = tuple(_FILES)
+REQUIRED_FILES = tuple(FILES)
 
 
-class DataError(ValueError):
-    """The Last.fm data is missing, incomplete or malformed; the message names file and problem."""
+ARCHIVE = Archive(
+    folder=DATASET_NAME,
+    url=GROUPLENS_URL,
+    required=REQUIRED_FILES,
+    env=ENV_DATA,
+    homepage="https://grouplens.org/datasets/hetrec-2011/",
+)
 
 
-@dataclass(frozen=True)
-class LastfmData:
-    """The cleaned Last.fm tables, with 0-based consecutive ids.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class LastfmData(Dataset):
+    """The cleaned Last.fm tables, with 0-based consecutive ids: a :class:`Dataset` whose
+    interactions are the chapter's ``listens`` and whose items are its ``artist_info``.
 
     Artist ids follow the order of artists.dat; user ids the order of first appearance in
     user_artists.dat. ``user_raw_ids[i]`` / ``artist_raw_ids[j]`` give the GroupLens ids back.
+    ``artist_info`` has the chapter's columns (id, name, tag_1..3, all_tags, peak_year,
+    listen_count) plus the dataset-neutral ``tags`` and ``n_users``. ``listen_count`` is the
+    chapter's name for the number of *listeners* of an artist (``n_users``), kept for the chapter.
     """
 
-    listens: pd.DataFrame  #: userID, artistID, listenCount (cleaned, scaled to [1, 5])
     raw_weights: np.ndarray  #: the raw listen counts of ``listens``, row for row
     artists: pd.DataFrame  #: id, name, url
-    artist_info: pd.DataFrame  #: id, name, tag_1..3, all_tags, peak_year, listen_count
     tag_assignments: pd.DataFrame  #: userID, artistID, tag, year (valid rows, cleaned tags)
     friends: pd.DataFrame  #: userID, friendID: each friendship once, userID < friendID
-    user_raw_ids: np.ndarray  #: (n_users,) GroupLens user id of each user id
-    artist_raw_ids: np.ndarray  #: (n_artists,) GroupLens artist id of each artist id
     dropped: dict[str, int] = field(default_factory=dict)  #: rows dropped while reading, by reason
-    source: str = ""  #: where the files were read from
+    item_noun: str = "artist"
+    user_noun: str = "listener"
+    weight_noun: str = "listenCount"
+    name: str = "lastfm-2k"
 
     @property
-    def n_users(self) -> int:
-        return len(self.user_raw_ids)
+    def listens(self) -> pd.DataFrame:
+        """userID, artistID, listenCount (cleaned, scaled to [1, 5])."""
+        return self.interactions
+
+    @property
+    def artist_info(self) -> pd.DataFrame:
+        return self.items
+
+    @property
+    def artist_raw_ids(self) -> np.ndarray:
+        return self.item_raw_ids
 
     @property
     def n_artists(self) -> int:
-        return len(self.artist_raw_ids)
-
-    def __repr__(self) -> str:
-        return (
-            f"LastfmData({self.n_users:,} users, {self.n_artists:,} artists, "
-            f"{len(self.listens):,} listens, source={self.source!r})"
-        )
-
-
-# ------------------------------------------------------------------------------------------------
-# finding the files
-# ------------------------------------------------------------------------------------------------
-def default_cache_dir() -> Path:
-    """``$MFWIDGETS_CACHE``, else the platform's user cache folder plus ``mfwidgets``."""
-    if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE]).expanduser()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "mfwidgets"
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "mfwidgets" / "Cache"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mfwidgets"
-
-
-def _manual_help(cache: Path) -> str:
-    return (
-        "To provide the data by hand: download hetrec2011-lastfm-2k.zip from "
-        f"{GROUPLENS_URL} (or https://grouplens.org/datasets/hetrec-2011/) on a machine with "
-        f"internet, then either set {ENV_DATA}=/path/to/hetrec2011-lastfm-2k.zip (or to the "
-        "unzipped folder), or call load_lastfm('/path/to/it'), or unzip it into "
-        f"{cache / DATASET_NAME}."
-    )
-
-
-Opener = Callable[[str], IO[bytes]]
-
-
-def _dataset_folder(folder: Path) -> Path:
-    """``folder`` itself or its ``hetrec2011-lastfm-2k`` subfolder, whichever holds the files."""
-    if not all((folder / f).is_file() for f in REQUIRED_FILES):
-        nested = folder / DATASET_NAME
-        if nested.is_dir():
-            folder = nested
-    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
-    if missing:
-        raise DataError(f"{folder}: missing required file(s) {', '.join(missing)}")
-    return folder
-
-
-def _folder_opener(folder: Path) -> Opener:
-    folder = _dataset_folder(folder)
-    return lambda name: open(folder / name, "rb")
-
-
-def _zip_opener(path: Path) -> Opener:
-    """Read members straight from the zip (by base name; nothing is extracted)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = {Path(i.filename).name: i.filename for i in zf.infolist() if not i.is_dir()}
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(f"{path}: not a readable zip file ({exc})") from exc
-    missing = [f for f in REQUIRED_FILES if f not in members]
-    if missing:
-        raise DataError(f"{path}: zip lacks required file(s) {', '.join(missing)}")
-
-    def open_member(name: str) -> IO[bytes]:
-        with zipfile.ZipFile(path) as zf:
-            try:
-                return io.BytesIO(zf.read(members[name]))
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise DataError(f"{path}: {name} is damaged in the zip ({exc})") from exc
-
-    return open_member
-
-
-def _opener_for(path: Path) -> Opener:
-    path = Path(path).expanduser()
-    if path.is_dir():
-        return _folder_opener(path)
-    if path.is_file():
-        return _zip_opener(path)
-    raise DataError(f"{path}: no such folder or zip file")
-
-
-def safe_extract(zip_path: Path, target: Path) -> None:
-    """Extract ``zip_path`` into ``target``, refusing any member that would land outside it."""
-    target = Path(target).resolve()
-    with zipfile.ZipFile(zip_path) as zf:
-        for info in zf.infolist():
-            dest = (target / info.filename).resolve()
-            if dest != target and target not in dest.parents:
-                raise DataError(f"{zip_path}: member {info.filename!r} escapes the target folder")
-            if info.external_attr >> 16 & 0o170000 == 0o120000:
-                raise DataError(f"{zip_path}: member {info.filename!r} is a symbolic link")
-        zf.extractall(target)
-
-
-def _download(url: str, dest: Path, timeout: float) -> None:
-    """Stream ``url`` to ``dest`` through a temporary file; a short read raises DataError."""
-    tmp = dest.with_name(dest.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:
-            expected = resp.headers.get("Content-Length")
-            shutil.copyfileobj(resp, out, length=1 << 20)
-            size = out.tell()
-        if expected is not None and size != int(expected):
-            raise DataError(f"download of {url} was interrupted ({size} of {expected} bytes)")
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"could not download {url}: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        return self.n_items
 
 
 def fetch_lastfm(
     cache_dir: str | Path | None = None, *, url: str = GROUPLENS_URL, timeout: float = 60
 ) -> Path:
-    """Return the cached dataset folder, downloading and extracting the zip first if needed.
-
-    Atomic: the zip is downloaded to a ``.part`` file, checked, extracted into a temporary folder
-    and only then renamed into place, so an interrupted run never leaves a folder that looks
-    complete. Offline, the DataError says how to provide the data by hand.
-    """
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    folder = cache / DATASET_NAME
-    if folder.is_dir():
-        return folder
-    cache.mkdir(parents=True, exist_ok=True)
-    log.info("downloading %s into %s", url, cache)
-    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
-        zip_path = Path(tmp) / f"{DATASET_NAME}.zip"
-        try:
-            _download(url, zip_path, timeout)
-        except DataError as exc:
-            raise DataError(f"{exc}. {_manual_help(cache)}") from exc
-        _zip_opener(zip_path)  # validates: a readable zip holding every required file
-        staging = Path(tmp) / "extracted"
-        safe_extract(zip_path, staging)
-        try:
-            os.replace(_dataset_folder(staging), folder)
-        except OSError:
-            if not folder.is_dir():  # another process may have won the race; that is fine
-                raise
-    return folder
-
-
-def resolve_source(
-    source: str | Path | None = None,
-    *,
-    cache_dir: str | Path | None = None,
-    download_url: str = GROUPLENS_URL,
-) -> tuple[Opener, str]:
-    """Where to read from: ``source``, else ``$MFWIDGETS_DATA``, else the cache, else download."""
-    if source is not None:
-        if not isinstance(source, (str, os.PathLike)):
-            raise TypeError(f"source must be a path (str or Path) or None, got {type(source)}")
-        return _opener_for(Path(source)), str(source)
-    if os.environ.get(ENV_DATA):
-        path = Path(os.environ[ENV_DATA])
-        try:
-            return _opener_for(path), str(path)
-        except DataError as exc:
-            raise DataError(f"{ENV_DATA}={path}: {exc}") from exc
-    folder = fetch_lastfm(cache_dir, url=download_url)
-    return _folder_opener(folder), str(folder)
+    """The cached dataset folder, downloaded and extracted first if needed (see sources.fetch)."""
+    return fetch(ARCHIVE, cache_dir, url=url, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------------------------
 # reading and validating
 # ------------------------------------------------------------------------------------------------
 def _read_table(opener: Opener, name: str) -> pd.DataFrame:
-    encoding, required, integer = _FILES[name]
+    encoding, required, integer = FILES[name]
     with opener(name) as fh:
         raw = fh.read()
     if not raw.strip():
@@ -401,6 +245,10 @@ def _artist_info(
     peak = peak.reindex(range(n_artists)).fillna(UNTAGGED_YEAR).astype(np.int64)
 
     listen_count = np.bincount(listens["artistID"].to_numpy(), minlength=n_artists)
+    top_lists = [
+        list(dict.fromkeys(t for t in row if t != NO_TAGS))
+        for row in zip(*(v.to_numpy() for v in top_tags.values()), strict=True)
+    ]
     return pd.DataFrame(
         {
             "id": np.arange(n_artists),
@@ -409,6 +257,8 @@ def _artist_info(
             "all_tags": pd.Series(all_tags, dtype=object).to_numpy(),
             "peak_year": peak.to_numpy(),
             "listen_count": listen_count.astype(np.int64),
+            "tags": pd.Series(top_lists, dtype=object).to_numpy(),
+            "n_users": listen_count.astype(np.int64),
         }
     )
 
@@ -426,7 +276,9 @@ def load_lastfm(
     cache), then a download of the GroupLens zip into the cache. Raises :class:`DataError`
     naming the file and the problem when the data is missing or malformed.
     """
-    opener, where = resolve_source(source, cache_dir=cache_dir, download_url=download_url)
+    # Long on purpose: one pass over the five files in the chapter's order, each step a few
+    # lines that read best in sequence (validate, re-index, clean, count what was dropped).
+    opener, where = resolve_source(ARCHIVE, source, cache_dir=cache_dir, download_url=download_url)
     tables = {name: _read_table(opener, name) for name in REQUIRED_FILES}
     artists_raw, tags_raw = tables["artists.dat"], tables["tags.dat"]
     ua, uta, uf = (
@@ -503,44 +355,14 @@ def load_lastfm(
     for reason, n in dropped.items():
         log.info("dropped %d %s", n, reason)
     return LastfmData(
-        listens=listens,
+        interactions=listens,
         raw_weights=raw,
         artists=artists,
-        artist_info=_artist_info(artists, tag_assignments, listens, len(artist_raw_ids)),
+        items=_artist_info(artists, tag_assignments, listens, len(artist_raw_ids)),
         tag_assignments=tag_assignments,
         friends=pairs,
         user_raw_ids=user_raw_ids,
-        artist_raw_ids=artist_raw_ids,
+        item_raw_ids=artist_raw_ids,
         dropped=dropped,
         source=where,
     )
-
-
-# ------------------------------------------------------------------------------------------------
-# the chapter's split
-# ------------------------------------------------------------------------------------------------
-def check_holdout_fraction(holdout_fraction: object) -> float:
-    """A number strictly between 0 and 1, or a TypeError/ValueError saying so."""
-    if isinstance(holdout_fraction, bool) or not isinstance(holdout_fraction, (int, float)):
-        raise TypeError(f"holdout_fraction must be a number in (0, 1), got {holdout_fraction!r}")
-    if not 0 < holdout_fraction < 1:
-        raise ValueError(f"holdout_fraction must be in (0, 1), got {holdout_fraction!r}")
-    return float(holdout_fraction)
-
-
-def split_dataframe(
-    df: pd.DataFrame, holdout_fraction: float = 0.1, seed: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into (train, test) as the chapter did.
-
-    The test rows are exactly ``df.sample(frac=holdout_fraction, replace=False,
-    random_state=seed)``, so a seeded split matches published figures on the same split.
-    ``seed=None`` draws a fresh split each call (the chapter's behaviour).
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    check_holdout_fraction(holdout_fraction)
-    check_seed(seed)
-    test = df.sample(frac=holdout_fraction, replace=False, random_state=seed)
-    train = df[~df.index.isin(test.index)]
-    return train, test

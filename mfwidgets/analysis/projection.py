@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .checks import check_seed
+from ..checks import check_seed
+from ..models.contract import FactorModel
 
 METHODS = ("pca", "tsne")
 #: the chapter's tsne_artist_embeddings settings (n_iter is called max_iter in scikit-learn now)
@@ -74,8 +75,8 @@ class ProjectionCache:
 
 
 def _as_array(embeddings: Any) -> np.ndarray:
-    if hasattr(embeddings, "embeddings"):  # a model: its artist embeddings
-        embeddings = embeddings.embeddings["artistID"]
+    if isinstance(embeddings, FactorModel):  # a model: its item embeddings
+        embeddings = embeddings.item_factors
     arr = np.asarray(embeddings, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] < 3:
         raise ValueError(f"embeddings must have shape (n >= 3, d), got {arr.shape}")
@@ -94,7 +95,7 @@ def project(
     cache: ProjectionCache | None = None,
     **settings: Any,
 ) -> np.ndarray:
-    """An (n, 2) projection of ``embeddings`` ((n, d) array, or a model's artist embeddings).
+    """An (n, 2) projection of ``embeddings`` ((n, d) array, or a model's item embeddings).
 
     ``method``: "pca" or "tsne" (``settings`` override :data:`TSNE_DEFAULTS`). ``progress`` is
     called with (fraction done, message); setting ``cancel`` stops t-SNE and raises
@@ -151,7 +152,7 @@ def _tsne_in_worker(
         np.save(src, arr)
         job = json.dumps({"seed": seed, "settings": settings})
         proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "mfwidgets.projection", str(src), str(dst), job],
+            [sys.executable, "-u", "-m", "mfwidgets.analysis.projection", str(src), str(dst), job],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

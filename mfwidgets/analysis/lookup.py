@@ -1,4 +1,4 @@
-"""Finding artists by name: case- and accent-insensitive, ranked, fast on 17,632 names."""
+"""Finding items (artists, movies, ...) by name: case- and accent-insensitive, ranked, fast."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ def normalize(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
-class ArtistIndex:
-    """Name lookups over an artist table with ``name`` and a popularity column.
+class ItemIndex:
+    """Name lookups over item names and their popularity (users per item).
 
     ``search`` ranks exact matches, then prefix matches, then substring matches, each tier by
     popularity (listener count), for a type-ahead list. ``resolve`` follows the chapter's
     ``artist_neighbors`` rule: an exact name wins, otherwise the most listened substring match.
     """
 
-    def __init__(self, names: Any, popularity: Any) -> None:
+    def __init__(self, names: Any, popularity: Any, noun: str = "item") -> None:
+        self.noun = noun
         self.names = np.asarray(names, dtype=object)
         self.popularity = np.asarray(popularity, dtype=np.int64)
         if self.names.shape != self.popularity.shape:
@@ -38,9 +39,9 @@ class ArtistIndex:
         self._lengths = np.array([len(n) for n in ordered])
 
     @classmethod
-    def from_data(cls, data: Any) -> ArtistIndex:
-        info = data.artist_info
-        return cls(info["name"].to_numpy(), info["listen_count"].to_numpy())
+    def from_data(cls, data: Any) -> ItemIndex:
+        """The index of a dataset's items."""
+        return cls(data.item_names, data.item_popularity, data.item_noun)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -73,25 +74,29 @@ class ArtistIndex:
         return [int(i) for i in np.concatenate(self._tiers(query))[:limit]]
 
     def resolve(self, name_or_id: Any) -> tuple[int, list[int]]:
-        """(artist id, other candidate ids by popularity) for a name or an id.
+        """(item id, other candidate ids by popularity) for a name or an id.
 
         Raises ValueError naming the query when nothing matches.
         """
         if isinstance(name_or_id, (int, np.integer)) and not isinstance(name_or_id, bool):
             if not 0 <= name_or_id < len(self):
-                raise ValueError(f"artist id must lie in [0, {len(self)}), got {name_or_id}")
+                raise ValueError(f"{self.noun} id must lie in [0, {len(self)}), got {name_or_id}")
             return int(name_or_id), []
         if not isinstance(name_or_id, str):
-            raise TypeError(f"artist must be a name (str) or an id (int), got {name_or_id!r}")
+            raise TypeError(f"{self.noun} must be a name (str) or an id (int), got {name_or_id!r}")
         if not normalize(name_or_id):
-            raise ValueError("artist name is empty")
+            raise ValueError(f"{self.noun} name is empty")
         exact, prefix, substring = self._tiers(name_or_id)
         if len(exact):
             best, others = int(exact[0]), np.concatenate([exact[1:], prefix, substring])
         else:
             matches = np.concatenate([prefix, substring])
             if not len(matches):
-                raise ValueError(f"found no artist whose name contains {name_or_id!r}")
+                raise ValueError(f"found no {self.noun} whose name contains {name_or_id!r}")
             ranked = matches[np.lexsort((matches, -self.popularity[matches]))]
             best, others = int(ranked[0]), ranked[1:]
         return best, [int(i) for i in others]
+
+
+#: the chapter-era name
+ArtistIndex = ItemIndex

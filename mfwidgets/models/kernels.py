@@ -1,7 +1,7 @@
 """TensorFlow kernels behind CFModel: the loss in named parts, its gradients, fused descent steps.
 
-The only module that imports TensorFlow (through :mod:`mfwidgets._tf`); ``model.py`` imports it
-when a model is built. Nothing here forms the dense users × artists matrix: predictions are
+With :mod:`.als` and :mod:`.backend`, the only modules that import TensorFlow; ``cfmodel`` imports
+them when a model is built. Nothing here forms the dense users × artists matrix: predictions are
 taken at the observed pairs only, the observed-MSE gradients are sparse × dense products, and the
 gravity term works on the d × d Gram matrices UᵀU and VᵀV.
 
@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ._tf import import_tensorflow
+from .backend import import_tensorflow
+from .config import ModelConfig
 
 tf = import_tensorflow()
 
@@ -50,22 +51,35 @@ class Pairs:
 
 @dataclass(frozen=True)
 class Objective:
-    """The loss: observed MSE + regularization + gravity (+ bias L2 for the biased model).
+    """The loss of one model: its configuration (read under the config's own names), the matrix
+    shape and, for the biased kind, the global mean μ.
 
-    With ``implicit``: Σ_observed c·(1 − x·y)² + Σ_unobserved (x·y)² + λ(‖U‖² + ‖V‖²), the
-    weighted matrix factorization of implicit feedback (c = 1 + alpha · listenCount).
+    Plain / regularized / biased: observed MSE + regularization_coeff·(ΣU²/n_users + ΣV²/n_items)
+    + gravity_coeff/(n_users·n_items)·‖UVᵀ‖²_F (+ bias ridges / n_train for the biased kind).
+    Implicit: Σ_observed c·(1 − x·y)² + Σ_unobserved (x·y)² + λ(‖U‖² + ‖V‖²), per observed pair,
+    the weighted matrix factorization of implicit feedback (c = 1 + alpha · weight).
     """
 
+    config: ModelConfig
     n_users: int
     n_items: int
-    regularization: float = 0.0
-    gravity: float = 0.0
-    user_bias_reg: float = 0.0  #: biased: (user_bias_reg · Σ b_user²) / n, a per-user ridge
-    artist_bias_reg: float = 0.0  #: biased: (artist_bias_reg · Σ b_artist²) / n
-    biased: bool = False
     global_mean: float = 0.0
-    implicit: bool = False  #: weighted MF over all cells, preference 1 at observed pairs
-    alpha: float = 0.0  #: implicit confidence of an observed pair: 1 + alpha * listenCount
+
+    @property
+    def biased(self) -> bool:
+        return self.config.kind == "biased"
+
+    @property
+    def implicit(self) -> bool:
+        return self.config.kind == "implicit"
+
+    @property
+    def regularization(self) -> float:
+        return self.config.regularization_coeff
+
+    @property
+    def gravity(self) -> float:
+        return self.config.gravity_coeff
 
 
 class Kernels:
@@ -91,8 +105,7 @@ class Kernels:
         self._residual = tf.function(lambda *args: self._residual_py(*args), jit_compile=True)
         self._sgd = None
         self._als = None
-        self.confidence = 1.0 + objective.alpha * train.a if objective.implicit else None
-        self._sides: tuple[AlsSide, AlsSide] | None = None
+        self.confidence = 1.0 + objective.config.alpha * train.a if objective.implicit else None
 
     # -- pieces ---------------------------------------------------------------------------------
     def _residual_py(self, params, u, i, a):
@@ -141,14 +154,15 @@ class Kernels:
             if o.regularization and not o.implicit
             else zero
         )
+        # gravity without UVᵀ: Σ (UᵀU)∘(VᵀV) = tr(UᵀU VᵀV) = ‖UVᵀ‖²_F, two d × d Gram matrices
         gram = (lambda: tf.matmul(U, U, True) * tf.matmul(V, V, True)) if o.gravity else None
         parts["gravity"] = (
             o.gravity / (o.n_users * o.n_items) * tf.reduce_sum(gram()) if gram else zero
         )
         if o.biased:
             bias = (
-                o.user_bias_reg * tf.reduce_sum(tf.square(params[2]))
-                + o.artist_bias_reg * tf.reduce_sum(tf.square(params[3]))
+                o.config.user_bias_reg * tf.reduce_sum(tf.square(params[2]))
+                + o.config.item_bias_reg * tf.reduce_sum(tf.square(params[3]))
             ) / self.train.n
             parts["regularization"] += bias
         if o.implicit:  # see Objective; every part per observed pair
@@ -156,6 +170,7 @@ class Kernels:
             sq = tf.square(r)
             parts["weighted_observed"] = tf.reduce_sum(self.confidence * sq) / n
             pred_sq = tf.reduce_sum(tf.square(r + 1.0))
+            # Σ over all cells of (x·y)², again by the Gram identity; minus the observed cells
             all_sq = tf.reduce_sum(tf.matmul(U, U, True) * tf.matmul(V, V, True))
             parts["unobserved"] = (all_sq - pred_sq) / n
             parts["regularization"] = (
@@ -188,9 +203,9 @@ class Kernels:
         o = self.obj
         return [
             scale * tf.math.unsorted_segment_sum(r, self.train.u, o.n_users)
-            + (2.0 * o.user_bias_reg / self.train.n) * params[2],
+            + (2.0 * o.config.user_bias_reg / self.train.n) * params[2],
             scale * tf.math.unsorted_segment_sum(r, self.train.i, o.n_items)
-            + (2.0 * o.artist_bias_reg / self.train.n) * params[3],
+            + (2.0 * o.config.item_bias_reg / self.train.n) * params[3],
         ]
 
     def gradients(self, params):
@@ -314,81 +329,16 @@ class Kernels:
             tf.function(lambda k, lr: loop(k)),
         )
 
-    # -- alternating least squares ------------------------------------------------------------
-    @property
-    def sides(self) -> tuple[AlsSide, AlsSide]:
-        if self._sides is None:
-            tr = self.train
-            self._sides = (
-                AlsSide(tr.users, tr.items, self.obj.n_users),
-                AlsSide(tr.items, tr.users, self.obj.n_items),
-            )
-        return self._sides
-
-    def _als_sweep(self):
-        """One sweep: solve every user row exactly with artists fixed, then every artist row.
-
-        Each half minimises the total loss over its rows in closed form: the observed MSE, L2 and
-        gravity are all quadratic in U for fixed V (and the reverse).
-        """
-        o = self.obj
-        users, items = self.sides
-        n = float(self.train.n)
-        d = self.dim
-        eye = tf.eye(d)
-        eps = 1e-6  # keeps the unregularized (plain) systems solvable
-        tr = self.train
-        U, V = (v.read_value() for v in self.variables[:2])
-        if o.implicit:
-            c = self.confidence
-            U = users.solve(V, tf.matmul(V, V, True) + (o.regularization + eps) * eye, c - 1.0, c)
-            V = items.solve(U, tf.matmul(U, U, True) + (o.regularization + eps) * eye, c - 1.0, c)
-            new = [U, V]
-        else:
-            grav = n * o.gravity / (o.n_users * o.n_items)
-            ones = tf.ones_like(tr.a)
-
-            def gram(X, n_rows, bias_reg):
-                G = (n * o.regularization / n_rows + eps) * eye + grav * tf.matmul(X, X, True)
-                if not o.biased:
-                    return G
-                G = tf.pad(G, [[0, 1], [0, 1]])
-                return G + tf.pad([[bias_reg + eps]], [[d, 0], [d, 0]])
-
-            def with_ones(X):
-                return tf.concat([X, tf.ones((tf.shape(X)[0], 1))], 1) if o.biased else X
-
-            if o.biased:
-                bu, bi = (v.read_value() for v in self.variables[2:])
-                t_u = tr.a - o.global_mean - tf.gather(bi, tr.i)
-            else:
-                t_u = tr.a
-            Xu = users.solve(with_ones(V), gram(V, o.n_users, o.user_bias_reg), ones, t_u)
-            U = Xu[:, :d]
-            if o.biased:
-                bu = Xu[:, d]
-                t_i = tr.a - o.global_mean - tf.gather(bu, tr.u)
-            else:
-                t_i = tr.a
-            Xi = items.solve(with_ones(U), gram(U, o.n_items, o.artist_bias_reg), ones, t_i)
-            new = [U, Xi[:, :d]] + ([bu, Xi[:, d]] if o.biased else [])
-        for v, value in zip(self.variables, new, strict=True):
-            v.assign(value)
-
-    def _als_loop(self, k):
-        def body(t):
-            self._als_sweep()
-            return (t + 1,)
-
-        tf.while_loop(lambda t: t < k, body, (tf.constant(0),))
-
     def als_runner(self) -> Runner:
-        """Compiled entry points where a step is one ALS sweep (users, then artists)."""
+        """Compiled entry points where a step is one ALS sweep (users, then items)."""
         if self._als is None:
-            self.sides  # noqa: B018 - build the constant bucket tensors eagerly, outside any trace
+            from .als import AlsSweep
+
+            sweep = AlsSweep(self)  # builds its constant bucket tensors now, outside any trace
+            loop = lambda k: sweep.loop(k)  # noqa: E731
             self._als = Runner(
-                _records_fn(lambda ks, lr: self._records(self._als_loop, ks)),
-                tf.function(lambda k, lr: self._als_loop(k)),
+                _records_fn(lambda ks, lr: self._records(loop, ks)),
+                tf.function(lambda k, lr: loop(k)),
             )
         return self._als
 
@@ -412,6 +362,27 @@ class Runner:
 
     records: Callable  #: (ks, lr) -> (loss-part rows, times); see Kernels._records
     steps: Callable  #: (k, lr) -> None
+
+
+class BoundRunner:
+    """A runner with its learning rate, seen from the engine (:class:`.training.Kernel`)."""
+
+    def __init__(self, kernels: Kernels, runner: Runner, learning_rate: float) -> None:
+        self.kernels, self.runner = kernels, runner
+        self.lr = tf.constant(learning_rate, tf.float32)
+
+    def records(self, ks: list[int]) -> tuple[list[list[float]], list[float]]:
+        rows, times = self.runner.records(tf.constant(ks, tf.int32), self.lr)
+        return rows.numpy().tolist(), times.numpy().tolist()
+
+    def steps(self, k: int) -> None:
+        self.runner.steps(tf.constant(k), self.lr)
+
+    def restore_snapshot(self) -> None:
+        self.kernels.restore_snapshot()
+
+    def all_finite(self) -> bool:
+        return self.kernels.all_finite()
 
 
 def keras_optimizer(name_or_instance: Any, learning_rate: float):
@@ -445,66 +416,3 @@ def sparse_tensor(users: np.ndarray, items: np.ndarray, values: np.ndarray, shap
         dense_shape=[int(s) for s in shape],
     )
     return tf.sparse.reorder(st)
-
-
-# ------------------------------------------------------------------------------------------------
-# alternating least squares
-# ------------------------------------------------------------------------------------------------
-class AlsSide:
-    """The pairs grouped by row (users, or artists) for batched per-row least-squares solves.
-
-    Rows are bucketed by their number of pairs into padded blocks of 1, 2, 4, … columns, so the
-    padding stays under 2× and each bucket is one batched Cholesky solve of (d × d) systems:
-    A_r = G + Σ_j w_rj y_j y_jᵀ,  b_r = Σ_j t_rj y_j  (+ rows without pairs solve G x = 0).
-    """
-
-    def __init__(self, rows: np.ndarray, cols: np.ndarray, n_rows: int) -> None:
-        order = np.argsort(rows, kind="stable")
-        counts = np.bincount(rows, minlength=n_rows)
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        self.n_rows, self.n_pairs = n_rows, len(rows)
-        self.buckets = []  # (row ids, padded column ids, padded pair ids; pad -> n_pairs)
-        width = 1
-        remaining = np.flatnonzero(counts > 0)
-        while len(remaining):
-            rows_b = remaining[counts[remaining] <= width]
-            remaining = remaining[counts[remaining] > width]
-            if len(rows_b):
-                pair_idx = np.full((len(rows_b), width), len(rows), dtype=np.int64)
-                for slot in range(width):  # at most log2(max count) buckets x width slots
-                    has = counts[rows_b] > slot
-                    pair_idx[has, slot] = order[starts[rows_b[has]] + slot]
-                col_idx = np.where(
-                    pair_idx < len(rows), cols[np.minimum(pair_idx, len(rows) - 1)], 0
-                )
-                self.buckets.append(
-                    (
-                        tf.constant(rows_b, tf.int32),
-                        tf.constant(col_idx, tf.int32),
-                        tf.constant(pair_idx, tf.int32),
-                    )
-                )
-            width *= 2
-        self.empty_rows = tf.constant(np.flatnonzero(counts == 0), tf.int32)
-
-    def solve(self, Y, G, w, t):
-        """Rows x minimising Σ_j w (y_jᵀx)² − 2 t y_jᵀx + xᵀGx, for every row; (n_rows, d).
-
-        ``w`` and ``t`` are per-pair weights and targets in pair order; solved in float64.
-        """
-        d = Y.shape[1]
-        w_pad = tf.concat([tf.cast(w, tf.float64), tf.zeros(1, tf.float64)], 0)
-        t_pad = tf.concat([tf.cast(t, tf.float64), tf.zeros(1, tf.float64)], 0)
-        Y64, G64 = tf.cast(Y, tf.float64), tf.cast(G, tf.float64)
-        ids, values = [], []
-        for rows_b, col_idx, pair_idx in self.buckets:
-            Yb = tf.gather(Y64, col_idx)  # (b, width, d)
-            wb = tf.gather(w_pad, pair_idx)
-            A = G64 + tf.matmul(Yb * wb[..., None], Yb, transpose_a=True)
-            rhs = tf.einsum("bp,bpd->bd", tf.gather(t_pad, pair_idx), Yb)[..., None]
-            ids.append(rows_b)
-            values.append(tf.linalg.cholesky_solve(tf.linalg.cholesky(A), rhs)[..., 0])
-        ids.append(self.empty_rows)
-        values.append(tf.zeros((tf.size(self.empty_rows), d), tf.float64))
-        x = tf.scatter_nd(tf.concat(ids, 0)[:, None], tf.concat(values, 0), (self.n_rows, d))
-        return tf.cast(x, tf.float32)

@@ -18,14 +18,20 @@ class Throttle(Generic[T]):
 
     ``submit`` may be called from any thread and as often as wanted; a value submitted during
     the quiet period is delivered by a timer when it ends, so the last state is never lost.
-    ``flush`` delivers a pending value at once (call it when a run ends).
+    ``flush`` delivers a pending value at once (call it when a run ends). With ``cost_factor``,
+    the quiet period is also at least that many times what the last call took, so a costly
+    redraw slows itself down instead of the work it reports on.
     """
 
-    def __init__(self, fn: Callable[[T], Any], interval: float = 0.25) -> None:
+    def __init__(
+        self, fn: Callable[[T], Any], interval: float = 0.25, cost_factor: float = 0.0
+    ) -> None:
         if interval < 0:
             raise ValueError(f"interval must be >= 0 seconds, got {interval!r}")
         self._fn = fn
         self.interval = interval
+        self.cost_factor = cost_factor
+        self._cost = 0.0
         self._lock = threading.Lock()  # guards the fields below
         self._call_lock = threading.RLock()  # serialises deliveries, in order
         self._pending: Any = _NOTHING
@@ -36,7 +42,8 @@ class Throttle(Generic[T]):
     def submit(self, value: T) -> None:
         with self._lock:
             self._pending = value
-            wait = self._last + self.interval - time.monotonic()
+            gap = max(self.interval, self.cost_factor * self._cost)
+            wait = self._last + gap - time.monotonic()
             if wait > 0:
                 if self._timer is None:
                     self._timer = threading.Timer(wait, self._deliver)
@@ -61,7 +68,9 @@ class Throttle(Generic[T]):
                     return
                 self._last = time.monotonic()
             self.calls += 1
+            t0 = time.monotonic()
             try:
                 self._fn(value)
             except Exception:  # a UI refresh must never kill the training thread
                 log.exception("throttled update failed")
+            self._cost = time.monotonic() - t0

@@ -1,0 +1,105 @@
+"""Training speed when watched: a chapter run clicked in real JupyterLab against the same widget
+trained headless, in the same kernel and the same run.
+
+Needs the real data and a Chromium (as the browser tests). In one kernel: (1) a TrainerWidget that
+is never displayed trains the chapter's first run (1,001 steps, d=30, lr 10) with
+``train(block=True)``; (2) a displayed TrainerWidget's Train button is clicked in headless Chromium
+and the run is watched to the end (progress bar, live curves); (3) the headless run again. Each
+run's rate is 1,001 steps over its training seconds (``model.run_state.seconds``; the model's
+build and tracing are not in it for either). Target: the watched run at >= 70 % of the mean
+headless rate. Run: python benchmarks/trainer_browser.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import ROOT, data_source, emit, machine
+
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from harness import (
+    CHROME_ARGS,
+    cell,
+    find_chromium,
+    lab_server,
+    nb_sel,
+    offline_route,
+    open_notebook,
+    run_cell,
+    write_notebook,
+)
+
+SETUP = (
+    "import json\n"
+    "from mfwidgets import TrainerWidget, load_lastfm\n"
+    "data = load_lastfm()\n"
+    "def headless():\n"
+    "    t = TrainerWidget(data, num_iterations=1000, seed=0)\n"
+    "    m = t.train(block=True)\n"
+    "    return m.iterations_done / m.run_state.seconds\n"
+    "rates = {'headless': [headless()]}\n"
+    "watched = TrainerWidget(data, num_iterations=1000, seed=0)\n"
+    "watched"
+)
+AFTER = (
+    "m = watched.model\n"
+    "rates.setdefault('watched', []).append(m.iterations_done / m.run_state.seconds)\n"
+    "rates['headless'].append(headless())\n"
+    "print('RATES', json.dumps(rates))"
+)
+AGAIN = "watched.w['name'].value = ''\n'ready'"
+
+
+def main() -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="watched runs (default 3)")
+    args = parser.parse_args()
+    if data_source() is None or find_chromium() is None:
+        sys.exit("needs MFWIDGETS_DATA and a Chromium (see README)")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        lab_server(Path(tmp)) as lab,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=find_chromium(), args=CHROME_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        blocked: list[str] = []
+        ctx.route("**/*", offline_route(blocked))
+        page = ctx.new_page()
+        write_notebook(lab, "bench.ipynb", [SETUP, AFTER, AGAIN])
+        root = open_notebook(page, lab, "bench.ipynb")
+        run_cell(page, 0)
+        trainer = page.locator(f"{root} .mf-trainer")
+        trainer.wait_for(timeout=300_000)
+        for k in range(args.repeat):
+            trainer.locator(".mf-train").click()
+            expect(trainer.locator(".mf-status")).to_contain_text("finished", timeout=300_000)
+            run_cell(page, 1)
+            out = cell(page, 1).locator(".jp-OutputArea-output")
+            expect(out).to_contain_text("RATES", timeout=300_000)
+            if k < args.repeat - 1:
+                run_cell(page, 2)
+                expect(cell(page, 2).locator(".jp-OutputArea-output")).to_contain_text("ready")
+        text = out.inner_text()
+        assert nb_sel(page) == root
+        browser.close()
+        assert not blocked, blocked
+    rates = json.loads(text.split("RATES", 1)[1].strip())
+    headless, watched = statistics.mean(rates["headless"]), statistics.mean(rates["watched"])
+    print(f"machine: {machine()}; headless Chromium, JupyterLab; chapter run 1 (1,001 steps)")
+    print("headless it/s:", ", ".join(f"{r:.0f}" for r in rates["headless"]))
+    print("watched  it/s:", ", ".join(f"{r:.0f}" for r in rates["watched"]))
+    print(f"watched / headless: {watched / headless:.2f} (target >= 0.70)")
+    emit({"headless": rates["headless"], "watched": rates["watched"],
+          "ratio": round(watched / headless, 3)})  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The analysis floor (numpy, pandas, scikit-learn): scoring, lookup, evaluation, recommendations,
+projections and the data behind the embedding views."""
+
+from .baselines import BiasBaseline, GlobalMean, Popularity
+from .embeddings import item_norms, map_points, norm_popularity, spearman
+from .evaluation import evaluate, mse, ranking_metrics, rmse
+from .lookup import ArtistIndex, ItemIndex, normalize
+from .projection import project
+from .recommend import fold_in_user, recommend, recommend_for_artists
+from .scoring import COSINE, DOT, ItemEmbeddings, artist_neighbors, compute_scores, top_k
+from .tables import item_table, mark_shared, user_top_items
+
+__all__ = [
+    "COSINE",
+    "DOT",
+    "ArtistIndex",
+    "BiasBaseline",
+    "GlobalMean",
+    "ItemEmbeddings",
+    "ItemIndex",
+    "Popularity",
+    "artist_neighbors",
+    "compute_scores",
+    "evaluate",
+    "fold_in_user",
+    "item_norms",
+    "item_table",
+    "map_points",
+    "mark_shared",
+    "mse",
+    "norm_popularity",
+    "normalize",
+    "project",
+    "ranking_metrics",
+    "recommend",
+    "recommend_for_artists",
+    "rmse",
+    "spearman",
+    "top_k",
+    "user_top_items",
+]

@@ -1,0 +1,177 @@
+"""Evaluation (numpy/pandas only): rating errors and top-k ranking metrics, with baselines.
+
+Everything here works on any model of the contract (``predict`` for ratings, ``score_users``
+for rankings; CFModel, Factors and the baselines all provide both). Ranking metrics follow the
+usual offline protocol: for each user with held-out interactions, every item the user did not
+interact with in training is a candidate; the held-out items are the relevant ones.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_k
+from ..data.dataset import interaction_arrays
+from .baselines import BiasBaseline, GlobalMean, Popularity
+from .scoring import top_k
+
+
+def mse(model: Any, interactions: pd.DataFrame) -> float:
+    """Mean squared error of ``model.predict`` on an interactions frame."""
+    if len(interactions) == 0:
+        raise ValueError("interactions is empty: no error to compute")
+    users, items, weights = interaction_arrays(interactions)
+    return float(np.mean((weights - model.predict(users, items)) ** 2))
+
+
+def rmse(model: Any, interactions: pd.DataFrame) -> float:
+    return math.sqrt(mse(model, interactions))
+
+
+def _csr(df: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, item ids) of each user's items, users 0..n_users-1."""
+    users, items, _ = interaction_arrays(df)
+    order = np.argsort(users, kind="stable")
+    indptr = np.searchsorted(users[order], np.arange(n_users + 1))
+    return indptr, items[order]
+
+
+def _chunks(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def recommend_batch(
+    model: Any,
+    user_ids: np.ndarray,
+    exclude: tuple[np.ndarray, np.ndarray] | None,
+    k: int,
+    chunk_size: int = 256,
+) -> np.ndarray:
+    """(len(user_ids), k) top-k item ids per user, scoring ``chunk_size`` users at a time.
+
+    ``exclude`` is an (indptr, ids) CSR of items to skip per user (their training items).
+    Memory stays at chunk_size × n_items scores however many users there are.
+    """
+    out = np.empty((len(user_ids), min(k, model.n_items)), dtype=np.int64)
+    row = 0
+    for chunk in _chunks(np.asarray(user_ids), chunk_size):
+        scores = np.array(model.score_users(chunk), dtype=np.float64)
+        if exclude is not None:
+            indptr, ids = exclude
+            lengths = indptr[chunk + 1] - indptr[chunk]
+            rows = np.repeat(np.arange(len(chunk)), lengths)
+            cols = np.concatenate([ids[indptr[u] : indptr[u + 1]] for u in chunk])
+            scores[rows, cols] = -np.inf
+        out[row : row + len(chunk)] = top_k(scores, k)
+        row += len(chunk)
+    return out
+
+
+def ranking_metrics(
+    model: Any,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    *,
+    chunk_size: int = 256,
+    popularity: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Top-k metrics averaged over users with held-out interactions.
+
+    precision@k = hits / k; recall@k = hits / |held-out|; ndcg@k with binary gains; hit_rate@k =
+    share of users with at least one hit; coverage = share of the catalogue recommended to
+    anyone; mean_popularity = mean number of training users of the recommended items;
+    novelty = mean −log2(share of users who interacted) of the recommended items.
+    """
+    check_k(k)
+    n_users, n_items = model.n_users, model.n_items
+    t_indptr, t_ids = _csr(test, n_users)
+    users = np.flatnonzero(np.diff(t_indptr) > 0)
+    if not len(users):
+        raise ValueError("test has no interactions: no ranking to evaluate")
+    recs = recommend_batch(model, users, _csr(train, n_users), k, chunk_size)
+    train_users, train_items, _ = interaction_arrays(train)
+    if popularity is None:
+        popularity = np.bincount(train_items, minlength=n_items)
+    discounts = 1.0 / np.log2(np.arange(2, recs.shape[1] + 2))
+    hits = np.zeros(len(users))
+    precision = recall = ndcg = 0.0
+    for row, u in enumerate(users):
+        relevant = t_ids[t_indptr[u] : t_indptr[u + 1]]
+        hit = np.isin(recs[row], relevant)
+        n_hit = hit.sum()
+        hits[row] = n_hit
+        precision += n_hit / k
+        recall += n_hit / len(relevant)
+        ideal = discounts[: min(len(relevant), recs.shape[1])].sum()
+        ndcg += (discounts * hit).sum() / ideal
+    share = np.maximum(popularity[recs], 1) / max(len(np.unique(train_users)), 1)
+    return {
+        f"precision@{k}": precision / len(users),
+        f"recall@{k}": recall / len(users),
+        f"ndcg@{k}": ndcg / len(users),
+        f"hit_rate@{k}": float(np.mean(hits > 0)),
+        "coverage": len(np.unique(recs)) / n_items,
+        "mean_popularity": float(popularity[recs].mean()),
+        "novelty": float(np.mean(-np.log2(share))),
+    }
+
+
+def ranking_columns(k: int) -> list[str]:
+    """The names :func:`ranking_metrics` returns, in order."""
+    return [
+        f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"hit_rate@{k}",
+        "coverage", "mean_popularity", "novelty",
+    ]  # fmt: skip
+
+
+def evaluate(
+    models: dict[str, Any],
+    data: Any,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    *,
+    baselines: bool = True,
+    chunk_size: int = 256,
+) -> pd.DataFrame:
+    """One row per model (baselines first), one column per metric: test MSE/RMSE and top-k.
+
+    ``models`` maps a name to a model (CFModel, Factors, or anything with ``predict`` and
+    ``score_users``). Rating errors are NaN for models whose scores are not ratings
+    (``predicts_ratings`` False). Baselines are fitted on ``train`` only. Deterministic.
+    """
+    if not isinstance(models, dict):
+        raise TypeError(f"models must be a dict name -> model, got {type(models).__name__}")
+    sizes = {"n_users": data.n_users, "n_items": data.n_items}
+    candidates: dict[str, Any] = {}
+    if baselines:  # named in the dataset's words: "user+artist bias", "user+movie bias"
+        candidates["global mean"] = GlobalMean(train, **sizes)
+        candidates[f"user+{data.item_noun} bias"] = BiasBaseline(train, **sizes)
+        candidates["popularity"] = Popularity(train, **sizes)
+    candidates.update(models)
+    popularity = np.bincount(interaction_arrays(train).items, minlength=data.n_items)
+    rows: dict[str, dict[str, float]] = {}
+    for name, model in candidates.items():
+        t0 = time.perf_counter()
+        rates = getattr(model, "predicts_ratings", True)
+        row = {
+            "test_mse": mse(model, test) if rates else np.nan,
+            "test_rmse": rmse(model, test) if rates else np.nan,
+        }
+        if isinstance(model, GlobalMean):  # every score ties: ranking would measure tie order
+            row |= {m: np.nan for m in ranking_columns(k)}
+        else:
+            row |= ranking_metrics(
+                model, train, test, k, chunk_size=chunk_size, popularity=popularity
+            )
+        row["eval_seconds"] = time.perf_counter() - t0
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

@@ -1,0 +1,167 @@
+"""Scores and neighbours from embeddings (numpy only): the chapter's compute_scores and
+artist_neighbors, without printing and without reading notebook globals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_k
+from .lookup import ItemIndex
+from .tables import item_table
+
+DOT = "dot"
+COSINE = "cosine"
+MEASURES = (DOT, COSINE)
+
+
+def check_measure(measure: Any) -> str:
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be 'dot' or 'cosine', got {measure!r}")
+    return measure
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit norm; zero rows stay zero (so cosine scores are 0, never NaN)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def compute_scores(
+    query_embedding: np.ndarray, item_embeddings: np.ndarray, measure: str = DOT
+) -> np.ndarray:
+    """Scores of every item for a query: ⟨u, V_j⟩, or the cosine of u and V_j.
+
+    ``query_embedding`` has shape (d,) (or (q, d) for several queries); ``item_embeddings`` has
+    shape (n_items, d). Returns (n_items,) (or (q, n_items)).
+    """
+    check_measure(measure)
+    u = np.asarray(query_embedding, dtype=np.float64)
+    V = np.asarray(item_embeddings, dtype=np.float64)
+    if V.ndim != 2 or u.shape[-1] != V.shape[1]:
+        raise ValueError(
+            f"query_embedding (..., d) and item_embeddings (n, d) must share d; "
+            f"got {u.shape} and {V.shape}"
+        )
+    if measure == COSINE:
+        u, V = normalize_rows(u), normalize_rows(V)
+    return u @ V.T
+
+
+def top_k(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first (ties: lower index), along the last axis.
+
+    ``scores`` is (n,) or (rows, n); ``exclude`` (1-D scores only) lists indices to skip. Scores
+    of -inf are never returned.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if exclude is not None and len(exclude):
+        scores = scores.copy()
+        scores[exclude] = -np.inf
+    if scores.ndim == 1:
+        k = min(k, int((scores > -np.inf).sum()))
+        return top_k(scores[None, :], k)[0] if k > 0 else np.empty(0, dtype=np.int64)
+    n = scores.shape[1]
+    k = min(k, n)
+    if k < n:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        part = np.tile(np.arange(n), (len(scores), 1))
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    return np.take_along_axis(part, order, axis=1)
+
+
+class ItemEmbeddings:
+    """A model's item embeddings with their norms and unit rows, cached.
+
+    Recomputed only when the model's ``version`` changes (it changes whenever training moves the
+    embeddings), so repeated lookups cost one matrix-vector product each.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._key: Any = object()
+        self._V = self._unit = self._norms = None
+
+    def _refresh(self) -> None:
+        key = self.model.version, id(self.model)
+        if key != self._key or self._V is None:
+            V = np.asarray(self.model.item_factors, dtype=np.float64)
+            self._norms = np.linalg.norm(V, axis=1)
+            self._unit = normalize_rows(V)
+            self._V, self._key = V, key
+
+    @property
+    def vectors(self) -> np.ndarray:
+        self._refresh()
+        return self._V
+
+    @property
+    def norms(self) -> np.ndarray:
+        """(n_items,) embedding norms (the chapter's popularity lesson)."""
+        self._refresh()
+        return self._norms
+
+    def scores(self, item: int, measure: str = DOT) -> np.ndarray:
+        """(n_items,) scores of every item against ``item``."""
+        check_measure(measure)
+        self._refresh()
+        M = self._V if measure == DOT else self._unit
+        return M @ M[item]
+
+    def neighbors(
+        self, item: int, measure: str = DOT, k: int = 6, include_query: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the ``k`` best-scoring items, best first."""
+        scores = self.scores(item, measure)
+        exclude = None if include_query else np.array([item])
+        ids = top_k(scores, k, exclude)
+        return ids, scores[ids]
+
+
+def neighbor_frame(
+    data: Any,
+    embeddings: ItemEmbeddings,
+    item: int,
+    measure: str = DOT,
+    k: int = 6,
+    include_query: bool = True,
+) -> pd.DataFrame:
+    """One neighbour table (see :func:`~mfwidgets.analysis.tables.item_table`), with norms."""
+    ids, scores = embeddings.neighbors(item, measure, k, include_query)
+    return item_table(data, ids, scores, norms=embeddings.norms)
+
+
+def artist_neighbors(
+    model: Any, data: Any, name_or_id: Any, measure: str = DOT, k: int = 6
+) -> pd.DataFrame:
+    """The ``k`` items whose embeddings score highest against the query item's.
+
+    Columns as in the chapter (``"dot score"`` or ``"cosine score"``, ``names``) plus
+    ``item_id``, ``n_users`` and ``tags``; the index is the item id, and the query item is
+    included (it normally ranks first). Lookup is case- and accent-insensitive: an exact name
+    wins, otherwise the most popular item whose name contains the text. The other candidates
+    are in ``result.attrs["candidates"]``; nothing is printed.
+    """
+    check_measure(measure)
+    check_k(k)
+    index = ItemIndex.from_data(data)
+    item, others = index.resolve(name_or_id)
+    best, scores = ItemEmbeddings(model).neighbors(item, measure, k)
+    table = item_table(data, best, scores).rename(
+        columns={"score": f"{measure} score", "name": "names"}
+    )
+    df = table[[f"{measure} score", "names", "item_id", "n_users", "tags"]]
+    df.index = pd.Index(best, name="id")
+    names = data.item_names
+    df.attrs = {
+        "query": str(names[item]),
+        "item_id": item,
+        "measure": measure,
+        "candidates": [str(names[i]) for i in others],
+    }
+    return df

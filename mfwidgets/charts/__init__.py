@@ -1,0 +1,18 @@
+"""The charts floor: altair chart builders. Charts are values; showing them is the widgets' job."""
+
+from .embeddings import embedding_map_chart, embedding_norm_chart
+from .figure import Figure, as_figure, hconcat, to_png
+from .training import line_chart, metric_chart, metric_panels, training_charts
+
+__all__ = [
+    "Figure",
+    "as_figure",
+    "embedding_map_chart",
+    "embedding_norm_chart",
+    "hconcat",
+    "line_chart",
+    "metric_chart",
+    "metric_panels",
+    "to_png",
+    "training_charts",
+]

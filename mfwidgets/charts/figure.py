@@ -1,0 +1,70 @@
+"""Figure: an altair chart whose tables are referenced by name, plus the tables.
+
+``figure.to_dict()`` is the full Vega-Lite spec (tests assert on it). Why not a plain altair
+chart with its DataFrame (``benchmarks/figure_speed.py``, same run, 17,632 map points): plain
+altair refuses more than 5,000 rows unless a global data transformer is switched (its scoped
+form must then wrap every later ``to_dict``, including the ones a widget makes), takes 1.4× as
+long with it switched, and validating the rows as ``alt.Data(values=...)`` takes 15× as long.
+A Figure validates the chart's small structure and attaches the tables as plain JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN and infinities become null), fast for large frames."""
+    return json.loads(df.to_json(orient="records", double_precision=6))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An altair chart plus the tables it names (``alt.NamedData``); see the module doc."""
+
+    chart: alt.TopLevelMixin
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def to_dict(self, validate: bool = True) -> dict[str, Any]:
+        """The full Vega-Lite spec: the chart (validated unless told not to, for redraws of a
+        structure already validated) with the tables as ``datasets``."""
+        spec = self.chart.to_dict(validate=validate)
+        datasets = spec.setdefault("datasets", {})
+        for name, df in self.tables.items():
+            datasets[name] = records(df)
+        return spec
+
+
+def table(df: pd.DataFrame, role: str) -> tuple[alt.NamedData, dict[str, pd.DataFrame]]:
+    """A named reference to ``df`` and the tables entry for it (name: role + content hash)."""
+    digest = hashlib.sha1(pd.util.hash_pandas_object(df, index=False).to_numpy()).hexdigest()
+    name = f"mf-{role}-{digest[:10]}"
+    return alt.NamedData(name=name), {name: df}
+
+
+def as_figure(chart: Figure | alt.TopLevelMixin) -> Figure:
+    """A Figure of a Figure or of a plain altair chart."""
+    return chart if isinstance(chart, Figure) else Figure(chart)
+
+
+def hconcat(*figures: Figure) -> Figure:
+    """Figures side by side (their tables merged)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for f in figures:
+        tables |= f.tables
+    return Figure(alt.hconcat(*[f.chart for f in figures]), tables)
+
+
+def to_png(*figures: Figure, scale: float = 1.0) -> bytes:
+    """A static PNG of figures side by side (vl-convert, offline): for notebooks viewed
+    without a kernel."""
+    import vl_convert as vlc
+
+    fig = figures[0] if len(figures) == 1 else hconcat(*figures)
+    return vlc.vegalite_to_png(fig.to_dict(), scale=scale)

@@ -1,0 +1,48 @@
+"""The data floor: datasets, loaders and splits (numpy and pandas only)."""
+
+from .dataset import (
+    CHAPTER_COLUMNS,
+    NEUTRAL_COLUMNS,
+    NO_TAGS,
+    Dataset,
+    Interactions,
+    check_interactions,
+    from_dataframe,
+    interaction_arrays,
+    interaction_columns,
+)
+from .lastfm import (
+    DATASET_NAME,
+    ENV_DATA,
+    GROUPLENS_URL,
+    LastfmData,
+    clean_weights,
+    fetch_lastfm,
+    load_lastfm,
+)
+from .sources import DataError, default_cache_dir, safe_extract
+from .split import check_holdout_fraction, split_dataframe
+
+__all__ = [
+    "CHAPTER_COLUMNS",
+    "DATASET_NAME",
+    "ENV_DATA",
+    "GROUPLENS_URL",
+    "NEUTRAL_COLUMNS",
+    "NO_TAGS",
+    "DataError",
+    "Dataset",
+    "Interactions",
+    "LastfmData",
+    "check_holdout_fraction",
+    "check_interactions",
+    "clean_weights",
+    "default_cache_dir",
+    "fetch_lastfm",
+    "from_dataframe",
+    "interaction_arrays",
+    "interaction_columns",
+    "load_lastfm",
+    "safe_extract",
+    "split_dataframe",
+]

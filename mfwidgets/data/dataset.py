@@ -1,0 +1,305 @@
+"""The dataset-neutral type: interactions (user, item, weight), an items table, the maps back to
+raw ids, and the words to show ("artist", "movie", ...).
+
+Everything above the data floor works on a :class:`Dataset`. ``Dataset.from_dataframe`` builds one
+from any pandas frame; :class:`~mfwidgets.data.lastfm.LastfmData` is one with the chapter's
+column names. Interaction frames may use either the neutral columns ``user, item, weight`` or the
+chapter's ``userID, artistID, listenCount``; :func:`interaction_arrays` reads both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+NEUTRAL_COLUMNS = ("user", "item", "weight")
+CHAPTER_COLUMNS = ("userID", "artistID", "listenCount")
+#: the tag shown for an item without any tag (the chapter's word)
+NO_TAGS = "no_tags"
+DUPLICATES = ("sum", "refuse")
+
+
+class Interactions(NamedTuple):
+    """An interaction frame as arrays: 0-based user and item ids and float weights."""
+
+    users: np.ndarray
+    items: np.ndarray
+    weights: np.ndarray
+
+
+def interaction_columns(df: Any, name: str = "interactions") -> tuple[str, str, str]:
+    """The (user, item, weight) column names of a frame in either naming scheme."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
+    for cols in (CHAPTER_COLUMNS, NEUTRAL_COLUMNS):
+        if all(c in df.columns for c in cols):
+            return cols
+    raise ValueError(
+        f"{name} must have columns user, item, weight (or the chapter's userID, artistID, "
+        f"listenCount); found {', '.join(map(str, df.columns)) or 'none'}"
+    )
+
+
+def check_interactions(
+    df: Any, name: str = "interactions", n_users: int | None = None, n_items: int | None = None
+) -> Interactions:
+    """Validate a frame of 0-based integer ids and finite weights; return it as arrays."""
+    cols = interaction_columns(df, name)
+    arrays = []
+    for col, bound in zip(cols[:2], (n_users, n_items), strict=True):
+        ids = df[col].to_numpy()
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"{name}[{col!r}] must hold integer ids, got dtype {ids.dtype}")
+        if len(ids) and (ids.min() < 0 or (bound is not None and ids.max() >= bound)):
+            raise ValueError(
+                f"{name}[{col!r}] ids must lie in [0, {bound}); found {ids.min()}..{ids.max()}"
+            )
+        arrays.append(ids.astype(np.int64, copy=False))
+    weights = df[cols[2]].to_numpy(dtype=np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError(f"{name}[{cols[2]!r}] must be finite numbers")
+    return Interactions(arrays[0], arrays[1], weights)
+
+
+def interaction_arrays(df: pd.DataFrame, name: str = "interactions") -> Interactions:
+    """The frame's (users, items, weights) arrays, without range checks (see check_interactions)."""
+    u, i, w = interaction_columns(df, name)
+    return Interactions(
+        df[u].to_numpy(np.int64), df[i].to_numpy(np.int64), df[w].to_numpy(np.float64)
+    )
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
+class Dataset:
+    """Interactions between users and items with 0-based consecutive ids, and the item table.
+
+    ``items`` has one row per item id (in id order) with at least ``id``, ``name``, ``tags`` (a
+    list of strings, most telling first; empty when unknown) and ``n_users`` (how many distinct
+    users interacted with it). ``user_raw_ids[u]`` / ``item_raw_ids[i]`` give the raw ids back.
+    ``item_noun``/``user_noun`` are the words widgets and charts use.
+    """
+
+    interactions: pd.DataFrame
+    items: pd.DataFrame
+    user_raw_ids: np.ndarray
+    item_raw_ids: np.ndarray
+    users: pd.DataFrame | None = None
+    item_noun: str = "item"
+    user_noun: str = "user"
+    weight_noun: str = "weight"
+    name: str = ""
+    source: str = ""
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_raw_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_raw_ids)
+
+    @property
+    def item_names(self) -> np.ndarray:
+        return self.items["name"].to_numpy()
+
+    @property
+    def item_popularity(self) -> np.ndarray:
+        """(n_items,) number of distinct users who interacted with each item."""
+        return self.items["n_users"].to_numpy()
+
+    def top_tags(self, ids: Any, n: int = 3) -> list[str]:
+        """Each item's first ``n`` tags, comma-separated (``no_tags`` when it has none)."""
+        tags = self.items["tags"].to_numpy()
+        return [", ".join(tags[i][:n]) or NO_TAGS for i in np.asarray(ids, dtype=np.int64)]
+
+    def first_tags(self) -> np.ndarray:
+        """(n_items,) each item's most telling tag, or ``no_tags``."""
+        return np.array([t[0] if len(t) else NO_TAGS for t in self.items["tags"]], dtype=object)
+
+    def user_items(self, user: int) -> np.ndarray:
+        """Ids of the items the user interacted with (anywhere in the interactions)."""
+        users, items, _ = interaction_arrays(self.interactions)
+        return items[users == user]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.n_users:,} {self.user_noun}s, {self.n_items:,} "
+            f"{self.item_noun}s, {len(self.interactions):,} interactions, source={self.source!r})"
+        )
+
+    @classmethod
+    def from_dataframe(
+        cls,
+        df: pd.DataFrame,
+        *,
+        user: str,
+        item: str,
+        weight: str | None = None,
+        items: pd.DataFrame | None = None,
+        item_name: str | None = None,
+        item_tags: str | None = None,
+        item_noun: str = "item",
+        user_noun: str = "user",
+        duplicates: str = "sum",
+        name: str = "",
+    ) -> Dataset:
+        """A dataset from any frame of interactions; see :func:`from_dataframe`."""
+        return from_dataframe(
+            df, user=user, item=item, weight=weight, items=items, item_name=item_name,
+            item_tags=item_tags, item_noun=item_noun, user_noun=user_noun,
+            duplicates=duplicates, name=name, cls=cls,
+        )  # fmt: skip
+
+
+def _first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:
+    return df.index[int(np.flatnonzero(bad)[0])]
+
+
+def _check_frame(df: Any, user: str, item: str, weight: str | None) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    for arg, col in (("user", user), ("item", item), ("weight", weight)):
+        if col is not None and col not in df.columns:
+            raise ValueError(
+                f"{arg}={col!r} is not a column of df (columns: {', '.join(map(str, df.columns))})"
+            )
+    if df.empty:
+        raise ValueError("df is empty: a dataset needs at least one interaction")
+    for col in (user, item):
+        bad = df[col].isna().to_numpy()
+        if bad.any():
+            raise ValueError(f"column {col!r} has a missing id at row {_first_bad_row(df, bad)!r}")
+    if weight is not None:
+        values = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = _first_bad_row(df, bad)
+            raise ValueError(
+                f"column {weight!r} must hold finite numbers; row {row!r} has {df[weight][row]!r}"
+            )
+        if (values < 0).any():
+            row = _first_bad_row(df, values < 0)
+            raise ValueError(
+                f"column {weight!r} must be >= 0; row {row!r} is {values[values < 0][0]}"
+            )
+
+
+def _codes(values: pd.Series | pd.Index, extra: Any = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(codes of ``values``, raw ids): raw ids sorted when they can be, else by first appearance."""
+    raw = pd.Index(pd.unique(pd.concat([pd.Series(values), pd.Series(list(extra))])))
+    with contextlib.suppress(TypeError):  # mixed types cannot be ordered: first appearance
+        raw = raw.sort_values()
+    return raw.get_indexer(values), raw.to_numpy()
+
+
+def _tag_lists(column: pd.Series) -> list[list[str]]:
+    def as_list(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [t.strip() for t in value.split("|") if t.strip()]
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return []
+        return [str(t) for t in value]
+
+    return [as_list(v) for v in column]
+
+
+def _items_table(
+    item_raw: np.ndarray,
+    n_users: np.ndarray,
+    items: pd.DataFrame | None,
+    item_name: str | None,
+    item_tags: str | None,
+) -> pd.DataFrame:
+    """id, name (the raw id when unnamed), tags, n_users, raw_id, then the other metadata."""
+    meta = (
+        items.reindex(pd.Index(item_raw)).reset_index(drop=True)
+        if items is not None
+        else pd.DataFrame(index=range(len(item_raw)))
+    )
+    raw_names = meta[item_name] if item_name is not None else pd.Series([None] * len(item_raw))
+    names = [
+        str(r) if n is None or (isinstance(n, float) and np.isnan(n)) else str(n)
+        for n, r in zip(raw_names, item_raw, strict=True)
+    ]
+    tags = _tag_lists(meta[item_tags]) if item_tags is not None else [[] for _ in item_raw]
+    extra = meta.drop(columns=[c for c in (item_name, item_tags) if c is not None])
+    extra = extra.drop(columns=[c for c in ("id", "name", "tags", "n_users") if c in extra])
+    first = pd.DataFrame(
+        {
+            "id": np.arange(len(item_raw)),
+            "name": pd.Series(names, dtype=object),
+            "tags": pd.Series(tags, dtype=object),
+            "n_users": n_users.astype(np.int64),
+            "raw_id": item_raw,
+        }
+    )
+    return pd.concat([first, extra], axis=1)
+
+
+def from_dataframe(
+    df: pd.DataFrame,
+    *,
+    user: str,
+    item: str,
+    weight: str | None = None,
+    items: pd.DataFrame | None = None,
+    item_name: str | None = None,
+    item_tags: str | None = None,
+    item_noun: str = "item",
+    user_noun: str = "user",
+    duplicates: str = "sum",
+    name: str = "",
+    cls: type[Dataset] = Dataset,
+) -> Dataset:
+    """Build a :class:`Dataset` from a frame with one row per interaction.
+
+    Raw ids of any hashable type are re-indexed to 0..n-1 in sorted order of the raw ids (order
+    of first appearance when they cannot be sorted); items listed only in ``items`` (metadata
+    keyed by raw item id) are included, with no interactions. ``weight=None`` gives every row
+    weight 1. Duplicate (user, item) rows are summed (``duplicates="sum"``) or refused
+    (``"refuse"``). ``item_name``/``item_tags`` name columns of ``items`` (tags: a list per item
+    or a ``|``-separated string). NaN ids, NaN or negative weights raise ValueError naming the
+    column and the first bad row.
+    """
+    _check_frame(df, user, item, weight)
+    if duplicates not in DUPLICATES:
+        raise ValueError(f"duplicates must be 'sum' or 'refuse', got {duplicates!r}")
+    if items is not None:
+        if not isinstance(items, pd.DataFrame):
+            raise TypeError(f"items must be a pandas DataFrame or None, got {type(items)}")
+        if items.index.has_duplicates:
+            raise ValueError("items must be keyed by unique raw item ids (its index)")
+        for arg, col in (("item_name", item_name), ("item_tags", item_tags)):
+            if col is not None and col not in items.columns:
+                raise ValueError(f"{arg}={col!r} is not a column of items")
+    elif item_name is not None or item_tags is not None:
+        raise ValueError("item_name and item_tags name columns of items: pass items too")
+    u_codes, user_raw = _codes(df[user])
+    i_codes, item_raw = _codes(df[item], [] if items is None else items.index)
+    w = np.ones(len(df)) if weight is None else pd.to_numeric(df[weight]).to_numpy(np.float64)
+    frame = pd.DataFrame({"user": u_codes, "item": i_codes, "weight": w})
+    dup = frame.duplicated(["user", "item"], keep="first").to_numpy()
+    if dup.any():
+        if duplicates == "refuse":
+            row = _first_bad_row(df, dup)
+            raise ValueError(
+                f"duplicate ({user}, {item}) pair at row {row!r}: "
+                f"{df[user][row]!r}, {df[item][row]!r} (pass duplicates='sum' to add them up)"
+            )
+        frame = frame.groupby(["user", "item"], as_index=False, sort=False)["weight"].sum()
+    n_users_per_item = np.bincount(frame["item"].to_numpy(), minlength=len(item_raw))
+    table = _items_table(item_raw, n_users_per_item, items, item_name, item_tags)
+    return cls(
+        interactions=frame,
+        items=table,
+        user_raw_ids=user_raw,
+        item_raw_ids=item_raw,
+        item_noun=item_noun,
+        user_noun=user_noun,
+        name=name,
+        source="DataFrame",
+    )

@@ -1,0 +1,40 @@
+"""The models floor: the model contract, CFModel (TensorFlow, imported lazily), its training
+engine and file format, factors from other libraries, and the registry of runs.
+
+Importing this package does not import TensorFlow: ``cfmodel`` loads the kernels when a model is
+built.
+"""
+
+from .cfmodel import CFModel, ModelState, SplitInfo, chapter_shape
+from .chapter import build_listens_sparse_tensor, build_model, build_regularized_model
+from .config import KINDS, OPTIMIZERS, Config, ModelConfig, Param, SplitConfig, TrainConfig
+from .contract import FactorModel, check_model
+from .factors import Factors
+from .registry import Runs
+from .training import END_REASONS, Callback, History, RunInfo, TrainingDiverged
+
+__all__ = [
+    "END_REASONS",
+    "KINDS",
+    "OPTIMIZERS",
+    "CFModel",
+    "Callback",
+    "Config",
+    "FactorModel",
+    "Factors",
+    "History",
+    "ModelConfig",
+    "ModelState",
+    "Param",
+    "RunInfo",
+    "Runs",
+    "SplitConfig",
+    "SplitInfo",
+    "TrainConfig",
+    "TrainingDiverged",
+    "build_listens_sparse_tensor",
+    "build_model",
+    "build_regularized_model",
+    "chapter_shape",
+    "check_model",
+]

@@ -1,0 +1,385 @@
+"""CFModel: the chapter's matrix-factorization model in TensorFlow 2, exact and fast.
+
+A = UVᵀ is fitted on the observed (user, item) pairs of a training frame. The loss is made of
+named parts, as in the chapter: the observed MSE, ``regularization_coeff * (ΣU²/N + ΣV²/M)`` and
+``gravity_coeff / (N·M) * Σ (UᵀU)∘(VᵀV)``. ``train`` runs full-batch gradient descent by default.
+
+Step count, as in the chapter's loop ``for i in range(num_iterations + 1)``: ``train(n)`` takes
+n + 1 steps. Metrics are recorded at i = 0, every ``record_every`` and at i = n, each computed on
+the parameters *before* step i (what the chapter's ``session.run((train_op, metrics))`` saw), so
+the last record is one step behind the final embeddings. ``history['iteration']`` counts steps
+taken before the record, continuing across calls to ``train``.
+
+TensorFlow is imported when a model is built, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_number
+from ..data.dataset import Dataset, check_interactions, interaction_arrays
+from ..data.split import split_dataframe
+from .config import ModelConfig, SplitConfig, TrainConfig
+from .contract import FactorScoring
+from .training import (
+    Callback,
+    CallbackList,
+    History,
+    RunInfo,
+    RunState,
+    TrainingRun,
+)
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    """Identity of the train/test split a model was built on (stored in saved models)."""
+
+    holdout_fraction: float | None = None
+    seed: int | None = None
+    test_index: tuple[int, ...] = field(default=(), repr=False)  #: index labels of the test rows
+    test_hash: str = ""  #: sha256 of the test (user, item) pairs
+
+    @staticmethod
+    def pairs_hash(df: pd.DataFrame | None) -> str:
+        if df is None or df.empty:
+            return ""
+        users, items, _ = interaction_arrays(df)
+        pairs = np.ascontiguousarray(np.stack([users, items], 1).astype(np.int64))
+        return hashlib.sha256(pairs.tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """Trained parameters to start from instead of random ones (what a saved file holds)."""
+
+    arrays: dict[str, np.ndarray]  #: "U", "V" (+ "bu", "bi" for the biased kind)
+    history: History
+    steps: int
+    global_mean: float
+
+
+class CFModel(FactorScoring):
+    """User and item embeddings fitted to observed interactions, with the chapter's loss.
+
+    ``train``/``test`` are interaction frames (the chapter's ``userID, artistID, listenCount`` or
+    ``user, item, weight``) with 0-based ids; ``n_users``/``n_items`` default to the largest id
+    seen plus one. The configuration is a :class:`ModelConfig` or its fields as keywords.
+    Embeddings start as N(0, init_stddev²) draws from ``seed``, or from ``state`` (a loaded
+    model; then ``train`` may be None and the model predicts but cannot train).
+    """
+
+    def __init__(
+        self,
+        train: pd.DataFrame | None,
+        test: pd.DataFrame | None = None,
+        *,
+        config: ModelConfig | None = None,
+        n_users: int | None = None,
+        n_items: int | None = None,
+        n_artists: int | None = None,
+        split: SplitInfo | None = None,
+        dataset: Dataset | None = None,
+        state: ModelState | None = None,
+        **options: Any,
+    ) -> None:
+        if config is None:
+            config = ModelConfig(**options)
+        elif options:
+            raise TypeError("pass either config= or its fields as keywords, not both")
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        n_items = n_items if n_items is not None else n_artists
+        for name, value in (("n_users", n_users), ("n_items", n_items)):
+            if value is not None:
+                check_number(name, value, minimum=1, strict=False, integer=True)
+        if train is None and state is None:
+            raise TypeError("train must be an interactions frame")
+        named = [(f, n) for f, n in ((train, "train"), (test, "test")) if f is not None]
+        checked = {n: check_interactions(f, n, n_users, n_items) for f, n in named}
+        if train is not None and len(train) == 0:
+            raise ValueError("train must hold at least one interaction")
+        if config.kind == "implicit" and train is not None and (checked["train"].weights < 0).any():
+            raise ValueError("kind='implicit' needs non-negative weights (they set confidence)")
+        self.config = config
+        self.n_users = int(
+            n_users or max(int(c.users.max()) for c in checked.values() if len(c.users)) + 1
+        )
+        self.n_items = int(
+            n_items or max(int(c.items.max()) for c in checked.values() if len(c.items)) + 1
+        )
+        self.train_listens, self.test_listens = train, test
+        self.split = split or SplitInfo(test_hash=SplitInfo.pairs_hash(test))
+        self._dataset = dataset
+        if state is None:
+            state = self._initial_state(checked["train"].weights)
+        self.global_mean = state.global_mean
+        from . import kernels  # imports TensorFlow
+
+        self._kernels_module = kernels
+        self._vars = {k: kernels.new_variable(v, k) for k, v in state.arrays.items()}
+        last = state.history.last
+        self.run_state = RunState(
+            state.history, state.steps, float(last["seconds"]) if last else 0.0
+        )
+        self._kernels = None
+        self._lock = threading.Lock()
+
+    def _initial_state(self, weights: np.ndarray) -> ModelState:
+        cfg = self.config
+        rng = np.random.default_rng(cfg.seed)
+        d, s = cfg.embedding_dim, cfg.init_stddev
+        arrays = {
+            "U": rng.normal(0.0, s, (self.n_users, d)),
+            "V": rng.normal(0.0, s, (self.n_items, d)),
+        }
+        if cfg.kind == "biased":
+            arrays |= {"bu": np.zeros(self.n_users), "bi": np.zeros(self.n_items)}
+        mean = float(weights.mean()) if cfg.kind == "biased" else 0.0
+        return ModelState(arrays, History(), 0, mean)
+
+    @classmethod
+    def from_listens(
+        cls,
+        listens: pd.DataFrame | Dataset,
+        *,
+        holdout_fraction: float = 0.1,
+        seed: int | None = None,
+        config: ModelConfig | None = None,
+        **options: Any,
+    ) -> CFModel:
+        """Split ``listens`` (a frame or a :class:`Dataset`) as the chapter did, seeded, and build
+        a model on the split; sizes come from the dataset (or the largest ids + 1).
+
+        ``options`` are :class:`ModelConfig` fields (or pass ``config``); everything is
+        validated before any work.
+        """
+        dataset = listens if isinstance(listens, Dataset) else None
+        frame = dataset.interactions if dataset is not None else listens
+        checked = check_interactions(frame, "listens")
+        if config is None:
+            config = ModelConfig(seed=seed, **options)
+        elif options or seed is not None:
+            raise TypeError("pass either config= or its fields as keywords, not both")
+        SplitConfig(holdout_fraction)
+        train, test = split_dataframe(frame, holdout_fraction, config.seed)
+        split = SplitInfo(
+            holdout_fraction, config.seed, tuple(int(x) for x in test.index),
+            SplitInfo.pairs_hash(test),
+        )  # fmt: skip
+        n_users = dataset.n_users if dataset is not None else int(checked.users.max()) + 1
+        n_items = dataset.n_items if dataset is not None else int(checked.items.max()) + 1
+        return cls(
+            train, test, config=config, n_users=n_users, n_items=n_items, split=split,
+            dataset=dataset,
+        )  # fmt: skip
+
+    # -- the model contract ----------------------------------------------------------------------
+    @property
+    def user_factors(self) -> np.ndarray:
+        """(n_users, d) user embeddings."""
+        return self._vars["U"].numpy()
+
+    @property
+    def item_factors(self) -> np.ndarray:
+        """(n_items, d) item embeddings."""
+        return self._vars["V"].numpy()
+
+    @property
+    def user_bias(self) -> np.ndarray | None:
+        return self._vars["bu"].numpy() if "bu" in self._vars else None
+
+    @property
+    def item_bias(self) -> np.ndarray | None:
+        return self._vars["bi"].numpy() if "bi" in self._vars else None
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the embeddings change (caches key on it)."""
+        return self.run_state.version
+
+    @property
+    def dataset(self) -> Dataset | None:
+        return self._dataset
+
+    @property
+    def predicts_ratings(self) -> bool:
+        return self.config.kind != "implicit"
+
+    # -- the chapter's views ---------------------------------------------------------------------
+    @property
+    def n_artists(self) -> int:
+        return self.n_items
+
+    @property
+    def embeddings(self) -> dict[str, np.ndarray]:
+        """The chapter's dict: ``userID`` (n_users, d) and ``artistID`` (n_items, d)."""
+        return {"userID": self.user_factors, "artistID": self.item_factors}
+
+    @property
+    def biases(self) -> dict[str, Any] | None:
+        """``{"global": μ, "userID": (n_users,), "artistID": (n_items,)}`` for kind='biased'."""
+        if "bu" not in self._vars:
+            return None
+        return {"global": self.global_mean, "userID": self.user_bias, "artistID": self.item_bias}
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per recorded iteration: ``iteration``, one column per metric, ``seconds``."""
+        return self.run_state.history.to_frame()
+
+    @property
+    def iterations_done(self) -> int:
+        """Gradient steps (or ALS sweeps) taken so far, over all calls to ``train``."""
+        return self.run_state.steps
+
+    @property
+    def is_training(self) -> bool:
+        return self._lock.locked()
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """The TensorFlow variables by name ("U", "V", and "bu", "bi" when biased)."""
+        return self._vars
+
+    def request_stop(self) -> None:
+        """Ask a running ``train`` (any thread) to stop at the next step boundary."""
+        self.run_state.stop.set()
+
+    # -- training --------------------------------------------------------------------------------
+    def kernels(self):
+        """The compiled loss and step functions (built on first use)."""
+        if self._kernels is None:
+            if self.train_listens is None:
+                raise ValueError(
+                    "this model was loaded without its listens; pass listens= to CFModel.load() "
+                    "to continue training"
+                )
+            k = self._kernels_module
+            pairs = [
+                None if f is None or f.empty else k.Pairs(*interaction_arrays(f))
+                for f in (self.train_listens, self.test_listens)
+            ]
+            objective = k.Objective(self.config, self.n_users, self.n_items, self.global_mean)
+            self._kernels = k.Kernels(list(self._vars.values()), objective, pairs[0], pairs[1])
+        return self._kernels
+
+    def train(
+        self,
+        num_iterations: int = 10,
+        learning_rate: float = 1.0,
+        optimizer: Any = "sgd",
+        callbacks: Callback | list[Callback] | None = None,
+        record_every: int | None = None,
+        *,
+        config: TrainConfig | None = None,
+    ) -> list[dict[str, float]]:
+        """Train ``num_iterations + 1`` steps (the chapter's loop); return the last metrics.
+
+        ``optimizer`` is ``"sgd"`` (full-batch gradient descent, the chapter's), ``"adagrad"``,
+        ``"adam"``, a Keras optimizer instance (then ``learning_rate`` is the instance's own), or
+        ``"als"`` (alternating least squares; a step is a sweep; ``learning_rate`` is unused).
+        ``config`` (a :class:`TrainConfig`) replaces the first, second, third and fifth
+        arguments. Returns the last metrics in the chapter's shape: [errors, losses]. Raises
+        :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
+        """
+        cfg = config or TrainConfig(num_iterations, learning_rate, optimizer, record_every)
+        k = self._kernels_module
+        if not isinstance(cfg.optimizer, str) and not k.is_keras_optimizer(cfg.optimizer):
+            raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
+        if self.config.kind == "implicit" and cfg.optimizer != "als":
+            raise ValueError("kind='implicit' trains with optimizer='als'")
+        cbs = CallbackList(callbacks)
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("this model is already training (in another thread)")
+        try:
+            kernel, info = self._bound_runner(cfg)
+            run = TrainingRun(
+                self, self.run_state, kernel, self._metrics, info, cfg.record_every, cbs
+            )
+            last = run.run()
+        finally:
+            self._lock.release()
+        return chapter_shape(last or {})
+
+    def _bound_runner(self, cfg: TrainConfig):
+        kernels, k = self.kernels(), self._kernels_module
+        if cfg.optimizer == "als":
+            runner, name, lr = kernels.als_runner(), "als", None
+        else:
+            optimizer = cfg.optimizer
+            if isinstance(optimizer, str) and optimizer != "sgd":
+                optimizer = k.keras_optimizer(optimizer, cfg.learning_rate)
+            sgd = isinstance(optimizer, str)
+            runner = kernels.runner(None if sgd else optimizer)
+            name = "sgd" if sgd else type(optimizer).__name__.lower()
+            lr = cfg.learning_rate if sgd else float(optimizer.learning_rate)
+        bound = k.BoundRunner(kernels, runner, cfg.learning_rate)
+        return bound, RunInfo(self.run_state.steps, cfg.num_iterations + 1, name, lr)
+
+    def _metrics(self, row: list[float]) -> dict[str, float]:
+        """A row of solver loss parts as flat metrics under the chapter's names."""
+        parts = dict(zip(self._kernels.part_names, row, strict=True))
+        plain = self.config.kind == "plain"
+        suffix = "" if plain else "_observed"
+        named = {f"train_error{suffix}": parts["observed"]}
+        if "test" in parts:
+            named[f"test_error{suffix}"] = parts["test"]
+        if plain:
+            return named
+        if self.config.kind == "implicit":
+            return named | {
+                "observed_loss": parts["weighted_observed"],
+                "unobserved_loss": parts["unobserved"],
+                "regularization_loss": parts["regularization"],
+            }
+        return named | {
+            "observed_loss": parts["observed"],
+            "regularization_loss": parts["regularization"],
+            "gravity_loss": parts["gravity"],
+        }
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write embeddings, configuration, history and split identity to ``path`` atomically."""
+        from .persistence import save_model
+
+        return save_model(self, path)
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, listens: pd.DataFrame | Dataset | None = None
+    ) -> CFModel:
+        """Read a model written by :meth:`save` (any format version so far).
+
+        With ``listens`` (the frame or dataset the model was split from), the train/test split
+        is rebuilt and checked against the stored identity, so training can continue; without
+        it, the model scores and predicts but cannot train.
+        """
+        from .persistence import load_model
+
+        return load_model(cls, path, listens)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"CFModel(kind={c.kind!r}, embedding_dim={c.embedding_dim}, "
+            f"{self.n_users} users × {self.n_items} items, "
+            f"iterations_done={self.iterations_done})"
+        )
+
+
+def chapter_shape(metrics: dict[str, float]) -> list[dict[str, float]]:
+    """Flat metrics as the chapter's train returned them: [errors] or [errors, loss parts]."""
+    errors = {k: v for k, v in metrics.items() if "error" in k}
+    losses = {k: v for k, v in metrics.items() if "error" not in k}
+    return [errors, losses] if losses else [errors]

@@ -1,0 +1,217 @@
+"""Hyper-parameters, each described once: default, range, meaning, and which kinds use it.
+
+A configuration is a frozen dataclass whose fields carry a :class:`Param` in their metadata.
+Validation (:meth:`Config.__post_init__`), the solvers and the TrainerWidget's controls are all
+driven by these descriptions: a field added to a subclass gets its check and its control with no
+other edit. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..checks import check_number, check_seed
+from ..data.split import check_holdout_fraction
+
+#: "plain": the chapter's build_model (observed MSE only); "regularized": its
+#: build_regularized_model (+ L2 + gravity); "biased": + global mean and user/item biases;
+#: "implicit": weighted MF of implicit feedback over all cells (ranking), trained by ALS.
+KINDS = ("plain", "regularized", "biased", "implicit")
+#: "als" alternates exact least-squares solves of U and V; one sweep counts as one iteration.
+OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
+GRADIENT_OPTIMIZERS = ("sgd", "adagrad", "adam")
+
+
+@dataclass(frozen=True)
+class Param:
+    """What a hyper-parameter is: its meaning, range and users.
+
+    ``minimum``/``maximum`` bound numbers (``strict``: the minimum itself is refused);
+    ``choices`` lists the accepted values of a text field; ``optional`` allows None. ``kinds``
+    and ``optimizers`` say which model kinds and optimizers use it (None: all). ``suggest``, if
+    not None, is a good first value for a control (the chapter's runs) when the default is not.
+    ``log`` marks a number best explored on a log scale.
+    """
+
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    strict: bool = False
+    integer: bool = False
+    choices: tuple[Any, ...] | None = None
+    optional: bool = False
+    kinds: tuple[str, ...] | None = None
+    optimizers: tuple[str, ...] | None = None
+    suggest: Any = None
+    log: bool = False
+
+    def used_by(self, kind: str, optimizer: str | None = None) -> bool:
+        """True when a model of ``kind`` trained by ``optimizer`` reads this value."""
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        return self.optimizers is None or optimizer is None or optimizer in self.optimizers
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise TypeError/ValueError naming ``name`` and the accepted values."""
+        if value is None and self.optional:
+            return
+        if self.choices is not None:
+            if value not in self.choices:
+                accepted = ", ".join(map(repr, self.choices))
+                raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
+            return
+        if self.minimum is None and self.maximum is None:
+            return
+        check_number(name, value, minimum=self.minimum, strict=self.strict, integer=self.integer)
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{name} must be <= {self.maximum:g}, got {value!r}")
+
+
+def param(default: Any, help: str, **kwargs: Any) -> Any:
+    """A dataclass field described by a :class:`Param`."""
+    return field(default=default, metadata={"param": Param(help, **kwargs)})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Base of the configuration classes: validation driven by the fields' descriptions."""
+
+    def __post_init__(self) -> None:
+        for name, p in self.params():
+            p.check(name, getattr(self, name))
+        self.check_rules()
+
+    def check_rules(self) -> None:
+        """Rules between fields (subclasses add theirs)."""
+
+    @classmethod
+    def params(cls) -> Iterator[tuple[str, Param]]:
+        """(name, Param) of every described field, in declaration order."""
+        for f in dataclasses.fields(cls):
+            if "param" in f.metadata:
+                yield f.name, f.metadata["param"]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Each field's default value."""
+        return {f.name: f.default for f in dataclasses.fields(cls) if "param" in f.metadata}
+
+    @classmethod
+    def suggestions(cls) -> dict[str, Any]:
+        """Each field's first value for a control: its suggestion, else its default."""
+        base = cls.defaults()
+        return base | {n: p.suggest for n, p in cls.params() if p.suggest is not None}
+
+    def replace(self, **changes: Any) -> Config:
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name, _ in self.params()}
+
+
+@dataclass(frozen=True)
+class ModelConfig(Config):
+    """A model's hyper-parameters (what CFModel builds and the solvers read, by these names)."""
+
+    kind: str = param(
+        "plain", "which loss: the chapter's two models or one beyond it", choices=KINDS
+    )
+    embedding_dim: int = param(3, "d, the length of each embedding", minimum=1, integer=True,
+                               suggest=30)  # fmt: skip
+    init_stddev: float = param(
+        1.0, "standard deviation of the random initial embeddings", minimum=0, strict=True,
+        suggest=0.5, log=True,
+    )  # fmt: skip
+    regularization_coeff: float = param(
+        0.0, "L2 weight: coeff · (ΣU²/n_users + ΣV²/n_items)", minimum=0,
+        kinds=("regularized", "biased", "implicit"), suggest=0.1, log=True,
+    )  # fmt: skip
+    gravity_coeff: float = param(
+        0.0, "gravity weight: coeff · ‖UVᵀ‖²_F / (n_users · n_items), pulls unseen scores to 0",
+        minimum=0, kinds=("regularized", "biased"), suggest=1.0, log=True,
+    )  # fmt: skip
+    user_bias_reg: float = param(
+        1.0, "ridge of each user bias, in interactions", minimum=0, kinds=("biased",), log=True
+    )
+    item_bias_reg: float = param(
+        12.0, "ridge of each item bias, in interactions", minimum=0, kinds=("biased",), log=True
+    )
+    alpha: float = param(
+        10.0, "confidence of an observed pair: 1 + alpha · weight", minimum=0,
+        kinds=("implicit",), log=True,
+    )  # fmt: skip
+    seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
+                             optional=True, suggest=0)  # fmt: skip
+
+    def check_rules(self) -> None:
+        check_seed(self.seed)
+        if self.kind == "implicit" and self.gravity_coeff:
+            raise ValueError(
+                "kind='implicit' already weighs every cell; gravity_coeff must be 0 there"
+            )
+        if self.kind == "plain" and (self.regularization_coeff or self.gravity_coeff):
+            raise ValueError(
+                "kind='plain' is the chapter's unregularized model: regularization_coeff and "
+                "gravity_coeff must be 0 (use kind='regularized')"
+            )
+
+    @classmethod
+    def for_kind(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` with every field the kind does not use set back to its default."""
+        defaults, params = cls.defaults(), dict(cls.params())
+        return {
+            k: (v if params[k].used_by(values["kind"]) else defaults[k]) for k, v in values.items()
+        }
+
+
+@dataclass(frozen=True)
+class TrainConfig(Config):
+    """The arguments of one call to ``CFModel.train``."""
+
+    #: record_every when none is given: every 10 steps, every sweep for ALS
+    DEFAULT_RECORD_EVERY: ClassVar[dict[str, int]] = {"als": 1}
+
+    num_iterations: int = param(
+        10, "steps (or ALS sweeps) after the first; train(n) takes n + 1, as the chapter did",
+        minimum=0, integer=True, suggest=1000,
+    )  # fmt: skip
+    learning_rate: float = param(
+        1.0, "gradient-descent step size", minimum=0, strict=True,
+        optimizers=GRADIENT_OPTIMIZERS, suggest=10.0, log=True,
+    )  # fmt: skip
+    optimizer: Any = param("sgd", "how to minimise the loss", choices=OPTIMIZERS)
+    record_every: int | None = param(
+        None, "record the metrics every this many steps (empty: 10, or 1 for ALS)",
+        minimum=1, integer=True, optional=True, suggest=10,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.optimizer, str):  # a Keras optimizer instance: checked by models
+            params = [(n, p) for n, p in self.params() if n != "optimizer"]
+            for name, p in params:
+                p.check(name, getattr(self, name))
+        else:
+            super().__post_init__()
+        if self.record_every is None:
+            every = self.DEFAULT_RECORD_EVERY.get(self.optimizer_name, 10)
+            object.__setattr__(self, "record_every", every)
+
+    @property
+    def optimizer_name(self) -> str:
+        return self.optimizer if isinstance(self.optimizer, str) else "keras"
+
+
+@dataclass(frozen=True)
+class SplitConfig(Config):
+    """How the chapter's train/test split is drawn (its seed is the model's)."""
+
+    holdout_fraction: float = param(
+        0.1, "share of the interactions held out for testing, in (0, 1)"
+    )
+
+    def check_rules(self) -> None:
+        check_holdout_fraction(self.holdout_fraction)

@@ -1,0 +1,107 @@
+"""The contract between models and everything above them (analysis, charts, widgets).
+
+A model is anything with user and item factors, optional biases and global mean, ``predict`` and
+``score_users``, a ``version`` that changes whenever its factors change (caches key on it), and
+the dataset it belongs to. :class:`~mfwidgets.models.cfmodel.CFModel` satisfies it by training,
+:class:`~mfwidgets.models.factors.Factors` from plain arrays. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class FactorModel(Protocol):
+    """What the floors above the models read from a model.
+
+    Shapes: ``user_factors`` (n_users, d), ``item_factors`` (n_items, d), ``user_bias``
+    (n_users,) or None, ``item_bias`` (n_items,) or None. A score is
+    ``global_mean + user_bias[u] + item_bias[i] + user_factors[u] · item_factors[i]``.
+    ``predicts_ratings`` is False for models whose scores rank but do not estimate the weights
+    (implicit feedback): rating errors are not reported for them.
+    """
+
+    n_users: int
+    n_items: int
+    global_mean: float
+    predicts_ratings: bool
+
+    @property
+    def user_factors(self) -> np.ndarray: ...
+
+    @property
+    def item_factors(self) -> np.ndarray: ...
+
+    @property
+    def user_bias(self) -> np.ndarray | None: ...
+
+    @property
+    def item_bias(self) -> np.ndarray | None: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def dataset(self) -> Any: ...
+
+    def predict(self, user_ids: Any, item_ids: Any) -> np.ndarray: ...
+
+    def score_users(self, user_ids: Any) -> np.ndarray: ...
+
+
+def check_model(model: Any, name: str = "model") -> Any:
+    """``model`` if it satisfies :class:`FactorModel`, else a TypeError naming what is missing."""
+    if not isinstance(model, FactorModel):
+        missing = [
+            a
+            for a in ("user_factors", "item_factors", "predict", "score_users", "version")
+            if not hasattr(model, a)
+        ]
+        raise TypeError(
+            f"{name} must be a model (a CFModel, a Factors, or anything with user_factors, "
+            f"item_factors, predict, score_users and version); {type(model).__name__} lacks "
+            f"{', '.join(missing) or 'part of that'}"
+        )
+    return model
+
+
+def check_ids(ids: Any, n: int, name: str) -> np.ndarray:
+    """Integer ids in [0, n) as an int64 array, or a TypeError/ValueError naming ``name``."""
+    arr = np.asarray(ids)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be integer ids, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must lie in [0, {n}); got {arr.min()}..{arr.max()}")
+    return arr
+
+
+class FactorScoring:
+    """``predict`` and ``score_users`` written once from the factor properties."""
+
+    def predict(self, user_ids: Any, item_ids: Any) -> np.ndarray:
+        """Predicted weights for paired ids (biases included when the model has them)."""
+        u = check_ids(user_ids, self.n_users, "user_ids")
+        i = check_ids(item_ids, self.n_items, "item_ids")
+        if u.shape != i.shape:
+            raise ValueError(f"user_ids and item_ids must have one shape; got {u.shape}, {i.shape}")
+        U, V = self.user_factors, self.item_factors
+        pred = np.einsum("nd,nd->n", U[u.ravel()], V[i.ravel()]).astype(np.float64)
+        pred += self.global_mean
+        bu, bi = self.user_bias, self.item_bias
+        if bu is not None and bi is not None:
+            pred += bu[u.ravel()] + bi[i.ravel()]
+        return pred.reshape(u.shape)
+
+    def score_users(self, user_ids: Any) -> np.ndarray:
+        """(len(user_ids), n_items) ranking scores: the predictions for every item."""
+        u = np.atleast_1d(check_ids(user_ids, self.n_users, "user_ids"))
+        U, V = self.user_factors, self.item_factors
+        scores = U[u].astype(np.float64) @ V.T.astype(np.float64) + self.global_mean
+        bu, bi = self.user_bias, self.item_bias
+        if bu is not None and bi is not None:
+            scores += bu[u][:, None] + bi[None, :]
+        return scores

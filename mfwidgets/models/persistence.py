@@ -1,0 +1,133 @@
+"""The saved-model file: an ``.npz`` of the parameters, the history and a JSON header, written
+atomically. Files of every format version written so far load (version 1 named the item bias
+ridge ``artist_bias_reg`` and the item count ``n_artists``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..data.dataset import Dataset, check_interactions
+from .config import ModelConfig
+from .training import History
+
+FILE_FORMAT = "mfwidgets.CFModel"
+FILE_VERSION = 2
+#: version 1 names -> today's
+_RENAMED = {"artist_bias_reg": "item_bias_reg"}
+
+
+def write_atomic(path: Path, write: Any) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_model(model: Any, path: str | os.PathLike) -> Path:
+    """Write a CFModel's embeddings, configuration, history and split identity to ``path``."""
+    hist = model.history
+    meta = {
+        "format": FILE_FORMAT,
+        "format_version": FILE_VERSION,
+        "mfwidgets_version": __version__,
+        "config": asdict(model.config),
+        "n_users": model.n_users,
+        "n_items": model.n_items,
+        "global_mean": model.global_mean,
+        "steps_done": model.iterations_done,
+        "split": {
+            "holdout_fraction": model.split.holdout_fraction,
+            "seed": model.split.seed,
+            "test_hash": model.split.test_hash,
+        },
+        "history_columns": list(hist.columns),
+    }
+    arrays = {k: v.numpy() for k, v in model.variables.items()}
+    arrays["history"] = hist.to_numpy(dtype=np.float64)
+    arrays["test_index"] = np.asarray(model.split.test_index, dtype=np.int64)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    return write_atomic(Path(path), lambda fh: np.savez(fh, **arrays))
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable mfwidgets model file ({exc})") from exc
+    try:
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+        if meta.get("format") != FILE_FORMAT:
+            raise KeyError("format")
+    except (KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not an mfwidgets model file") from exc
+    if meta["format_version"] > FILE_VERSION:
+        raise ValueError(
+            f"{path}: written by a newer mfwidgets (format {meta['format_version']}); upgrade"
+        )
+    meta["config"] = {_RENAMED.get(k, k): v for k, v in meta["config"].items()}
+    meta.setdefault("n_items", meta.get("n_artists"))
+    return meta, arrays
+
+
+def _split_frames(path: Path, listens: pd.DataFrame, split: Any, n_users: int, n_items: int):
+    """(train, test) rebuilt from the frame the model was split from, checked against the file."""
+    check_interactions(listens, "listens", n_users, n_items)
+    if not set(split.test_index) <= set(listens.index):
+        raise ValueError(f"{path}: listens do not contain this model's test rows")
+    test = listens.loc[list(split.test_index)]
+    if split.pairs_hash(test) != split.test_hash:
+        raise ValueError(f"{path}: listens differ from the ones this model was split from")
+    return listens[~listens.index.isin(test.index)], (test if len(test) else None)
+
+
+def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Dataset | None) -> Any:
+    """Read a file written by :func:`save_model` into a ``cls`` (a CFModel) through its one
+    constructor, starting from the stored parameters."""
+    from .cfmodel import ModelState, SplitInfo
+
+    path = Path(path)
+    meta, arrays = _read(path)
+    config = ModelConfig(**meta["config"])
+    n_users, n_items = int(meta["n_users"]), int(meta["n_items"])
+    s = meta["split"]
+    split = SplitInfo(
+        s["holdout_fraction"], s["seed"], tuple(int(x) for x in arrays.pop("test_index")),
+        s["test_hash"],
+    )  # fmt: skip
+    dataset = listens if isinstance(listens, Dataset) else None
+    frame = dataset.interactions if dataset is not None else listens
+    train = test = None
+    if frame is not None:
+        train, test = _split_frames(path, frame, split, n_users, n_items)
+    values = arrays.pop("history")
+    history = History.from_frame(pd.DataFrame(values, columns=meta["history_columns"]))
+    expected = {"U", "V", "bu", "bi"} if config.kind == "biased" else {"U", "V"}
+    if set(arrays) != expected:
+        raise ValueError(f"{path}: damaged model file (arrays {sorted(arrays)})")
+    state = ModelState(arrays, history, int(meta["steps_done"]), float(meta["global_mean"]))
+    return cls(
+        train, test, config=config, n_users=n_users, n_items=n_items, split=split,
+        dataset=dataset, state=state,
+    )  # fmt: skip

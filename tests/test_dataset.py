@@ -1,0 +1,119 @@
+"""Dataset.from_dataframe: any frame becomes a dataset; the toolkit runs on it in its words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mfwidgets.analysis import evaluate
+from mfwidgets.data import Dataset, split_dataframe
+from mfwidgets.widgets import EmbeddingMap, NeighborExplorer, TrainerWidget
+
+GENRES = ["Drama", "Comedy", "Horror", "Sci-Fi"]
+
+
+def movies(n_users=25, n_movies=18, seed=0):
+    """A MovieLens-like log: string user and movie ids, 1-5 star ratings, a movies table."""
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(n_users * n_movies, 160, replace=False)
+    ratings = pd.DataFrame(
+        {
+            "user": [f"u{c // n_movies:03d}" for c in cells],
+            "movie": [f"m{c % n_movies:03d}" for c in cells],
+            "stars": rng.integers(1, 6, len(cells)).astype(float),
+        }
+    )
+    table = pd.DataFrame(
+        {
+            "title": [f"Movie <{i}> & co" for i in range(n_movies + 1)],
+            "genres": ["|".join(rng.choice(GENRES, 2, replace=False)) for _ in range(n_movies + 1)],
+        },
+        index=[f"m{i:03d}" for i in range(n_movies + 1)],  # one movie nobody rated
+    )
+    return ratings, table
+
+
+def test_string_ids_are_reindexed_in_sorted_order_with_metadata():
+    ratings, table = movies()
+    ds = Dataset.from_dataframe(
+        ratings, user="user", item="movie", weight="stars", items=table, item_name="title",
+        item_tags="genres", item_noun="movie",
+    )  # fmt: skip
+    assert list(ds.user_raw_ids) == sorted(ratings["user"].unique())
+    assert list(ds.item_raw_ids) == sorted(table.index)  # the unrated movie is kept
+    assert ds.n_items == 19 and ds.items["n_users"].iloc[-1] == 0
+    row = ratings.iloc[7]
+    u = list(ds.user_raw_ids).index(row["user"])
+    i = list(ds.item_raw_ids).index(row["movie"])
+    hit = ds.interactions[(ds.interactions["user"] == u) & (ds.interactions["item"] == i)]
+    assert hit["weight"].tolist() == [row["stars"]]
+    assert ds.items["name"].iloc[i] == table.loc[row["movie"], "title"]
+    assert ds.items["tags"].iloc[i] == table.loc[row["movie"], "genres"].split("|")
+    assert "movies" in repr(ds) and ds.item_noun == "movie"
+
+
+def test_duplicates_are_summed_or_refused_and_weights_default_to_one():
+    df = pd.DataFrame({"u": [1, 1, 2], "i": ["a", "a", "b"], "w": [2.0, 3.0, 1.0]})
+    summed = Dataset.from_dataframe(df, user="u", item="i", weight="w")
+    assert sorted(summed.interactions["weight"]) == [1.0, 5.0]
+    with pytest.raises(ValueError, match=r"duplicate \(u, i\) pair at row 1"):
+        Dataset.from_dataframe(df, user="u", item="i", weight="w", duplicates="refuse")
+    counts = Dataset.from_dataframe(df, user="u", item="i")
+    assert sorted(counts.interactions["weight"]) == [1.0, 2.0]
+    with pytest.raises(ValueError, match="duplicates must be"):
+        Dataset.from_dataframe(df, user="u", item="i", duplicates="max")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"w": [1.0, np.nan, 1.0]}, r"column 'w' must hold finite numbers; row 'r1'"),
+        ({"w": [1.0, -2.0, 1.0]}, r"column 'w' must be >= 0; row 'r1'"),
+        ({"u": [1, None, 2]}, r"column 'u' has a missing id at row 'r1'"),
+    ],
+)
+def test_bad_input_names_the_column_and_the_first_bad_row(change, message):
+    df = pd.DataFrame({"u": [1, 1, 2], "i": ["a", "b", "b"], "w": [2.0, 3.0, 1.0]})
+    df.index = ["r0", "r1", "r2"]
+    df = df.assign(**change)
+    with pytest.raises(ValueError, match=message):
+        Dataset.from_dataframe(df, user="u", item="i", weight="w")
+
+
+def test_bad_arguments_are_named():
+    df = pd.DataFrame({"u": [1], "i": ["a"]})
+    with pytest.raises(ValueError, match="weight='w' is not a column"):
+        Dataset.from_dataframe(df, user="u", item="i", weight="w")
+    with pytest.raises(ValueError, match="empty"):
+        Dataset.from_dataframe(df.iloc[:0], user="u", item="i")
+    with pytest.raises(TypeError, match="DataFrame"):
+        Dataset.from_dataframe([(1, "a")], user="u", item="i")
+    with pytest.raises(ValueError, match="pass items too"):
+        Dataset.from_dataframe(df, user="u", item="i", item_name="title")
+
+
+def test_trainer_explorer_and_map_run_on_a_movie_dataset_in_its_words():
+    ratings, table = movies()
+    ds = Dataset.from_dataframe(
+        ratings, user="user", item="movie", weight="stars", items=table, item_name="title",
+        item_tags="genres", item_noun="movie",
+    )  # fmt: skip
+    trainer = TrainerWidget(ds, kind="biased", optimizer="als", num_iterations=3, embedding_dim=2)
+    model = trainer.train(block=True)
+    assert trainer.status.level == "ok", trainer.status.text
+    assert model.dataset is ds and (model.n_users, model.n_items) == (ds.n_users, ds.n_items)
+    explorer = NeighborExplorer(ds, trainer, k=3)
+    assert (
+        explorer.search.description == "movie" and explorer.tabs.get_title(0) == "movie neighbours"
+    )
+    explorer.search.value = "movie <4"
+    assert explorer.selected_artist == 4
+    assert "&lt;4&gt; &amp; co" in explorer.tables.value and "<4>" not in explorer.tables.value
+    emap = EmbeddingMap(ds, trainer)
+    assert set(emap.points["tag"]) <= {*GENRES, "other"}  # coloured by genre
+    tooltip = emap.chart.spec["layer"][0]["encoding"]["tooltip"]
+    assert tooltip[0]["title"] == "movie" and "movies" in emap.chart.spec["title"]
+    train, test = split_dataframe(ds.interactions, 0.2, seed=0)
+    table = evaluate({"biased": model}, ds, train, test, k=3)
+    assert "user+movie bias" in table.index
