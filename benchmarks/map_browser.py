@@ -19,11 +19,10 @@ from _common import ROOT, data_source, emit, machine
 
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from harness import (
-    CHROME_ARGS,
     cell,
     find_chromium,
     lab_server,
-    offline_route,
+    offline_page,
     open_notebook,
     run_cell,
     write_notebook,
@@ -58,11 +57,7 @@ def main() -> None:
         lab_server(Path(tmp)) as lab,
         sync_playwright() as pw,
     ):
-        browser = pw.chromium.launch(executable_path=find_chromium(), args=CHROME_ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-        blocked: list[str] = []
-        ctx.route("**/*", offline_route(blocked))
-        page = ctx.new_page()
+        browser, page, blocked = offline_page(pw)
         write_notebook(lab, "bench.ipynb", CELLS)
         open_notebook(page, lab, "bench.ipynb")
         run_cell(page, 0)

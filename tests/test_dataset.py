@@ -34,12 +34,13 @@ def movies(n_users=25, n_movies=18, seed=0):
     return ratings, table
 
 
+def movie_dataset() -> tuple[pd.DataFrame, pd.DataFrame, Dataset]:
+    ratings, table, ds = movie_dataset()
+    return ratings, table, ds
+
+
 def test_string_ids_are_reindexed_in_sorted_order_with_metadata():
-    ratings, table = movies()
-    ds = Dataset.from_dataframe(
-        ratings, user="user", item="movie", weight="stars", items=table, item_name="title",
-        item_tags="genres", item_noun="movie",
-    )  # fmt: skip
+    ratings, table, ds = movie_dataset()
     assert list(ds.user_raw_ids) == sorted(ratings["user"].unique())
     assert list(ds.item_raw_ids) == sorted(table.index)  # the unrated movie is kept
     assert ds.n_items == 19 and ds.items["n_users"].iloc[-1] == 0
@@ -94,11 +95,7 @@ def test_bad_arguments_are_named():
 
 
 def test_trainer_explorer_and_map_run_on_a_movie_dataset_in_its_words():
-    ratings, table = movies()
-    ds = Dataset.from_dataframe(
-        ratings, user="user", item="movie", weight="stars", items=table, item_name="title",
-        item_tags="genres", item_noun="movie",
-    )  # fmt: skip
+    _, _, ds = movie_dataset()
     trainer = TrainerWidget(ds, kind="biased", optimizer="als", num_iterations=3, embedding_dim=2)
     model = trainer.train(block=True)
     assert trainer.status.level == "ok", trainer.status.text

@@ -7,7 +7,6 @@ from .dataset import (
     Dataset,
     Interactions,
     check_interactions,
-    from_dataframe,
     interaction_arrays,
     interaction_columns,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "clean_weights",
     "default_cache_dir",
     "fetch_lastfm",
-    "from_dataframe",
     "interaction_arrays",
     "interaction_columns",
     "load_lastfm",

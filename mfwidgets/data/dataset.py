@@ -147,12 +147,54 @@ class Dataset:
         duplicates: str = "sum",
         name: str = "",
     ) -> Dataset:
-        """A dataset from any frame of interactions; see :func:`from_dataframe`."""
-        return from_dataframe(
-            df, user=user, item=item, weight=weight, items=items, item_name=item_name,
-            item_tags=item_tags, item_noun=item_noun, user_noun=user_noun,
-            duplicates=duplicates, name=name, cls=cls,
-        )  # fmt: skip
+        """Build a :class:`Dataset` from a frame with one row per interaction.
+
+        Raw ids of any hashable type are re-indexed to 0..n-1 in sorted order of the raw ids (order
+        of first appearance when they cannot be sorted); items listed only in ``items`` (metadata
+        keyed by raw item id) are included, with no interactions. ``weight=None`` gives every row
+        weight 1. Duplicate (user, item) rows are summed (``duplicates="sum"``) or refused
+        (``"refuse"``). ``item_name``/``item_tags`` name columns of ``items`` (tags: a list per item
+        or a ``|``-separated string). NaN ids, NaN or negative weights raise ValueError naming the
+        column and the first bad row.
+        """
+        _check_frame(df, user, item, weight)
+        if duplicates not in DUPLICATES:
+            raise ValueError(f"duplicates must be 'sum' or 'refuse', got {duplicates!r}")
+        if items is not None:
+            if not isinstance(items, pd.DataFrame):
+                raise TypeError(f"items must be a pandas DataFrame or None, got {type(items)}")
+            if items.index.has_duplicates:
+                raise ValueError("items must be keyed by unique raw item ids (its index)")
+            for arg, col in (("item_name", item_name), ("item_tags", item_tags)):
+                if col is not None and col not in items.columns:
+                    raise ValueError(f"{arg}={col!r} is not a column of items")
+        elif item_name is not None or item_tags is not None:
+            raise ValueError("item_name and item_tags name columns of items: pass items too")
+        u_codes, user_raw = _codes(df[user])
+        i_codes, item_raw = _codes(df[item], [] if items is None else items.index)
+        w = np.ones(len(df)) if weight is None else pd.to_numeric(df[weight]).to_numpy(np.float64)
+        frame = pd.DataFrame({"user": u_codes, "item": i_codes, "weight": w})
+        dup = frame.duplicated(["user", "item"], keep="first").to_numpy()
+        if dup.any():
+            if duplicates == "refuse":
+                row = _first_bad_row(df, dup)
+                raise ValueError(
+                    f"duplicate ({user}, {item}) pair at row {row!r}: "
+                    f"{df[user][row]!r}, {df[item][row]!r} (pass duplicates='sum' to add them up)"
+                )
+            frame = frame.groupby(["user", "item"], as_index=False, sort=False)["weight"].sum()
+        n_users_per_item = np.bincount(frame["item"].to_numpy(), minlength=len(item_raw))
+        table = _items_table(item_raw, n_users_per_item, items, item_name, item_tags)
+        return cls(
+            interactions=frame,
+            items=table,
+            user_raw_ids=user_raw,
+            item_raw_ids=item_raw,
+            item_noun=item_noun,
+            user_noun=user_noun,
+            name=name,
+            source="DataFrame",
+        )
 
 
 def _first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:
@@ -238,68 +280,3 @@ def _items_table(
         }
     )
     return pd.concat([first, extra], axis=1)
-
-
-def from_dataframe(
-    df: pd.DataFrame,
-    *,
-    user: str,
-    item: str,
-    weight: str | None = None,
-    items: pd.DataFrame | None = None,
-    item_name: str | None = None,
-    item_tags: str | None = None,
-    item_noun: str = "item",
-    user_noun: str = "user",
-    duplicates: str = "sum",
-    name: str = "",
-    cls: type[Dataset] = Dataset,
-) -> Dataset:
-    """Build a :class:`Dataset` from a frame with one row per interaction.
-
-    Raw ids of any hashable type are re-indexed to 0..n-1 in sorted order of the raw ids (order
-    of first appearance when they cannot be sorted); items listed only in ``items`` (metadata
-    keyed by raw item id) are included, with no interactions. ``weight=None`` gives every row
-    weight 1. Duplicate (user, item) rows are summed (``duplicates="sum"``) or refused
-    (``"refuse"``). ``item_name``/``item_tags`` name columns of ``items`` (tags: a list per item
-    or a ``|``-separated string). NaN ids, NaN or negative weights raise ValueError naming the
-    column and the first bad row.
-    """
-    _check_frame(df, user, item, weight)
-    if duplicates not in DUPLICATES:
-        raise ValueError(f"duplicates must be 'sum' or 'refuse', got {duplicates!r}")
-    if items is not None:
-        if not isinstance(items, pd.DataFrame):
-            raise TypeError(f"items must be a pandas DataFrame or None, got {type(items)}")
-        if items.index.has_duplicates:
-            raise ValueError("items must be keyed by unique raw item ids (its index)")
-        for arg, col in (("item_name", item_name), ("item_tags", item_tags)):
-            if col is not None and col not in items.columns:
-                raise ValueError(f"{arg}={col!r} is not a column of items")
-    elif item_name is not None or item_tags is not None:
-        raise ValueError("item_name and item_tags name columns of items: pass items too")
-    u_codes, user_raw = _codes(df[user])
-    i_codes, item_raw = _codes(df[item], [] if items is None else items.index)
-    w = np.ones(len(df)) if weight is None else pd.to_numeric(df[weight]).to_numpy(np.float64)
-    frame = pd.DataFrame({"user": u_codes, "item": i_codes, "weight": w})
-    dup = frame.duplicated(["user", "item"], keep="first").to_numpy()
-    if dup.any():
-        if duplicates == "refuse":
-            row = _first_bad_row(df, dup)
-            raise ValueError(
-                f"duplicate ({user}, {item}) pair at row {row!r}: "
-                f"{df[user][row]!r}, {df[item][row]!r} (pass duplicates='sum' to add them up)"
-            )
-        frame = frame.groupby(["user", "item"], as_index=False, sort=False)["weight"].sum()
-    n_users_per_item = np.bincount(frame["item"].to_numpy(), minlength=len(item_raw))
-    table = _items_table(item_raw, n_users_per_item, items, item_name, item_tags)
-    return cls(
-        interactions=frame,
-        items=table,
-        user_raw_ids=user_raw,
-        item_raw_ids=item_raw,
-        item_noun=item_noun,
-        user_noun=user_noun,
-        name=name,
-        source="DataFrame",
-    )

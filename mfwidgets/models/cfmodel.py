@@ -28,7 +28,7 @@ import pandas as pd
 from ..checks import check_number
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
 from ..data.split import split_dataframe
-from .config import ModelConfig, SplitConfig, TrainConfig
+from .config import ModelConfig, TrainConfig
 from .contract import FactorScoring
 from .training import (
     Callback,
@@ -170,7 +170,6 @@ class CFModel(FactorScoring):
             config = ModelConfig(seed=seed, **options)
         elif options or seed is not None:
             raise TypeError("pass either config= or its fields as keywords, not both")
-        SplitConfig(holdout_fraction)
         train, test = split_dataframe(frame, holdout_fraction, config.seed)
         split = SplitInfo(
             holdout_fraction, config.seed, tuple(int(x) for x in test.index),

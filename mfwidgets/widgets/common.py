@@ -10,6 +10,8 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..data.dataset import Dataset
+
 log = logging.getLogger("mfwidgets.widgets")
 
 _COLORS = {
@@ -61,3 +63,12 @@ def safe(status: StatusLine) -> Callable:
         return handler
 
     return wrap
+
+
+def check_dataset(data: Any) -> Dataset:
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"data must be a Dataset (load_lastfm(), Dataset.from_dataframe()); got "
+            f"{type(data).__name__}"
+        )
+    return data

@@ -22,9 +22,8 @@ from .. import charts
 from ..analysis.embeddings import OTHER, item_norms, map_points
 from ..analysis.projection import METHODS, ProjectionCache, ProjectionCancelled, project
 from ..models.registry import Runs
-from .common import StatusLine, safe
+from .common import StatusLine, check_dataset, safe
 from .display import offline_chart, set_chart
-from .neighbors import check_dataset
 from .throttle import Throttle
 
 ALL = "all"

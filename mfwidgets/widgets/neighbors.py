@@ -23,7 +23,7 @@ from ..analysis.tables import mark_shared, user_top_items
 from ..checks import check_k
 from ..data.dataset import Dataset
 from ..models.registry import Runs
-from .common import StatusLine, escape, safe
+from .common import StatusLine, check_dataset, escape, safe
 
 MATCHES = 20
 BOTH = "both"
@@ -38,15 +38,6 @@ TABLE_STYLE = (
 
 #: the largest k the explorer shows (its slider's end)
 MAX_K = 50
-
-
-def check_dataset(data: Any) -> Dataset:
-    if not isinstance(data, Dataset):
-        raise TypeError(
-            f"data must be a Dataset (load_lastfm(), Dataset.from_dataframe()); got "
-            f"{type(data).__name__}"
-        )
-    return data
 
 
 def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str = "item") -> str:

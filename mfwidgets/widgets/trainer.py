@@ -27,7 +27,7 @@ from ..models.cfmodel import CFModel
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
 from ..models.registry import Runs
 from ..models.training import FINISHED, STOPPED, Callback, RunInfo, TrainingDiverged
-from .common import StatusLine, safe
+from .common import StatusLine, check_dataset, safe
 from .controls import STYLE, ConfigForm
 from .display import LiveChart
 from .throttle import Throttle
@@ -111,11 +111,7 @@ class TrainerWidget(W.VBox):
     def __init__(
         self, data: Dataset, *, config_class: type[ModelConfig] = ModelConfig, **initial_values: Any
     ) -> None:
-        if not isinstance(data, Dataset):
-            raise TypeError(
-                f"data must be a Dataset (load_lastfm(), Dataset.from_dataframe()); got "
-                f"{type(data).__name__}"
-            )
+        check_dataset(data)
         if not (isinstance(config_class, type) and issubclass(config_class, ModelConfig)):
             raise TypeError(f"config_class must be a ModelConfig subclass, got {config_class!r}")
         self.classes = [config_class, TrainConfig, SplitConfig]

@@ -23,6 +23,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ARTIFACTS = Path(os.environ.get("ARTIFACTS") or Path(tempfile.gettempdir()) / "mfwidgets-artifacts")
 CHROME_ARGS = [
@@ -131,6 +132,15 @@ def offline_route(blocked: list[str]):
             r.abort()
 
     return route
+
+
+def offline_page(pw) -> tuple[Any, Any, list[str]]:
+    """(browser, page, blocked URLs): headless Chromium whose page may reach localhost only."""
+    browser = pw.chromium.launch(executable_path=find_chromium(), args=CHROME_ARGS)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    blocked: list[str] = []
+    ctx.route("**/*", offline_route(blocked))
+    return browser, ctx.new_page(), blocked
 
 
 # ---------- page helpers -----------------------------------------------------------------------

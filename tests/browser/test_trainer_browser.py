@@ -47,6 +47,14 @@ def test_train_live_progress_free_kernel_and_stop(page, jupyter_lab, lastfm):
         width_after_stop
     )
     assert not page.locator(f"{root} .mf-train").is_disabled()
+    # the static image of the curves (for notebooks opened without a kernel) is written under
+    # the widget after the run, and hidden while the live widget shows the same curves
+    static = page.locator(
+        f"{root} .jp-OutputArea-child:has(.mf-trainer) + .jp-OutputArea-child img"
+    )
+    expect(static).to_have_count(1, timeout=10_000)
+    assert static.get_attribute("src").startswith("data:image/png")
+    expect(static).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "trainer.png"))
 
     widths = [float(m.group(1)) for _, w, *_ in samples if (m := re.search(r"([\d.]+)%", w))]
