@@ -35,7 +35,11 @@ def movies(n_users=25, n_movies=18, seed=0):
 
 
 def movie_dataset() -> tuple[pd.DataFrame, pd.DataFrame, Dataset]:
-    ratings, table, ds = movie_dataset()
+    ratings, table = movies()
+    ds = Dataset.from_dataframe(
+        ratings, user="user", item="movie", weight="stars", items=table, item_name="title",
+        item_tags="genres", item_noun="movie",
+    )  # fmt: skip
     return ratings, table, ds
 
 

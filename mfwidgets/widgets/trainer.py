@@ -399,9 +399,10 @@ class TrainerWidget(W.VBox):
         self.runs_pick.value = name
         self.w["name"].value = ""
         self.path.placeholder = f"{name}.mfmodel"
-        if not self.busy:
+        if not self.busy:  # (a run in progress draws and snapshots when it ends)
             self._draw_now(self.model)
             self._sync_enabled()
+            self._snapshot()
 
     def _on_pick_run(self, change) -> None:
         if change["new"] and change["new"] in self.runs and not self.busy:
@@ -445,10 +446,6 @@ class TrainerWidget(W.VBox):
         except Exception:  # a missing snapshot must not break the widget
             return
         self._static.update(
-            {
-                "image/png": png,
-                "text/html": f'<img class="mf-static-curves" src="data:image/png;base64,{png}">',
-                "text/plain": "final training curves",
-            },
+            {"image/png": png, "text/plain": "final training curves"},
             raw=True,
         )
