@@ -73,7 +73,7 @@ def _imports(path: Path) -> set[str]:
     "library, allowed",
     [
         ("tensorflow", {"backend.py", "kernels.py", "als.py"}),
-        ("keras", {"kernels.py"}),
+        ("keras", {"backend.py"}),
         ("altair", {"charts", "display.py"}),
         ("ipywidgets", {"widgets"}),
         ("IPython", {"widgets"}),

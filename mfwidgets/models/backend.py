@@ -1,4 +1,7 @@
-"""Lazy TensorFlow import: only the model layer calls this, and only when a model is built."""
+"""Lazy TensorFlow import, and the small TensorFlow/Keras helpers the models floor needs.
+
+Only the models floor calls these, and only when a model is built.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 INSTALL_HINT = (
     "mfwidgets needs TensorFlow to build and train models. Install it with "
@@ -55,3 +61,39 @@ def import_tensorflow() -> ModuleType:
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
     return tf
+
+
+def keras_optimizer(name_or_instance: Any, learning_rate: float):
+    """A fresh Keras optimizer for "adagrad" or "adam", or the instance as given.
+
+    (Plain gradient descent, the chapter's, never goes through Keras: see Kernels.sgd_update.)
+    """
+    import keras
+
+    if isinstance(name_or_instance, str):
+        classes = {"adagrad": keras.optimizers.Adagrad, "adam": keras.optimizers.Adam}
+        return classes[name_or_instance](learning_rate=learning_rate)
+    return name_or_instance
+
+
+def is_keras_optimizer(obj: Any) -> bool:
+    """True for a Keras optimizer instance (what ``train(optimizer=...)`` also accepts)."""
+    import keras
+
+    return isinstance(obj, keras.optimizers.Optimizer)
+
+
+def new_variable(value: np.ndarray, name: str):
+    """A float32 ``tf.Variable`` holding ``value``."""
+    return import_tensorflow().Variable(np.asarray(value, dtype=np.float32), name=name)
+
+
+def sparse_tensor(users: np.ndarray, items: np.ndarray, values: np.ndarray, shape):
+    """A canonical-order ``tf.SparseTensor`` of float32 values with the given dense shape."""
+    tf = import_tensorflow()
+    st = tf.SparseTensor(
+        indices=np.stack([users, items], 1).astype(np.int64),
+        values=np.asarray(values, dtype=np.float32),
+        dense_shape=[int(s) for s in shape],
+    )
+    return tf.sparse.reorder(st)

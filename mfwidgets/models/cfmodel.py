@@ -28,6 +28,7 @@ import pandas as pd
 from ..checks import check_number
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
 from ..data.split import split_dataframe
+from .backend import is_keras_optimizer, keras_optimizer, new_variable
 from .config import ModelConfig, TrainConfig
 from .contract import FactorScoring
 from .training import (
@@ -126,7 +127,7 @@ class CFModel(FactorScoring):
         from . import kernels  # imports TensorFlow
 
         self._kernels_module = kernels
-        self._vars = {k: kernels.new_variable(v, k) for k, v in state.arrays.items()}
+        self._vars = {k: new_variable(v, k) for k, v in state.arrays.items()}
         last = state.history.last
         self.run_state = RunState(
             state.history, state.steps, float(last["seconds"]) if last else 0.0
@@ -292,8 +293,7 @@ class CFModel(FactorScoring):
         :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
         """
         cfg = config or TrainConfig(num_iterations, learning_rate, optimizer, record_every)
-        k = self._kernels_module
-        if not isinstance(cfg.optimizer, str) and not k.is_keras_optimizer(cfg.optimizer):
+        if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
         if self.config.kind == "implicit" and cfg.optimizer != "als":
             raise ValueError("kind='implicit' trains with optimizer='als'")
@@ -317,7 +317,7 @@ class CFModel(FactorScoring):
         else:
             optimizer = cfg.optimizer
             if isinstance(optimizer, str) and optimizer != "sgd":
-                optimizer = k.keras_optimizer(optimizer, cfg.learning_rate)
+                optimizer = keras_optimizer(optimizer, cfg.learning_rate)
             sgd = isinstance(optimizer, str)
             runner = kernels.runner(None if sgd else optimizer)
             name = "sgd" if sgd else type(optimizer).__name__.lower()

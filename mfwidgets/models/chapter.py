@@ -13,10 +13,10 @@ def build_listens_sparse_tensor(
 ):
     """The listens as a ``tf.SparseTensor`` (users × artists); shape from the data unless given."""
     users, items, weights = check_interactions(listens_df, "listens_df", n_users, n_artists)
-    from . import kernels
+    from .backend import sparse_tensor
 
     shape = (n_users or int(users.max()) + 1, n_artists or int(items.max()) + 1)
-    return kernels.sparse_tensor(users, items, weights, shape)
+    return sparse_tensor(users, items, weights, shape)
 
 
 def build_model(

@@ -105,13 +105,6 @@ class Config:
         base = cls.defaults()
         return base | {n: p.suggest for n, p in cls.params() if p.suggest is not None}
 
-    def replace(self, **changes: Any) -> Config:
-        """A validated copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name, _ in self.params()}
-
 
 @dataclass(frozen=True)
 class ModelConfig(Config):

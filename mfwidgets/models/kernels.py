@@ -383,36 +383,3 @@ class BoundRunner:
 
     def all_finite(self) -> bool:
         return self.kernels.all_finite()
-
-
-def keras_optimizer(name_or_instance: Any, learning_rate: float):
-    """A fresh Keras optimizer for "adagrad" or "adam", or the instance as given.
-
-    (Plain gradient descent, the chapter's, never goes through Keras: see Kernels.sgd_update.)
-    """
-    import keras
-
-    if isinstance(name_or_instance, str):
-        classes = {"adagrad": keras.optimizers.Adagrad, "adam": keras.optimizers.Adam}
-        return classes[name_or_instance](learning_rate=learning_rate)
-    return name_or_instance
-
-
-def is_keras_optimizer(obj: Any) -> bool:
-    import keras
-
-    return isinstance(obj, keras.optimizers.Optimizer)
-
-
-def new_variable(value: np.ndarray, name: str):
-    return tf.Variable(np.asarray(value, dtype=np.float32), name=name)
-
-
-def sparse_tensor(users: np.ndarray, items: np.ndarray, values: np.ndarray, shape):
-    """A canonical-order ``tf.SparseTensor`` of float32 values with the given dense shape."""
-    st = tf.SparseTensor(
-        indices=np.stack([users, items], 1).astype(np.int64),
-        values=np.asarray(values, dtype=np.float32),
-        dense_shape=[int(s) for s in shape],
-    )
-    return tf.sparse.reorder(st)

@@ -52,8 +52,8 @@ def read_control(name: str, param: Param, widget: W.Widget) -> Any:
 class ConfigForm:
     """Controls for every described field of some configuration classes, in their order.
 
-    ``values()`` reads them; ``build(cls)`` makes a validated ``cls`` from them (the only
-    validation: the configuration's own); ``sync(kind, optimizer)`` greys out the unused.
+    ``values()`` reads them (the configuration classes validate what is built from them);
+    ``sync(kind, optimizer)`` greys out what the kind and optimizer do not use.
     """
 
     def __init__(

@@ -287,16 +287,15 @@ class TrainerWidget(W.VBox):
     # -- settings --------------------------------------------------------------------------------
     def _collect(self) -> RunSpec:
         """The current settings, validated once by the configuration classes."""
-        values = self.form.values()
-        fields = {name: values[name] for name, _ in self.config_class.params()}
+        fields = self.form.fields(self.config_class)
         config = self.config_class(**self.config_class.for_kind(fields))
-        train_values = {name: values[name] for name, _ in TrainConfig.params()}
+        train_values = self.form.fields(TrainConfig)
         if config.kind == "implicit":
             train_values["optimizer"] = "als"
         if train_values["optimizer"] == "als":
             train_values["learning_rate"] = TrainConfig.defaults()["learning_rate"]
         train = TrainConfig(**train_values)
-        split = SplitConfig(values["holdout_fraction"])
+        split = SplitConfig(**self.form.fields(SplitConfig))
         taken = set(self.runs)
         name = self.w["name"].value.strip() or default_name(config.kind, config.init_stddev, taken)
         return RunSpec(config, split, train, name)
