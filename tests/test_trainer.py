@@ -78,16 +78,16 @@ def test_click_train_runs_in_a_thread_and_fills_progress_history_and_charts(data
     hist = t.history
     assert hist["iteration"].tolist() == [0, 10, 20, 30, 40, 50, 60]
     assert t.status.text.startswith("finished: model") and "test_error" in t.status.text
-    rows = chart_rows(t.error_chart)
+    rows = chart_rows(t.curves.errors)
     assert {r["metric"] for r in rows} == {"train_error", "test_error"}
     assert len(rows) == 2 * len(hist)
     # the global-mean baseline's test MSE is a reference rule on the error panel
-    spec = t.error_chart.widget.spec
+    spec = t.curves.errors.widget.spec
     rules = [
         lay for lay in spec["layer"] if lay["mark"] == "rule" or lay["mark"].get("type") == "rule"
     ]
     assert rules
-    assert t.loss_chart.widget.layout.display == "none"  # the plain model has one metric group
+    assert t.curves.losses.widget.layout.display == "none"  # the plain model has one metric group
     assert not t.train_button.disabled and t.stop_button.disabled
 
 
@@ -96,8 +96,8 @@ def test_programmatic_train_block_and_regularized_panels(data):
                       learning_rate=0.5, init_stddev=0.1)  # fmt: skip
     model = t.train(block=True)
     assert model is t.model and "reg_model" in t.models
-    assert t.loss_chart.widget.layout.display is None
-    assert {r["metric"] for r in chart_rows(t.loss_chart)} == {
+    assert t.curves.losses.widget.layout.display is None
+    assert {r["metric"] for r in chart_rows(t.curves.losses)} == {
         "observed_loss", "regularization_loss", "gravity_loss",
     }  # fmt: skip
 
@@ -179,8 +179,8 @@ def test_implicit_kind_forces_als_and_log_toggle_redraws(data):
     assert t.w["learning_rate"].disabled
     t.train(block=True)
     assert "implicit_model" in t.models and t.model.iterations_done == 4
-    t.log_y.value = True
-    assert t.error_chart.widget.spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    t.curves.log_y.value = True
+    assert t.curves.errors.widget.spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
 
 
 def test_default_names_follow_the_chapter():
@@ -198,7 +198,7 @@ def test_add_run_keeps_a_model_trained_in_code(data):
     model.train(num_iterations=5, learning_rate=0.5)
     t.add_run("model", model)
     assert t.models == {"model": model} and t.model is model and t.runs.names == ["model"]
-    assert len(chart_rows(t.error_chart)) == 2 * len(model.history)
+    assert len(chart_rows(t.curves.errors)) == 2 * len(model.history)
     assert not t.continue_button.disabled
     with pytest.raises(TypeError, match="CFModel"):
         t.add_run("x", object())

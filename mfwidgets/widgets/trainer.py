@@ -9,7 +9,6 @@ controls are built from the configuration classes (:class:`~mfwidgets.models.Mod
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from ..models.registry import Runs
 from ..models.training import FINISHED, STOPPED, Callback, RunInfo, TrainingDiverged
 from .common import StatusLine, check_dataset, safe
 from .controls import STYLE, ConfigForm
-from .display import LiveChart
+from .curves import TrainingCurves
 from .throttle import Throttle
 
 KIND_LABELS = {
@@ -38,14 +37,6 @@ KIND_LABELS = {
     "biased": "beyond: biased (mean + user/item bias + UVᵀ)",
     "implicit": "beyond: implicit feedback (weighted MF, ALS)",
 }
-#: shown while the trainer is live: hides the static image of the curves written under it (for
-#: notebooks opened without a kernel), so the curves appear once
-HIDE_STATIC = (
-    "<style>.jp-OutputArea-child:has(.mf-trainer) + .jp-OutputArea-child:has(.jp-RenderedImage)"
-    "{display:none}</style>"
-)
-#: seconds between chart redraws when idle and while a run is in progress (see _draw)
-REDRAW_IDLE, REDRAW_BUSY = 0.25, 1.0
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,7 @@ class _Reporter(Callback):
         self.trainer._progress.submit((steps_done, num_steps, time.perf_counter() - self.t0, True))
 
     def on_record(self, model, iteration, metrics, seconds) -> None:
-        self.trainer._charts.submit(model)
+        self.trainer.curves.submit(model)
 
     def on_train_end(self, model, reason, info: RunInfo) -> None:
         self.reason = reason
@@ -127,8 +118,6 @@ class TrainerWidget(W.VBox):
         self.model: CFModel | None = None
         self.last_error: str = ""
         self._thread: threading.Thread | None = None
-        self._baseline: float | None = None
-        self._static = None  # display handle of the static snapshot, once displayed
         self._build_controls(values | initial_values)
         super().__init__(children=self._layout())
         self.add_class("mf-trainer")
@@ -169,13 +158,7 @@ class TrainerWidget(W.VBox):
         self.progress.add_class("mf-progress")
         self.progress_label = W.Label("")
         self.progress_label.add_class("mf-progress-label")
-        self.log_y = W.Checkbox(value=False, description="log y", indent=False)
-        self.log_y.add_class("mf-logy")
-        self.log_y.observe(lambda _: self._draw_now(self.model), names="value")
-        empty = charts.training_charts(pd.DataFrame({"iteration": pd.Series(dtype=float)}))[0]
-        self.error_chart = LiveChart(empty, renderer="svg", css_class="mf-chart-errors")
-        self.loss_chart = LiveChart(empty, renderer="svg", css_class="mf-chart-losses")
-        self.loss_chart.widget.layout.display = "none"
+        self.curves = TrainingCurves()
         self.runs_pick = W.Dropdown(options=[], description="runs", style=STYLE)
         self.runs_pick.add_class("mf-runs")
         self.runs_pick.observe(guard(self._on_pick_run), names="value")
@@ -184,10 +167,8 @@ class TrainerWidget(W.VBox):
         self.load_button = W.Button(description="Load", icon="folder-open")
         self.save_button.on_click(guard(lambda _: self.save()))
         self.load_button.on_click(guard(lambda _: self.load()))
-        # redraws cost the kernel (and, on a small machine, the browser shares its cores): a few
-        # per second when idle, one per second during a run, and never over ~5 % of the time
+        # progress costs the kernel too: four updates a second at most, never ~5 % of the time
         self._progress = Throttle(self._show_progress, 0.25, cost_factor=20.0)
-        self._charts = Throttle(self._draw, REDRAW_IDLE, cost_factor=20.0)
 
     def _layout(self) -> list[W.Widget]:
         controls = list(self.form.widgets.values())
@@ -195,13 +176,11 @@ class TrainerWidget(W.VBox):
         buttons = W.HBox([self.w["name"], self.train_button, self.stop_button,
                           self.continue_button])  # fmt: skip
         return [
-            W.HTML(HIDE_STATIC, layout=W.Layout(display="none")),
             W.HBox([W.VBox(controls[:half]), W.VBox(controls[half:])]),
             buttons,
             W.HBox([self.progress, self.progress_label]),
             self.status,
-            W.HBox([self.log_y]),
-            W.HBox([self.error_chart.widget, self.loss_chart.widget]),
+            self.curves.widget,
             W.HBox([self.runs_pick, self.path, self.save_button, self.load_button]),
         ]
 
@@ -211,7 +190,7 @@ class TrainerWidget(W.VBox):
         from IPython.display import display
 
         display(self._repr_mimebundle_(), raw=True)
-        self._static = display({"text/plain": ""}, raw=True, display_id=True)
+        self.curves.display_static()
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -332,7 +311,7 @@ class TrainerWidget(W.VBox):
         self.train_button.disabled = self.continue_button.disabled = True
         self.stop_button.disabled = False
         self.last_error = ""
-        self._charts.interval = REDRAW_BUSY
+        self.curves.busy(True)
         self._thread = threading.Thread(target=self._run, args=(spec, new), daemon=True)
         self._thread.start()
         if block:
@@ -366,17 +345,18 @@ class TrainerWidget(W.VBox):
             self.status.show(f"error: {self.last_error}", "error")
         finally:
             self._progress.flush()
-            self._charts.interval = REDRAW_IDLE
-            self._draw_now(self.model)
+            self.curves.busy(False)
+            self.curves.draw_now(self.model)
             self._thread = None
             self._sync_enabled()
-            self._snapshot()
+            self.curves.snapshot(self.model)
 
     def _report(self, name: str, model: CFModel, reason: str, seconds: float) -> None:
         last = model.history.iloc[-1]
         errors = charts.metric_panels(model.history.columns)[0][1]
         parts = ", ".join(f"{m} {last[m]:.4f}" for m in errors if m in last)
-        base = f" (global mean {self._baseline:.4f})" if self._baseline is not None else ""
+        mean = self.curves.baseline
+        base = f" (global mean {mean:.4f})" if mean is not None else ""
         verb = "stopped" if reason == STOPPED else "finished"
         self.status.show(
             f"{verb}: {name} at iteration {model.iterations_done} in {seconds:.1f} s; "
@@ -393,21 +373,21 @@ class TrainerWidget(W.VBox):
     def _on_new_run(self, name: str) -> None:
         """A run was added to the registry (by Train, Load or add_run): show it."""
         self.model = self.runs[name]
-        self._baseline = self._global_mean_mse(self.model)
+        self.curves.baseline = self._global_mean_mse(self.model)
         self.runs_pick.options = self.runs.names
         self.runs_pick.value = name
         self.w["name"].value = ""
         self.path.placeholder = f"{name}.mfmodel"
         if not self.busy:  # (a run in progress draws and snapshots when it ends)
-            self._draw_now(self.model)
+            self.curves.draw_now(self.model)
             self._sync_enabled()
-            self._snapshot()
+            self.curves.snapshot(self.model)
 
     def _on_pick_run(self, change) -> None:
         if change["new"] and change["new"] in self.runs and not self.busy:
             self.model = self.runs[change["new"]]
-            self._baseline = self._global_mean_mse(self.model)
-            self._draw_now(self.model)
+            self.curves.baseline = self._global_mean_mse(self.model)
+            self.curves.draw_now(self.model)
             self._sync_enabled()
 
     # -- drawing (throttled; called from the training thread) ------------------------------------
@@ -419,32 +399,3 @@ class TrainerWidget(W.VBox):
         rate = done / seconds if seconds > 0 else 0.0
         eta = f" · {(total - done) / rate:.1f} s left" if running and rate > 0 else ""
         self.progress_label.value = f"iteration {done}/{total} · {rate:.0f} it/s{eta}"
-
-    def _panels(self, model: CFModel | None) -> list[charts.Figure]:
-        hist = model.history if model is not None else pd.DataFrame({"iteration": []})
-        return charts.training_charts(hist, log_y=self.log_y.value, baseline=self._baseline)
-
-    def _draw(self, model: CFModel | None) -> None:
-        panels = self._panels(model)
-        self.error_chart.show(panels[0])
-        if len(panels) > 1:
-            self.loss_chart.show(panels[1])
-        self.loss_chart.widget.layout.display = None if len(panels) > 1 else "none"
-
-    def _draw_now(self, model: CFModel | None) -> None:
-        """Redraw at once (dropping any pending throttled redraw)."""
-        self._charts.submit(model)
-        self._charts.flush()
-
-    def _snapshot(self) -> None:
-        """Write the final curves as a PNG cell output (visible without a kernel)."""
-        if self._static is None or self.model is None or self.model.history.empty:
-            return
-        try:
-            png = base64.b64encode(charts.to_png(*self._panels(self.model))).decode()
-        except Exception:  # a missing snapshot must not break the widget
-            return
-        self._static.update(
-            {"image/png": png, "text/plain": "final training curves"},
-            raw=True,
-        )
