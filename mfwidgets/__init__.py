@@ -17,6 +17,8 @@ _LAZY: dict[str, str] = {
     "load_lastfm": "data",
     "LastfmData": "data",
     "Dataset": "data",
+    "load_dataset": "data",
+    "datasets": "data",
     "DataError": "data",
     "split_dataframe": "data",
     # models

@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # CI exports MFWIDGETS_DATA relative to the repository; kernels and servers started by tests run
 # elsewhere, so make it absolute once for every child process.
-if os.environ.get("MFWIDGETS_DATA"):
-    os.environ["MFWIDGETS_DATA"] = str(Path(os.environ["MFWIDGETS_DATA"]).expanduser().resolve())
+for _name in ("MFWIDGETS_DATA", "MFWIDGETS_DATA_MOVIELENS_100K"):
+    if os.environ.get(_name):
+        os.environ[_name] = str(Path(os.environ[_name]).expanduser().resolve())
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,17 @@ def lastfm_split(lastfm):
     from mfwidgets.data import split_dataframe
 
     return split_dataframe(lastfm.listens, holdout_fraction=0.1, seed=0)
+
+
+@pytest.fixture(scope="session")
+def movielens_100k():
+    """The real MovieLens 100K: ``$MFWIDGETS_DATA_MOVIELENS_100K`` (as in CI; an error fails the
+    test), else the shared copy beside the repository, else the test is skipped."""
+    from mfwidgets.data import load_movielens_100k
+
+    if os.environ.get("MFWIDGETS_DATA_MOVIELENS_100K"):
+        return load_movielens_100k()
+    shared = ROOT.parent / "shared" / "data" / "ml-100k"
+    if not shared.is_dir():
+        pytest.skip("MovieLens 100K not available (set MFWIDGETS_DATA_MOVIELENS_100K)")
+    return load_movielens_100k(shared)

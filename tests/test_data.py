@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from httpserve import ZipServer
 
 from mfwidgets.data import (
     DATASET_NAME,
@@ -293,42 +292,13 @@ def test_environment_variable_is_used_when_no_source(hetrec, monkeypatch, tmp_pa
 
 
 # ------------------------------------------------------------------------------------------------
-class _Server:
-    """A local HTTP server on 127.0.0.1 serving one zip, optionally cut off mid-body."""
-
-    def __init__(self, payload: bytes, cut_at: int | None = None):
-        payload_, cut = payload, cut_at
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(payload_)))
-                self.end_headers()
-                self.wfile.write(payload_ if cut is None else payload_[:cut])
-                self.wfile.flush()
-                if cut is not None:
-                    self.connection.close()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{DATASET_NAME}.zip"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def no_env(monkeypatch):
     monkeypatch.delenv("MFWIDGETS_DATA", raising=False)
 
 
 def test_download_into_cache_then_reuse(hetrec, tmp_path, no_env):
-    server = _Server(zip_folder(hetrec, tmp_path / "src.zip", f"{DATASET_NAME}/").read_bytes())
+    server = ZipServer(zip_folder(hetrec, tmp_path / "src.zip", f"{DATASET_NAME}/").read_bytes())
     cache = tmp_path / "cache"
     try:
         data = load_lastfm(cache_dir=cache, download_url=server.url)
@@ -343,7 +313,7 @@ def test_download_into_cache_then_reuse(hetrec, tmp_path, no_env):
 
 def test_interrupted_download_leaves_nothing_that_looks_complete(hetrec, tmp_path, no_env):
     payload = zip_folder(hetrec, tmp_path / "src.zip").read_bytes()
-    server = _Server(payload, cut_at=len(payload) // 2)
+    server = ZipServer(payload, cut_at=len(payload) // 2)
     cache = tmp_path / "cache"
     try:
         with pytest.raises(DataError, match=r"interrupted|could not download"):
@@ -355,7 +325,7 @@ def test_interrupted_download_leaves_nothing_that_looks_complete(hetrec, tmp_pat
 
 
 def test_download_of_a_non_zip_is_refused(tmp_path, no_env):
-    server = _Server(b"<html>maintenance</html>")
+    server = ZipServer(b"<html>maintenance</html>")
     try:
         with pytest.raises(DataError, match="zip"):
             fetch_lastfm(tmp_path / "cache", url=server.url)

@@ -1,5 +1,6 @@
 """The data floor: datasets, loaders and splits (numpy and pandas only)."""
 
+from .catalog import datasets, load_dataset
 from .dataset import (
     CHAPTER_COLUMNS,
     NEUTRAL_COLUMNS,
@@ -19,7 +20,8 @@ from .lastfm import (
     fetch_lastfm,
     load_lastfm,
 )
-from .sources import DataError, default_cache_dir, safe_extract
+from .movielens import load_movielens_1m, load_movielens_100k
+from .sources import Archive, DataError, default_cache_dir, fetch, safe_extract
 from .split import check_holdout_fraction, split_dataframe
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "GROUPLENS_URL",
     "NEUTRAL_COLUMNS",
     "NO_TAGS",
+    "Archive",
     "DataError",
     "Dataset",
     "Interactions",
@@ -36,11 +39,16 @@ __all__ = [
     "check_holdout_fraction",
     "check_interactions",
     "clean_weights",
+    "datasets",
     "default_cache_dir",
+    "fetch",
     "fetch_lastfm",
     "interaction_arrays",
     "interaction_columns",
+    "load_dataset",
     "load_lastfm",
+    "load_movielens_1m",
+    "load_movielens_100k",
     "safe_extract",
     "split_dataframe",
 ]

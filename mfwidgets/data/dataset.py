@@ -142,6 +142,7 @@ class Dataset:
         items: pd.DataFrame | None = None,
         item_name: str | None = None,
         item_tags: str | None = None,
+        users: pd.DataFrame | None = None,
         item_noun: str = "item",
         user_noun: str = "user",
         duplicates: str = "sum",
@@ -154,10 +155,13 @@ class Dataset:
         keyed by raw item id) are included, with no interactions. ``weight=None`` gives every row
         weight 1. Duplicate (user, item) rows are summed (``duplicates="sum"``) or refused
         (``"refuse"``). ``item_name``/``item_tags`` name columns of ``items`` (tags: a list per item
-        or a ``|``-separated string). NaN ids, NaN or negative weights raise ValueError naming the
-        column and the first bad row.
+        or a ``|``-separated string). ``users`` (metadata keyed by raw user id) becomes the
+        ``users`` table, one row per user id. NaN ids, NaN or negative weights raise ValueError
+        naming the column and the first bad row.
         """
         _check_frame(df, user, item, weight)
+        if users is not None and not isinstance(users, pd.DataFrame):
+            raise TypeError(f"users must be a pandas DataFrame or None, got {type(users)}")
         if duplicates not in DUPLICATES:
             raise ValueError(f"duplicates must be 'sum' or 'refuse', got {duplicates!r}")
         if items is not None:
@@ -188,6 +192,7 @@ class Dataset:
         return cls(
             interactions=frame,
             items=table,
+            users=None if users is None else _users_table(users, user_raw),
             user_raw_ids=user_raw,
             item_raw_ids=item_raw,
             item_noun=item_noun,
@@ -195,6 +200,12 @@ class Dataset:
             name=name,
             source="DataFrame",
         )
+
+
+def _users_table(users: pd.DataFrame, user_raw: np.ndarray) -> pd.DataFrame:
+    """One row per user id, in id order: ``raw_id`` then the metadata (NaN where unknown)."""
+    table = users.reindex(pd.Index(user_raw)).reset_index(drop=True)
+    return pd.concat([pd.DataFrame({"raw_id": user_raw}), table], axis=1)
 
 
 def _first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:

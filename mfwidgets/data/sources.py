@@ -7,6 +7,7 @@ about it. Datasets whose licence forbids redistribution are never shipped with t
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import logging
@@ -43,6 +44,7 @@ class Archive:
     required: tuple[str, ...]
     env: str
     homepage: str = ""
+    md5: str = ""  #: the archive's published MD5 (checked after a download), when there is one
 
     def manual_help(self, cache: Path) -> str:
         page = f" (or {self.homepage})" if self.homepage else ""
@@ -149,6 +151,14 @@ def _download(url: str, dest: Path, timeout: float) -> None:
         raise
 
 
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def fetch(
     archive: Archive,
     cache_dir: str | Path | None = None,
@@ -160,7 +170,9 @@ def fetch(
 
     Atomic: the zip is downloaded to a ``.part`` file, checked, extracted into a temporary folder
     and only then renamed into place, so an interrupted run never leaves a folder that looks
-    complete. Offline, the DataError says how to provide the data by hand.
+    complete. A published MD5 is checked. Offline, the DataError says how to provide the data by
+    hand. (Stdlib urllib and hashlib rather than pooch: this path is tested end to end against a
+    local server, and pooch would log to the notebook's stderr on every download.)
     """
     url = url or archive.url
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -175,6 +187,11 @@ def fetch(
             _download(url, zip_path, timeout)
         except DataError as exc:
             raise DataError(f"{exc}. {archive.manual_help(cache)}") from exc
+        if archive.md5 and (got := _md5(zip_path)) != archive.md5:
+            raise DataError(
+                f"{url}: the download's MD5 is {got}, not the published {archive.md5} (a changed "
+                f"or damaged archive). {archive.manual_help(cache)}"
+            )
         _zip_opener(zip_path, archive)  # validates: a readable zip holding every required file
         staging = Path(tmp) / "extracted"
         safe_extract(zip_path, staging)

@@ -1,0 +1,86 @@
+"""The datasets mfwidgets knows by name: what they are, their licence, how to cite them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .dataset import Dataset
+from .lastfm import ARCHIVE as LASTFM_2K
+from .lastfm import load_lastfm
+from .movielens import ML_1M, ML_100K, load_movielens_1m, load_movielens_100k
+from .sources import Archive
+
+_GROUPLENS_TERMS = (
+    "GroupLens research licence: non-commercial use, cite the paper, no redistribution"
+)
+_MOVIELENS_PAPER = (
+    "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and Context. "
+    "ACM Transactions on Interactive Intelligent Systems 5, 4, Article 19."
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    loader: Callable[..., Dataset]
+    archive: Archive
+    size: str
+    licence: str
+    citation: str
+
+
+CATALOG: dict[str, Entry] = {
+    "lastfm-2k": Entry(
+        load_lastfm,
+        LASTFM_2K,
+        "1,892 users, 17,632 artists, 92,834 listen counts (cleaned and scaled as the chapter did)",
+        _GROUPLENS_TERMS,
+        "Iván Cantador, Peter Brusilovsky and Tsvi Kuflik. 2011. 2nd Workshop on Information "
+        "Heterogeneity and Fusion in Recommender Systems (HetRec 2011). RecSys 2011.",
+    ),
+    "movielens-100k": Entry(
+        load_movielens_100k,
+        ML_100K,
+        "943 users, 1,682 movies, 100,000 ratings (1-5), 19 genres",
+        _GROUPLENS_TERMS,
+        _MOVIELENS_PAPER,
+    ),
+    "movielens-1m": Entry(
+        load_movielens_1m,
+        ML_1M,
+        "6,040 users, 3,883 movies (3,706 rated), 1,000,209 ratings (1-5), 18 genres",
+        _GROUPLENS_TERMS,
+        _MOVIELENS_PAPER,
+    ),
+}
+
+
+def datasets() -> pd.DataFrame:
+    """One row per known dataset: size, licence, citation, the environment variable that may
+    point at a local copy, and where the archive is downloaded from."""
+    return pd.DataFrame(
+        [
+            {
+                "name": name,
+                "size": e.size,
+                "licence": e.licence,
+                "citation": e.citation,
+                "env": e.archive.env,
+                "url": e.archive.url,
+            }
+            for name, e in CATALOG.items()
+        ]
+    ).set_index("name")
+
+
+def load_dataset(
+    name: str, source: str | Path | None = None, *, cache_dir: str | Path | None = None
+) -> Dataset:
+    """Load a dataset by name (see :func:`datasets`): from ``source`` (a folder or the zip),
+    else its environment variable, else the cache, else a download of the official archive."""
+    if name not in CATALOG:
+        raise ValueError(f"name must be one of {', '.join(map(repr, CATALOG))}; got {name!r}")
+    return CATALOG[name].loader(source, cache_dir=cache_dir)
