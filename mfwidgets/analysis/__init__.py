@@ -3,12 +3,13 @@ projections and the data behind the embedding views."""
 
 from .baselines import BiasBaseline, GlobalMean, Popularity
 from .embeddings import item_norms, map_points, norm_popularity, spearman
-from .evaluation import evaluate, mse, ranking_metrics, rmse
+from .evaluation import evaluate, mae, mse, ranking_metrics, rmse
 from .lookup import ArtistIndex, ItemIndex, normalize
 from .projection import project
 from .recommend import fold_in_user, recommend, recommend_for_artists
 from .scoring import COSINE, DOT, ItemEmbeddings, artist_neighbors, compute_scores, top_k
 from .tables import item_table, mark_shared, user_top_items
+from .tuning import TuneResult, tune
 
 __all__ = [
     "COSINE",
@@ -19,12 +20,14 @@ __all__ = [
     "ItemEmbeddings",
     "ItemIndex",
     "Popularity",
+    "TuneResult",
     "artist_neighbors",
     "compute_scores",
     "evaluate",
     "fold_in_user",
     "item_norms",
     "item_table",
+    "mae",
     "map_points",
     "mark_shared",
     "mse",
@@ -37,5 +40,6 @@ __all__ = [
     "rmse",
     "spearman",
     "top_k",
+    "tune",
     "user_top_items",
 ]

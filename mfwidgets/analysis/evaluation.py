@@ -34,6 +34,14 @@ def rmse(model: Any, interactions: pd.DataFrame) -> float:
     return math.sqrt(mse(model, interactions))
 
 
+def mae(model: Any, interactions: pd.DataFrame) -> float:
+    """Mean absolute error of ``model.predict`` on an interactions frame."""
+    if len(interactions) == 0:
+        raise ValueError("interactions is empty: no error to compute")
+    users, items, weights = interaction_arrays(interactions)
+    return float(np.mean(np.abs(weights - model.predict(users, items))))
+
+
 def _csr(df: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray]:
     """(indptr, item ids) of each user's items, users 0..n_users-1."""
     users, items, _ = interaction_arrays(df)

@@ -1,0 +1,111 @@
+"""Picking hyper-parameters for the data in hand, on a validation split carved from train.
+
+The chapter's L2 term divides by the number of users and items, so the effective ridge per row
+grows with the interactions per row: values tuned on one dataset do not carry to another.
+:func:`tune` fits one model per point of a grid on part of the training interactions and
+measures it on the rest; the test rows are never seen.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..data.dataset import Dataset, check_interactions
+from ..data.split import split_dataframe
+from ..models.cfmodel import CFModel
+from ..models.config import ModelConfig, TrainConfig
+from ..models.training import Callback
+from .evaluation import mae, rmse
+
+#: (points done, points in the grid, the point's settings) after each fitted point
+Progress = Callable[[int, int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """``table``: one row per fitted grid point (its settings, validation RMSE and MAE, seconds),
+    best first; ``best``: the full configuration of the first row; ``stopped``: True when a
+    stop came before the grid was done (the table holds the points fitted so far)."""
+
+    table: pd.DataFrame
+    best: ModelConfig | None
+    stopped: bool
+
+
+class _StopWhenAsked(Callback):
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
+    def on_progress(self, model, steps_done, num_steps, seconds) -> None:
+        if self.stop.is_set():
+            model.request_stop()
+
+
+def _grid_configs(grid: dict[str, list], base: dict[str, Any]) -> list[ModelConfig]:
+    if not isinstance(grid, dict) or not grid:
+        raise TypeError("grid must be a non-empty dict: field name -> list of values")
+    fields = dict(ModelConfig.params())
+    for name, values in grid.items():
+        if name not in fields:
+            raise ValueError(f"grid names unknown field {name!r}; fields: {', '.join(fields)}")
+        if isinstance(values, (str, bytes)) or not len(values):
+            raise ValueError(f"grid[{name!r}] must be a non-empty list of values")
+    points = [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())]
+    return [ModelConfig(**(base | point)) for point in points]  # every point validated up front
+
+
+def tune(
+    data: Dataset | pd.DataFrame,
+    grid: dict[str, list],
+    *,
+    base: dict[str, Any] | None = None,
+    train: TrainConfig | None = None,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> TuneResult:
+    """Fit one model per point of ``grid`` (ModelConfig field -> values, all combinations) on
+    ``data`` less a seeded validation share, and rank the points by validation RMSE.
+
+    Pass the *training* interactions (a Dataset or a frame): the validation rows are carved
+    from them. ``base`` holds the fixed fields (default: the biased kind), ``train`` how each
+    point trains (default: 19 ALS sweeps). Every point is validated before any fitting.
+    """
+    base = {"kind": "biased", "seed": seed} | (base or {})
+    configs = _grid_configs(grid, base)
+    train = train or TrainConfig(num_iterations=18, optimizer="als")
+    frame = data.interactions if isinstance(data, Dataset) else data
+    checked = check_interactions(frame, "data")
+    n_users = data.n_users if isinstance(data, Dataset) else int(checked.users.max()) + 1
+    n_items = data.n_items if isinstance(data, Dataset) else int(checked.items.max()) + 1
+    fit, val = split_dataframe(frame, validation_fraction, seed)
+    stop = stop or threading.Event()
+    rows, fitted, stopped = [], [], False
+    for done, config in enumerate(configs, 1):
+        if stop.is_set():
+            stopped = True
+            break
+        t0 = time.perf_counter()
+        model = CFModel(fit, val, config=config, n_users=n_users, n_items=n_items)
+        model.train(config=train, callbacks=_StopWhenAsked(stop))
+        if stop.is_set():
+            stopped = True
+            break
+        point = {name: getattr(config, name) for name in grid}
+        rows.append(point | {"val_rmse": rmse(model, val), "val_mae": mae(model, val),
+                             "seconds": time.perf_counter() - t0})  # fmt: skip
+        fitted.append(config)
+        if progress is not None:
+            progress(done, len(configs), point)
+    table = pd.DataFrame(rows, columns=[*grid, "val_rmse", "val_mae", "seconds"])
+    order = table["val_rmse"].to_numpy().argsort(kind="stable")
+    best = fitted[order[0]] if len(order) else None
+    return TuneResult(table.iloc[order].reset_index(drop=True), best, stopped)
