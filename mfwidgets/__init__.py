@@ -38,6 +38,8 @@ _LAZY: dict[str, str] = {
     "COSINE": "analysis",
     "compute_scores": "analysis",
     "artist_neighbors": "analysis",
+    "item_neighbors": "analysis",
+    "tune": "analysis",
     "evaluate": "analysis",
     "recommend": "analysis",
     "recommend_for_artists": "analysis",

@@ -59,3 +59,38 @@ def test_command_line_errors_are_short(tmp_path):
     )  # fmt: skip
     assert out.returncode == 2 and "no such folder or zip" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+MOVIELENS_NOTEBOOK = ROOT / "notebooks" / "movielens.ipynb"
+
+
+def test_movielens_notebook_runs_headless_and_speaks_of_movies(movielens_100k, tmp_path):
+    source = movielens_100k.source
+    nb = nbformat.read(MOVIELENS_NOTEBOOK, as_version=4)
+    assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
+    env = {"MFWIDGETS_QUICK": "1", "MFWIDGETS_DATA_MOVIELENS_100K": source}
+    nb = execute_notebook(MOVIELENS_NOTEBOOK, timeout=900, env=env, cwd=tmp_path)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, stderr
+    shown = "\n".join(
+        str(o.get("data", {}).get(kind, ""))
+        for o in outputs
+        for kind in ("text/plain", "text/html")
+    ) + "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Star Wars (1977)" in shown and "user+movie bias" in shown
+    for word in ("artist", "listen", "last.fm", "lastfm"):
+        assert word not in shown.lower(), word
+
+
+@pytest.mark.realdata
+def test_reproduce_on_movielens(movielens_100k):
+    env = dict(os.environ, MFWIDGETS_DATA_MOVIELENS_100K=movielens_100k.source)
+    out = subprocess.run(
+        [sys.executable, "-m", "mfwidgets", "reproduce", "--dataset", "movielens-100k", "--quick"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    for expected in ("user+movie bias", "biased (tuned)", "neighbours of Star Wars (1977)"):
+        assert expected in out.stdout

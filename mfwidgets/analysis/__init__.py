@@ -7,7 +7,15 @@ from .evaluation import evaluate, mae, mse, ranking_metrics, rmse
 from .lookup import ArtistIndex, ItemIndex, normalize
 from .projection import project
 from .recommend import fold_in_user, recommend, recommend_for_artists
-from .scoring import COSINE, DOT, ItemEmbeddings, artist_neighbors, compute_scores, top_k
+from .scoring import (
+    COSINE,
+    DOT,
+    ItemEmbeddings,
+    artist_neighbors,
+    compute_scores,
+    item_neighbors,
+    top_k,
+)
 from .tables import item_table, mark_shared, user_top_items
 from .tuning import TuneResult, tune
 
@@ -25,6 +33,7 @@ __all__ = [
     "compute_scores",
     "evaluate",
     "fold_in_user",
+    "item_neighbors",
     "item_norms",
     "item_table",
     "mae",

@@ -165,3 +165,7 @@ def artist_neighbors(
         "candidates": [str(names[i]) for i in others],
     }
     return df
+
+
+#: the dataset-neutral name of the chapter's ``artist_neighbors``
+item_neighbors = artist_neighbors

@@ -30,6 +30,7 @@ class Entry:
     size: str
     licence: str
     citation: str
+    example: str  #: an item everyone knows, for first looks at neighbours
 
 
 CATALOG: dict[str, Entry] = {
@@ -40,6 +41,7 @@ CATALOG: dict[str, Entry] = {
         _GROUPLENS_TERMS,
         "Iván Cantador, Peter Brusilovsky and Tsvi Kuflik. 2011. 2nd Workshop on Information "
         "Heterogeneity and Fusion in Recommender Systems (HetRec 2011). RecSys 2011.",
+        "Coldplay",
     ),
     "movielens-100k": Entry(
         load_movielens_100k,
@@ -47,6 +49,7 @@ CATALOG: dict[str, Entry] = {
         "943 users, 1,682 movies, 100,000 ratings (1-5), 19 genres",
         _GROUPLENS_TERMS,
         _MOVIELENS_PAPER,
+        "Star Wars (1977)",
     ),
     "movielens-1m": Entry(
         load_movielens_1m,
@@ -54,6 +57,7 @@ CATALOG: dict[str, Entry] = {
         "6,040 users, 3,883 movies (3,706 rated), 1,000,209 ratings (1-5), 18 genres",
         _GROUPLENS_TERMS,
         _MOVIELENS_PAPER,
+        "Star Wars: Episode IV - A New Hope (1977)",
     ),
 }
 
