@@ -239,3 +239,30 @@ def test_controls_are_built_from_the_configuration(data):
     assert not t.w["item_bias_reg"].disabled and t.w["alpha"].disabled
     t.w["optimizer"].value = "als"
     assert t.w["learning_rate"].disabled
+
+
+def test_tune_button_fills_the_controls_with_the_best_validation_point(data):
+    t = TrainerWidget(data, kind="biased", embedding_dim=2, regularization_coeff=0.2, seed=0)
+    t.tune_button.click()
+    assert t.busy and t.stop_button.disabled is False
+    assert t.wait(120)
+    table = t.last_tune.table
+    assert set(table["embedding_dim"]) == {1, 2, 4}
+    assert set(table["regularization_coeff"]) == {0.1, 0.2, 0.4}
+    best = table.iloc[0]
+    assert t.w["embedding_dim"].value == best["embedding_dim"]
+    assert t.w["regularization_coeff"].value == best["regularization_coeff"]
+    assert t.status.text.startswith("tuned:") and "validation RMSE" in t.status.text
+    assert t.progress.value == t.progress.max == 9 and "fit 9/9" in t.progress_label.value
+    assert not t.train_button.disabled and not t.runs.names  # tuning keeps no run
+
+
+def test_tune_stops_and_refuses_the_implicit_kind(data):
+    t = TrainerWidget(data, kind="biased", embedding_dim=8, seed=0)
+    t.tune_button.click()
+    wait_until(lambda: t.last_tune is not None or "fit 1/" in t.progress_label.value, 60)
+    t.stop_button.click()
+    assert t.wait(60)
+    assert len(t.last_tune.table) < 9 and t.last_tune.stopped
+    t.w["kind"].value = "implicit"
+    assert t.tune() is None and "rating models" in t.status.text

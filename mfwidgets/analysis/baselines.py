@@ -101,3 +101,13 @@ class Popularity(Baseline):
 
     def item_scores(self) -> np.ndarray:
         return self.counts.astype(np.float64)
+
+
+def global_mean_mse(model: Any) -> float | None:
+    """The test MSE of predicting the model's training mean: the reference line every rating
+    model is drawn against (None for models that do not predict ratings, or without a test)."""
+    test = getattr(model, "test_listens", None)
+    if not model.predicts_ratings or test is None or test.empty:
+        return None
+    pred = GlobalMean(model.train_listens).predict(np.zeros(len(test)), None)
+    return float(np.mean((interaction_arrays(test).weights - pred) ** 2))

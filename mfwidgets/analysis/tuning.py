@@ -61,6 +61,17 @@ def _grid_configs(grid: dict[str, list], base: dict[str, Any]) -> list[ModelConf
     return [ModelConfig(**(base | point)) for point in points]  # every point validated up front
 
 
+def tuning_grid(config: ModelConfig) -> dict[str, list]:
+    """A small grid around a configuration: ``embedding_dim`` halved, kept and doubled, and
+    ``regularization_coeff`` halved, kept and doubled when the kind has one (0.1 when it is 0)."""
+    d = config.embedding_dim
+    grid: dict[str, list] = {"embedding_dim": sorted({max(1, d // 2), d, 2 * d})}
+    if dict(ModelConfig.params())["regularization_coeff"].used_by(config.kind):
+        r = config.regularization_coeff or 0.1
+        grid["regularization_coeff"] = [r / 2, r, 2 * r]
+    return grid
+
+
 def tune(
     data: Dataset | pd.DataFrame,
     grid: dict[str, list],

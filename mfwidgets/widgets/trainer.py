@@ -5,13 +5,14 @@ second), reports through the core's callbacks, and redraws one offline chart per
 in place, at most once a second while a run is in progress. The widget holds no maths: its
 controls are built from the configuration classes (:class:`~mfwidgets.models.ModelConfig`,
 ``TrainConfig``, ``SplitConfig``), models come from the core, baselines from the analysis floor.
+(A little over 400 lines: the controls, the five buttons and the registry wiring read best
+together; the runs themselves live in :mod:`.jobs`, the curves in :mod:`.curves`.)
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,17 @@ import ipywidgets as W
 import pandas as pd
 
 from .. import charts
-from ..analysis.baselines import GlobalMean
-from ..analysis.evaluation import mse
+from ..analysis.baselines import global_mean_mse
+from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..models.cfmodel import CFModel
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
 from ..models.registry import Runs
-from ..models.training import FINISHED, STOPPED, Callback, RunInfo, TrainingDiverged
+from ..models.training import STOPPED, TrainingDiverged
 from .common import StatusLine, check_dataset, safe
 from .controls import STYLE, ConfigForm
 from .curves import TrainingCurves
+from .jobs import Reporter, RunSpec, default_name, run_tuning
 from .throttle import Throttle
 
 KIND_LABELS = {
@@ -37,53 +39,6 @@ KIND_LABELS = {
     "biased": "beyond: biased (mean + user/item bias + UVᵀ)",
     "implicit": "beyond: implicit feedback (weighted MF, ALS)",
 }
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """A validated run: model configuration, split and training arguments, and its name."""
-
-    config: ModelConfig
-    split: SplitConfig
-    train: TrainConfig
-    name: str
-
-
-def default_name(kind: str, init_stddev: float, taken: set[str]) -> str:
-    """The chapter's run names: model, model_lowinit, reg_model (then biased_model, ...)."""
-    base = {
-        "plain": "model_lowinit" if init_stddev <= 0.1 else "model",
-        "regularized": "reg_model",
-        "biased": "biased_model",
-        "implicit": "implicit_model",
-    }.get(kind, f"{kind}_model")
-    name, k = base, 2
-    while name in taken:
-        name, k = f"{base}_{k}", k + 1
-    return name
-
-
-class _Reporter(Callback):
-    """Core callbacks -> throttled widget updates (runs on the training thread)."""
-
-    def __init__(self, trainer: TrainerWidget) -> None:
-        self.trainer = trainer
-        self.t0 = time.perf_counter()
-        self.reason = FINISHED
-
-    def on_train_begin(self, model, info: RunInfo) -> None:
-        self.t0 = time.perf_counter()
-        self.trainer._progress.submit((0, info.num_steps, 0.0, True))
-
-    def on_progress(self, model, steps_done, num_steps, seconds) -> None:
-        self.trainer._progress.submit((steps_done, num_steps, time.perf_counter() - self.t0, True))
-
-    def on_record(self, model, iteration, metrics, seconds) -> None:
-        self.trainer.curves.submit(model)
-
-    def on_train_end(self, model, reason, info: RunInfo) -> None:
-        self.reason = reason
-        self.trainer._progress.submit((info.steps_done, info.num_steps, info.seconds, False))
 
 
 class TrainerWidget(W.VBox):
@@ -117,6 +72,8 @@ class TrainerWidget(W.VBox):
         self.runs = Runs()
         self.model: CFModel | None = None
         self.last_error: str = ""
+        self.last_tune: TuneResult | None = None  #: the last Tune's table and best settings
+        self._tune_stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._build_controls(values | initial_values)
         super().__init__(children=self._layout())
@@ -147,12 +104,17 @@ class TrainerWidget(W.VBox):
         self.stop_button = W.Button(description="Stop", button_style="warning", icon="stop",
                                     disabled=True)  # fmt: skip
         self.continue_button = W.Button(description="Continue", icon="forward", disabled=True)
+        self.tune_button = W.Button(description="Tune", icon="sliders",
+                                    tooltip="pick regularization and dimension on validation "
+                                    "ratings carved from the training split")  # fmt: skip
         for b, cls in ((self.train_button, "mf-train"), (self.stop_button, "mf-stop"),
-                       (self.continue_button, "mf-continue")):  # fmt: skip
+                       (self.continue_button, "mf-continue"),
+                       (self.tune_button, "mf-tune")):  # fmt: skip
             b.add_class(cls)
         self.train_button.on_click(guard(lambda _: self.train()))
         self.stop_button.on_click(guard(lambda _: self.stop()))
         self.continue_button.on_click(guard(lambda _: self.continue_training()))
+        self.tune_button.on_click(guard(lambda _: self.tune()))
         self.progress = W.IntProgress(value=0, min=0, max=1, description="progress",
                                       style=STYLE, layout=W.Layout(width="460px"))  # fmt: skip
         self.progress.add_class("mf-progress")
@@ -174,7 +136,7 @@ class TrainerWidget(W.VBox):
         controls = list(self.form.widgets.values())
         half = (len(controls) + 1) // 2
         buttons = W.HBox([self.w["name"], self.train_button, self.stop_button,
-                          self.continue_button])  # fmt: skip
+                          self.continue_button, self.tune_button])  # fmt: skip
         return [
             W.HBox([W.VBox(controls[:half]), W.VBox(controls[half:])]),
             buttons,
@@ -220,6 +182,25 @@ class TrainerWidget(W.VBox):
             return None
         return self._launch(new=False, block=block)
 
+    def tune(self, block: bool = False) -> TuneResult | None:
+        """What Tune does: pick ``embedding_dim`` (and ``regularization_coeff`` when the kind
+        has one) around the current values, on validation ratings carved from the training
+        split (``mfwidgets.analysis.tune``, ALS); the best values fill the controls."""
+        spec = self._checked_spec()
+        if spec is None:
+            return None
+        if spec.config.kind == "implicit":
+            self.status.show(
+                "Tune picks rating models: choose plain, regularized or biased", "warn"
+            )
+            return None
+        self._tune_stop.clear()
+        self._start(self._tune_job, spec)
+        if block:
+            self.wait()
+            return self.last_tune
+        return None
+
     def add_run(self, name: str, model: CFModel) -> None:
         """Keep a model trained in code as a run (widgets following this trainer see it); an
         existing run of that name is replaced."""
@@ -230,9 +211,12 @@ class TrainerWidget(W.VBox):
         self.runs.add(name.strip() if isinstance(name, str) else name, model)
 
     def stop(self) -> None:
-        """Ask the running training to stop at the next step boundary; the model is kept."""
-        if self.busy and self.model is not None:
-            self.model.request_stop()
+        """Ask the running training (or tuning) to stop at the next step boundary; what was
+        done is kept."""
+        if self.busy:
+            self._tune_stop.set()
+            if self.model is not None:
+                self.model.request_stop()
             self.status.show("stopping…", "running")
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -294,30 +278,42 @@ class TrainerWidget(W.VBox):
         self.continue_button.disabled = running or self.model is None
         self.stop_button.disabled = not running
         self.load_button.disabled = running
+        self.tune_button.disabled = running
 
     # -- running ---------------------------------------------------------------------------------
     def _launch(self, new: bool, block: bool) -> CFModel | None:
-        if self.busy:
-            self.status.show("a run is already in progress: Stop it first", "warn")
-            return None
-        try:
-            spec = self._collect()
-        except (ValueError, TypeError) as exc:
-            self.status.show(str(exc), "error")
+        spec = self._checked_spec()
+        if spec is None:
             return None
         if not new and self.model is not None and self.model.train_listens is None:
             self.status.show("this model was loaded without its split; it cannot train", "error")
             return None
-        self.train_button.disabled = self.continue_button.disabled = True
-        self.stop_button.disabled = False
-        self.last_error = ""
         self.curves.busy(True)
-        self._thread = threading.Thread(target=self._run, args=(spec, new), daemon=True)
-        self._thread.start()
+        self._start(self._run, spec, new)
         if block:
             self.wait()
             return self.model
         return None
+
+    def _checked_spec(self) -> RunSpec | None:
+        """The current settings, or None with the reason shown (a run in progress, bad values)."""
+        if self.busy:
+            self.status.show("a run is already in progress: Stop it first", "warn")
+            return None
+        try:
+            return self._collect()
+        except (ValueError, TypeError) as exc:
+            self.status.show(str(exc), "error")
+            return None
+
+    def _start(self, job, *args) -> None:
+        """Run ``job(*args)`` in the background thread, buttons locked meanwhile."""
+        self.train_button.disabled = self.continue_button.disabled = True
+        self.tune_button.disabled = True
+        self.stop_button.disabled = False
+        self.last_error = ""
+        self._thread = threading.Thread(target=job, args=args, daemon=True)
+        self._thread.start()
 
     def _run(self, spec: RunSpec, new: bool) -> None:
         """The training thread: build (if new), train, report; never raises."""
@@ -334,7 +330,7 @@ class TrainerWidget(W.VBox):
                 self.runs.add(name, model)
             model = self.model
             self.status.show(f"running {name}: {spec.train.num_iterations + 1} steps", "running")
-            reporter = _Reporter(self)
+            reporter = Reporter(self._progress.submit, self.curves.submit)
             model.train(config=spec.train, callbacks=reporter)
             self._report(name, model, reporter.reason, time.perf_counter() - t0)
         except TrainingDiverged as exc:
@@ -351,6 +347,33 @@ class TrainerWidget(W.VBox):
             self._sync_enabled()
             self.curves.snapshot(self.model)
 
+    def _tune_job(self, spec: RunSpec) -> None:
+        """The tuning thread: fit the grid, fill the controls with the best point; never raises."""
+        try:
+            self.status.show("tuning on validation ratings carved from train…", "running")
+            result = self.last_tune = run_tuning(
+                self.data, spec, self._tune_stop, self._progress.submit
+            )
+            if result.best is None:
+                self.status.show("tuning stopped before the first fit ended", "warn")
+                return
+            grid = [c for c in result.table.columns if c not in ("val_rmse", "val_mae", "seconds")]
+            for name in grid:
+                self.w[name].value = getattr(result.best, name)
+            picked = ", ".join(f"{n}={getattr(result.best, n)}" for n in grid)
+            verb = "stopped early; best so far" if result.stopped else "tuned"
+            rmse = result.table["val_rmse"].iloc[0]
+            self.status.show(
+                f"{verb}: {picked} (validation RMSE {rmse:.4f}); click Train to fit them", "ok"
+            )
+        except Exception as exc:  # the widget shows it; the thread never dies loudly
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.status.show(f"error: {self.last_error}", "error")
+        finally:
+            self._progress.flush()
+            self._thread = None
+            self._sync_enabled()
+
     def _report(self, name: str, model: CFModel, reason: str, seconds: float) -> None:
         last = model.history.iloc[-1]
         errors = charts.metric_panels(model.history.columns)[0][1]
@@ -364,16 +387,10 @@ class TrainerWidget(W.VBox):
             "warn" if reason == STOPPED else "ok",
         )
 
-    def _global_mean_mse(self, model: CFModel) -> float | None:
-        test = model.test_listens
-        if not model.predicts_ratings or test is None or test.empty:
-            return None
-        return mse(GlobalMean(model.train_listens), test)
-
     def _on_new_run(self, name: str) -> None:
         """A run was added to the registry (by Train, Load or add_run): show it."""
         self.model = self.runs[name]
-        self.curves.baseline = self._global_mean_mse(self.model)
+        self.curves.baseline = global_mean_mse(self.model)
         self.runs_pick.options = self.runs.names
         self.runs_pick.value = name
         self.w["name"].value = ""
@@ -386,16 +403,18 @@ class TrainerWidget(W.VBox):
     def _on_pick_run(self, change) -> None:
         if change["new"] and change["new"] in self.runs and not self.busy:
             self.model = self.runs[change["new"]]
-            self.curves.baseline = self._global_mean_mse(self.model)
+            self.curves.baseline = global_mean_mse(self.model)
             self.curves.draw_now(self.model)
             self._sync_enabled()
 
     # -- drawing (throttled; called from the training thread) ------------------------------------
-    def _show_progress(self, value: tuple[int, int, float, bool]) -> None:
-        """Bar and label: iterations done, iterations per second, time left while running."""
-        done, total, seconds, running = value
+    def _show_progress(self, value: tuple) -> None:
+        """Bar and label: steps (or fits) done, per second, time left while running."""
+        done, total, seconds, running, *unit = value
+        unit = unit[0] if unit else "iteration"
         self.progress.max = max(total, 1)
         self.progress.value = min(done, total)
         rate = done / seconds if seconds > 0 else 0.0
         eta = f" · {(total - done) / rate:.1f} s left" if running and rate > 0 else ""
-        self.progress_label.value = f"iteration {done}/{total} · {rate:.0f} it/s{eta}"
+        per = f"{rate:.0f} it/s" if unit == "iteration" else f"{seconds:.1f} s"
+        self.progress_label.value = f"{unit} {done}/{total} · {per}{eta}"
