@@ -9,6 +9,14 @@ from .cfmodel import CFModel, ModelState, SplitInfo, chapter_shape
 from .chapter import build_listens_sparse_tensor, build_model, build_regularized_model
 from .config import KINDS, OPTIMIZERS, Config, ModelConfig, Param, SplitConfig, TrainConfig
 from .contract import FactorModel, check_model
+from .exchange import (
+    from_implicit,
+    load_factors,
+    read_projector,
+    save_factors,
+    to_implicit,
+    to_projector,
+)
 from .factors import Factors
 from .registry import Runs
 from .training import END_REASONS, Callback, History, RunInfo, TrainingDiverged
@@ -37,4 +45,10 @@ __all__ = [
     "build_regularized_model",
     "chapter_shape",
     "check_model",
+    "from_implicit",
+    "load_factors",
+    "read_projector",
+    "save_factors",
+    "to_implicit",
+    "to_projector",
 ]
