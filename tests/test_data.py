@@ -242,7 +242,7 @@ def test_missing_file_is_named(hetrec):
 def test_wrong_source_type_and_missing_path(tmp_path):
     with pytest.raises(TypeError, match="source"):
         load_lastfm(42)
-    with pytest.raises(DataError, match="no such folder or zip"):
+    with pytest.raises(DataError, match="no such folder or archive"):
         load_lastfm(tmp_path / "nothing-here")
 
 

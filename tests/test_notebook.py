@@ -57,7 +57,7 @@ def test_command_line_errors_are_short(tmp_path):
         [sys.executable, "-m", "mfwidgets", "reproduce", "--data", str(tmp_path / "none")],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
-    assert out.returncode == 2 and "no such folder or zip" in out.stderr
+    assert out.returncode == 2 and "no such folder or archive" in out.stderr
     assert "Traceback" not in out.stderr
 
 

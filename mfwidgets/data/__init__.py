@@ -20,6 +20,7 @@ from .lastfm import (
     fetch_lastfm,
     load_lastfm,
 )
+from .lastfm360k import load_lastfm_360k
 from .movielens import load_movielens_1m, load_movielens_100k
 from .sources import Archive, DataError, default_cache_dir, fetch, safe_extract
 from .split import check_holdout_fraction, split_dataframe
@@ -47,6 +48,7 @@ __all__ = [
     "interaction_columns",
     "load_dataset",
     "load_lastfm",
+    "load_lastfm_360k",
     "load_movielens_1m",
     "load_movielens_100k",
     "safe_extract",

@@ -11,6 +11,8 @@ import pandas as pd
 from .dataset import Dataset
 from .lastfm import ARCHIVE as LASTFM_2K
 from .lastfm import load_lastfm
+from .lastfm360k import ARCHIVE as LASTFM_360K
+from .lastfm360k import load_lastfm_360k
 from .movielens import ML_1M, ML_100K, load_movielens_1m, load_movielens_100k
 from .sources import Archive
 
@@ -41,6 +43,14 @@ CATALOG: dict[str, Entry] = {
         _GROUPLENS_TERMS,
         "Iván Cantador, Peter Brusilovsky and Tsvi Kuflik. 2011. 2nd Workshop on Information "
         "Heterogeneity and Fusion in Recommender Systems (HetRec 2011). RecSys 2011.",
+        "Coldplay",
+    ),
+    "lastfm-360k": Entry(
+        load_lastfm_360k,
+        LASTFM_360K,
+        "359,347 users, about 160,000 artists, 17,559,530 (user, artist, plays) rows",
+        "Last.fm terms of use: non-commercial research use, no redistribution",
+        "Òscar Celma. 2010. Music Recommendation and Discovery in the Long Tail. Springer.",
         "Coldplay",
     ),
     "movielens-100k": Entry(

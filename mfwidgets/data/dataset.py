@@ -10,7 +10,7 @@ chapter's ``userID, artistID, listenCount``; :func:`interaction_arrays` reads bo
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -93,6 +93,8 @@ class Dataset:
     weight_noun: str = "weight"
     name: str = ""
     source: str = ""
+    #: what reading changed, by reason (rows dropped, placeholders, duplicates summed)
+    notes: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_users(self) -> int:

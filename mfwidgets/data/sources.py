@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import sys
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -46,12 +47,17 @@ class Archive:
     homepage: str = ""
     md5: str = ""  #: the archive's published MD5 (checked after a download), when there is one
 
+    @property
+    def filename(self) -> str:
+        """The archive's file name, from its URL (``ml-100k.zip``, ``...-360K.tar.gz``)."""
+        return self.url.rsplit("/", 1)[-1]
+
     def manual_help(self, cache: Path) -> str:
         page = f" (or {self.homepage})" if self.homepage else ""
         return (
-            f"To provide the data by hand: download {self.folder}.zip from {self.url}{page} on a "
-            f"machine with internet, then either set {self.env}=/path/to/{self.folder}.zip (or "
-            f"to the unzipped folder), or pass that path as `source`, or unzip it into "
+            f"To provide the data by hand: download {self.filename} from {self.url}{page} on a "
+            f"machine with internet, then either set {self.env}=/path/to/{self.filename} (or "
+            f"to the unpacked folder), or pass that path as `source`, or unpack it into "
             f"{cache / self.folder}."
         )
 
@@ -107,19 +113,61 @@ def _zip_opener(path: Path, archive: Archive) -> Opener:
     return open_member
 
 
+def _tar_members(path: Path, archive: Archive) -> dict[str, str]:
+    try:
+        with tarfile.open(path) as tf:
+            members = {Path(m.name).name: m.name for m in tf.getmembers() if m.isfile()}
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable tar archive ({exc})") from exc
+    missing = [f for f in archive.required if f not in members]
+    if missing:
+        raise DataError(f"{path}: archive lacks required file(s) {', '.join(missing)}")
+    return members
+
+
+class _TarMember(io.BufferedReader):
+    """A member of a tar archive, read as a stream (nothing extracted); closes its archive."""
+
+    def __init__(self, path: Path, member: str) -> None:
+        self._tar = tarfile.open(path)  # noqa: SIM115 - closed with the member, in close()
+        super().__init__(self._tar.extractfile(member))
+
+    def close(self) -> None:
+        super().close()
+        self._tar.close()
+
+
+def _tar_opener(path: Path, archive: Archive) -> Opener:
+    """Stream members straight from a (compressed) tar: large files are never held whole."""
+    members = _tar_members(path, archive)
+    return lambda name: _TarMember(path, members[name])
+
+
+def _is_tar(path: Path) -> bool:
+    return path.name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"))
+
+
 def opener_for(path: Path, archive: Archive) -> Opener:
-    """A function that opens the archive's files by name, from a folder or a zip."""
+    """A function that opens the archive's files by name, from a folder, a zip or a tar."""
     path = Path(path).expanduser()
     if path.is_dir():
         return _folder_opener(path, archive)
     if path.is_file():
-        return _zip_opener(path, archive)
-    raise DataError(f"{path}: no such folder or zip file")
+        return _tar_opener(path, archive) if _is_tar(path) else _zip_opener(path, archive)
+    raise DataError(f"{path}: no such folder or archive file")
 
 
 def safe_extract(zip_path: Path, target: Path) -> None:
-    """Extract ``zip_path`` into ``target``, refusing any member that would land outside it."""
+    """Extract a zip or tar into ``target``, refusing any member that would land outside it
+    (and, in a zip, symbolic links; a tar goes through tarfile's "data" filter)."""
     target = Path(target).resolve()
+    if _is_tar(zip_path):
+        with tarfile.open(zip_path) as tf:
+            try:
+                tf.extractall(target, filter="data")
+            except tarfile.FilterError as exc:
+                raise DataError(f"{zip_path}: unsafe member refused ({exc})") from exc
+        return
     with zipfile.ZipFile(zip_path) as zf:
         for info in zf.infolist():
             dest = (target / info.filename).resolve()
@@ -182,7 +230,7 @@ def fetch(
     cache.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s into %s", url, cache)
     with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
-        zip_path = Path(tmp) / f"{archive.folder}.zip"
+        zip_path = Path(tmp) / archive.filename
         try:
             _download(url, zip_path, timeout)
         except DataError as exc:
@@ -192,7 +240,7 @@ def fetch(
                 f"{url}: the download's MD5 is {got}, not the published {archive.md5} (a changed "
                 f"or damaged archive). {archive.manual_help(cache)}"
             )
-        _zip_opener(zip_path, archive)  # validates: a readable zip holding every required file
+        opener_for(zip_path, archive)  # validates: a readable archive with every required file
         staging = Path(tmp) / "extracted"
         safe_extract(zip_path, staging)
         try:
