@@ -32,54 +32,82 @@ _READ = {"sep": "\t", "header": None, "quoting": csv.QUOTE_NONE, "na_filter": Fa
 
 
 class _Index:
-    """String keys -> consecutive ids, in order of first appearance, across chunks."""
+    """String keys -> consecutive ids in order of first appearance, across chunks (C-level
+    hash lookups: one ``get_indexer`` per chunk, no Python loop over keys)."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.known = pd.Index([], dtype=object)
 
-    def codes(self, keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    def codes(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(global id per row, positions of the rows that introduced a new key)."""
         local, uniques = pd.factorize(keys)
-        before = len(self.ids)
-        lookup = np.fromiter(
-            (self.ids.setdefault(k, len(self.ids)) for k in uniques), np.int64, len(uniques)
-        )
-        first_rows = pd.Series(np.arange(len(local))).groupby(local).first().to_numpy()
-        return lookup[local], first_rows[lookup >= before]
+        lookup = self.known.get_indexer(uniques)
+        new = np.flatnonzero(lookup < 0)
+        lookup[new] = len(self.known) + np.arange(len(new))
+        self.known = self.known.append(pd.Index(uniques[new], dtype=object))
+        first_row = np.full(len(uniques), len(local))
+        np.minimum.at(first_row, local, np.arange(len(local)))
+        return lookup[local], first_row[new]
 
-    def keys(self) -> np.ndarray:
-        return np.array(list(self.ids), dtype=object)
+    def __len__(self) -> int:
+        return len(self.known)
 
 
-def _read_plays(opener: Opener, chunk_rows: int) -> tuple[pd.DataFrame, list, list, dict]:
-    users, artists = _Index(), _Index()
-    names: list[str] = []
-    mbids: list[str] = []
-    parts, missing, rows = [], 0, 0
-    dtypes = {0: str, 1: str, 2: str, 3: str}
+def _first_bad_play(opener: Opener) -> int:
+    """1-based row of the first play count that is not an integer (the slow, error-only path)."""
     with opener(PLAYS) as fh:
-        for chunk in pd.read_csv(fh, dtype=dtypes, chunksize=chunk_rows, **_READ):
-            if chunk.shape[1] != 4:
-                raise DataError(f"{PLAYS}: expected 4 tab-separated columns near row {rows + 1}")
-            user, mbid, name, plays_text = (chunk[c] for c in range(4))
-            plays = pd.to_numeric(plays_text, errors="coerce")
-            if plays.isna().any():
-                row = rows + int(np.flatnonzero(plays.isna().to_numpy())[0]) + 1
-                raise DataError(f"{PLAYS}: row {row} has no integer play count")
-            no_name = (name == "").to_numpy()
-            missing += int(no_name.sum())
-            key = mbid.where(mbid != "", "name:" + name)
-            u, _ = users.codes(user)
-            a, new = artists.codes(key)
-            names += [n or NO_NAME for n in name.to_numpy()[new]]
-            mbids += list(mbid.to_numpy()[new])
-            parts.append((u.astype(np.int32), a.astype(np.int32), plays.to_numpy(np.float32)))
-            rows += len(chunk)
-    frame = pd.DataFrame(
-        {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(("user", "item", "weight"))}
-    )
+        for start, chunk in enumerate(pd.read_csv(fh, dtype=str, chunksize=CHUNK_ROWS, **_READ)):
+            bad = ~chunk[3].str.fullmatch(r"\d+").fillna(False).to_numpy(bool)
+            if bad.any():
+                return start * CHUNK_ROWS + int(np.flatnonzero(bad)[0]) + 1
+    return 0
+
+
+def _read_plays(opener: Opener, chunk_rows: int):
+    """Rows as (user, artist, plays) codes; artists keyed by MusicBrainz id, else by name."""
+    users, by_mbid, by_name = _Index(), _Index(), _Index()
+    names: dict[str, list] = {"mbid": [], "name": []}
+    parts, missing, rows = [], 0, 0
+    dtypes = {0: object, 1: object, 2: object, 3: np.int64}  # object: no Arrow round trip
+    try:
+        with opener(PLAYS) as fh:
+            for chunk in pd.read_csv(fh, dtype=dtypes, chunksize=chunk_rows, **_READ):
+                if chunk.shape[1] != 4:
+                    raise DataError(
+                        f"{PLAYS}: expected 4 tab-separated columns near row {rows + 1}"
+                    )
+                name = chunk[2].to_numpy(object)
+                mbid = chunk[1].to_numpy(object)
+                has_mbid = mbid != ""
+                missing += int((name == "").sum())
+                u, _ = users.codes(chunk[0].to_numpy(object))
+                a = np.empty(len(chunk), np.int64)
+                for side, index, rows_of in (
+                    ("mbid", by_mbid, has_mbid),
+                    ("name", by_name, ~has_mbid),
+                ):
+                    keys = (mbid if side == "mbid" else name)[rows_of]
+                    codes, new = index.codes(keys)
+                    a[rows_of] = codes if side == "mbid" else -1 - codes  # name ids placed later
+                    names[side] += list(name[rows_of][new])
+                parts.append((u.astype(np.int32), a, chunk[3].to_numpy(np.float32)))
+                rows += len(chunk)
+    except ValueError as exc:  # an unparsable play count (or a short line)
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(
+            f"{PLAYS}: row {_first_bad_play(opener)} has no integer play count"
+        ) from exc
+    items = np.concatenate([p[1] for p in parts])
+    items = np.where(items >= 0, items, len(by_mbid) - 1 - items)  # name-only artists last
+    frame = pd.DataFrame({"user": np.concatenate([p[0] for p in parts]),
+                          "item": items.astype(np.int32),
+                          "weight": np.concatenate([p[2] for p in parts])})  # fmt: skip
+    item_keys = np.concatenate([by_mbid.known.to_numpy(), by_name.known.to_numpy()])
+    item_names = [n or NO_NAME for n in names["mbid"] + names["name"]]
+    mbids = np.concatenate([by_mbid.known.to_numpy(), np.full(len(by_name), "", dtype=object)])
     notes = {"rows read": rows, "rows whose artist name is missing (kept as '(no name)')": missing}
-    return frame, (users, artists), (names, mbids), notes
+    return frame, users.known.to_numpy(), (item_keys, item_names, mbids), notes
 
 
 def load_lastfm_360k(
@@ -95,11 +123,10 @@ def load_lastfm_360k(
     rows, which appear when one artist is listed under two names, are summed and counted.
     """
     opener, where = resolve_source(ARCHIVE, source, cache_dir=cache_dir)
-    frame, (users, artists), (names, mbids), notes = _read_plays(opener, chunk_rows)
+    frame, user_keys, (item_keys, names, mbids), notes = _read_plays(opener, chunk_rows)
     n_before = len(frame)
     frame = frame.groupby(["user", "item"], as_index=False, sort=False)["weight"].sum()
     notes["duplicate (user, artist) rows summed"] = n_before - len(frame)
-    user_keys, item_keys = users.keys(), artists.keys()
     with opener(PROFILES) as fh:
         profiles = pd.read_csv(
             fh, names=["raw_id", "gender", "age", "country", "signup"], dtype=str, **_READ
