@@ -6,6 +6,11 @@ memory can be read. The baseline of the same run is the smallest size: cost per 
 stay flat (linear cost) and memory should follow (users + artists)·d + listens, never the dense
 users × artists matrix (which would need 230 GB at this scale).
 Run: python benchmarks/scale.py [--listens 2.5e6 5e6 1e7] [--dim 30] [--steps 20]
+
+With ``--pipeline FOLDER`` (a Last.fm-360K folder, e.g. the synthetic one that
+``load_360k.py --keep DIR`` writes): the user's path end to end, each in its own process, on
+Last.fm 2K and on that folder in the same run: load, build, one training step, a neighbour query
+and a name lookup; seconds and peak memory.
 """
 
 from __future__ import annotations
@@ -75,13 +80,66 @@ def child(n_listens: int, dim: int, steps: int) -> None:
     )
 
 
+def pipeline(source: str, dim: int) -> None:
+    """Load, build, one step, one neighbour query and one name lookup; print a JSON line."""
+    from mfwidgets import CFModel, load_dataset
+    from mfwidgets.analysis import ItemIndex
+    from mfwidgets.analysis.scoring import ItemEmbeddings
+
+    t = {}
+    t0 = time.perf_counter()
+    data = (
+        load_dataset("lastfm-2k") if source == "lastfm-2k" else load_dataset("lastfm-360k", source)
+    )
+    t["load_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model = CFModel.from_listens(data, seed=0, embedding_dim=dim, init_stddev=0.05)
+    model.train(num_iterations=0, learning_rate=1.0)  # build, trace, the first step
+    t["build_and_first_step_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.train(num_iterations=0, learning_rate=1.0)
+    t["one_step_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ItemEmbeddings(model).neighbors(0, "cosine", 10)
+    t["neighbours_s"] = time.perf_counter() - t0
+    index = ItemIndex.from_data(data)
+    t0 = time.perf_counter()
+    index.search("artist 12")
+    t["lookup_s"] = time.perf_counter() - t0
+    t["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t["interactions"] = len(data.interactions)
+    print(json.dumps(t))
+
+
+def run_pipelines(folder: str, dim: int) -> None:
+    rows = {}
+    for source in ("lastfm-2k", folder):
+        cmd = [sys.executable, str(Path(__file__)), "--pipeline-child", source, "--dim", str(dim)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows[source] = json.loads(out.stdout.strip().splitlines()[-1])
+    small, big = rows["lastfm-2k"], rows[folder]
+    print(f"machine: {machine()}; d={dim}; Last.fm 2K vs the 360K folder, same run")
+    for key in small:
+        ratio = big[key] / small[key] if small[key] else float("nan")
+        print(f"{key:24s} {small[key]:12.3f} {big[key]:12.3f}   ({ratio:,.0f}x)")
+    emit({"lastfm-2k": small, "lastfm-360k": big})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--pipeline", default=None, help="a Last.fm-360K folder: run the user's path")
+    ap.add_argument("--pipeline-child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--listens", type=float, nargs="+", default=[2.5e6, 5e6, 1e7])
     ap.add_argument("--dim", type=int, default=30)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.pipeline_child:
+        pipeline(args.pipeline_child, args.dim)
+        return
+    if args.pipeline:
+        run_pipelines(args.pipeline, args.dim)
+        return
     if args.child:
         child(int(args.child), args.dim, args.steps)
         return
