@@ -75,6 +75,7 @@ def main() -> None:
         timings["kernel answers while the map is built"] = time.perf_counter() - t0
         cell(page, 1).locator("canvas.marks").wait_for(state="visible", timeout=300_000)
         timings["map first paint"] = time.perf_counter() - t0
+        cell(page, 1).screenshot(path=str(Path(tempfile.gettempdir()) / "map-160k.png"))
         run_cell(page, 3)
         t0 = time.perf_counter()
         box = page.locator(f"{root} .mf-search input")
