@@ -21,8 +21,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from harness import (
     cell,
     find_chromium,
-    lab_server,
-    offline_page,
+    lab_and_page,
     open_notebook,
     run_cell,
     write_notebook,
@@ -47,17 +46,10 @@ CELLS = [
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
     if data_source() is None or find_chromium() is None:
         sys.exit("needs MFWIDGETS_DATA and a Chromium (see README)")
     timings = {}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        lab_server(Path(tmp)) as lab,
-        sync_playwright() as pw,
-    ):
-        browser, page, blocked = offline_page(pw)
+    with tempfile.TemporaryDirectory() as tmp, lab_and_page(Path(tmp)) as (lab, page, blocked):
         write_notebook(lab, "bench.ipynb", CELLS)
         open_notebook(page, lab, "bench.ipynb")
         run_cell(page, 0)
@@ -67,7 +59,6 @@ def main() -> None:
             run_cell(page, index)
             cell(page, index).locator("canvas.marks").wait_for(state="visible", timeout=120_000)
             timings[label] = time.perf_counter() - t0
-        browser.close()
         assert not blocked, blocked
     print(f"machine: {machine()}; headless Chromium, JupyterLab, 17,632 artists")
     base = timings["plain altair"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from _common import ROOT, emit, machine
 
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from harness import cell, find_chromium, lab_server, offline_page, open_notebook, run_cell
+from harness import cell, find_chromium, lab_and_page, open_notebook, run_cell
 from harness import write_notebook as write
 
 SETUP = """
@@ -45,7 +45,7 @@ CELLS = [
 
 
 def main() -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=160_000)
@@ -54,12 +54,7 @@ def main() -> None:
         sys.exit("needs a Chromium (see README)")
     cells = [CELLS[0].format(items=args.items), *CELLS[1:]]
     timings = {}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        lab_server(Path(tmp)) as lab,
-        sync_playwright() as pw,
-    ):
-        browser, page, blocked = offline_page(pw)
+    with tempfile.TemporaryDirectory() as tmp, lab_and_page(Path(tmp)) as (lab, page, blocked):
         write(lab, "large.ipynb", cells)
         root = open_notebook(page, lab, "large.ipynb")
         run_cell(page, 0)
@@ -83,7 +78,6 @@ def main() -> None:
         box.fill("artist 123")
         expect(page.locator(f"{root} .mf-neighbors tbody tr").first).to_be_visible(timeout=60_000)
         timings["explorer: type a name to tables"] = time.perf_counter() - t0
-        browser.close()
         assert not blocked, blocked
     print(f"machine: {machine()}; headless Chromium, JupyterLab; {args.items:,} items")
     for label, t in timings.items():

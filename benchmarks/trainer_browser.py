@@ -28,9 +28,8 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from harness import (
     cell,
     find_chromium,
-    lab_server,
+    lab_and_page,
     nb_sel,
-    offline_page,
     open_notebook,
     run_cell,
     write_notebook,
@@ -62,19 +61,14 @@ AGAIN = "watched.w['name'].value = ''\n'ready'"
 
 
 def main() -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="watched runs (default 3)")
     args = parser.parse_args()
     if data_source() is None or find_chromium() is None:
         sys.exit("needs MFWIDGETS_DATA and a Chromium (see README)")
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        lab_server(Path(tmp)) as lab,
-        sync_playwright() as pw,
-    ):
-        browser, page, blocked = offline_page(pw)
+    with tempfile.TemporaryDirectory() as tmp, lab_and_page(Path(tmp)) as (lab, page, blocked):
         write_notebook(lab, "bench.ipynb", [SETUP, AFTER, AGAIN])
         root = open_notebook(page, lab, "bench.ipynb")
         run_cell(page, 0)
@@ -95,7 +89,6 @@ def main() -> None:
                 expect(cell(page, 2).locator(".jp-OutputArea-output")).to_contain_text("ready")
         text = out.inner_text()
         assert nb_sel(page) == root
-        browser.close()
         assert not blocked, blocked
     rates = json.loads(text.split("RATES", 1)[1].strip().split(" ", 1)[1])
     headless, watched = statistics.median(rates["headless"]), statistics.median(rates["watched"])

@@ -8,6 +8,7 @@ cache, or downloaded once from GroupLens (the archive's published MD5 is checked
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,13 +50,15 @@ def _text(opener: Opener, name: str) -> str:
     return raw.decode("latin-1")  # MovieLens files are latin-1 (accented titles)
 
 
-def _table(opener: Opener, name: str, sep: str, columns: list[str]) -> pd.DataFrame:
-    """A separator-delimited file without header, every line checked for its field count."""
+def _table(
+    opener: Opener, name: str, columns: list[str], split: Callable[[str], list[str]]
+) -> pd.DataFrame:
+    """A headerless file split line by line, every line checked for its field count."""
     rows = []
     for number, line in enumerate(_text(opener, name).splitlines(), 1):
         if not line.strip():
             continue
-        fields = line.split(sep)
+        fields = split(line)
         if len(fields) != len(columns):
             raise DataError(
                 f"{name}: line {number} has {len(fields)} fields, expected {len(columns)} "
@@ -63,6 +66,21 @@ def _table(opener: Opener, name: str, sep: str, columns: list[str]) -> pd.DataFr
             )
         rows.append(fields)
     return pd.DataFrame(rows, columns=columns)
+
+
+def _on(sep: str) -> Callable[[str], list[str]]:
+    return lambda line: line.split(sep)
+
+
+def _double_colons(n: int) -> Callable[[str], list[str]]:
+    """MovieLens 1M's ``::`` fields: the first and the last ones split off, so a middle field
+    (a title) may itself hold ':' or '::'."""
+
+    def split(line: str) -> list[str]:
+        first, sep, rest = line.partition("::")
+        return [first, *rest.rsplit("::", n - 2)] if sep else [line]
+
+    return split
 
 
 def _integers(df: pd.DataFrame, columns: list[str], name: str) -> pd.DataFrame:
@@ -116,10 +134,10 @@ def load_movielens_100k(
     1-based ids (``item_raw_ids`` / ``user_raw_ids`` give them back).
     """
     opener, where = resolve_source(ML_100K, source, cache_dir=cache_dir)
-    ratings = _table(opener, "u.data", "\t", ["user", "item", "rating", "timestamp"])
+    ratings = _table(opener, "u.data", ["user", "item", "rating", "timestamp"], _on("\t"))
     ratings = _integers(ratings, ["user", "item", "rating", "timestamp"], "u.data")
     item_cols = ["item", "title", "release_date", "video_release_date", "imdb_url"]
-    movies = _table(opener, "u.item", "|", item_cols + list(GENRES_100K))
+    movies = _table(opener, "u.item", item_cols + list(GENRES_100K), _on("|"))
     movies = _integers(movies, ["item", *GENRES_100K], "u.item")
     flags = movies[list(GENRES_100K)].to_numpy() == 1
     movies = pd.DataFrame(
@@ -132,27 +150,13 @@ def load_movielens_100k(
         },
         index=movies["item"].to_numpy(),
     )
-    users = _table(opener, "u.user", "|", ["user", "age", "gender", "occupation", "zip"])
+    users = _table(opener, "u.user", ["user", "age", "gender", "occupation", "zip"], _on("|"))
     users = _integers(users, ["user", "age"], "u.user").set_index("user")
     return _movielens(ratings, movies, users, "movielens-100k", where)
 
 
 def _dat(opener: Opener, name: str, columns: list[str]) -> pd.DataFrame:
-    """A ``::``-separated MovieLens 1M file; the middle field may itself hold ':' or '::'."""
-    rows = []
-    for number, line in enumerate(_text(opener, name).splitlines(), 1):
-        if not line.strip():
-            continue
-        first, _, rest = line.partition("::")
-        middle = rest.rsplit("::", len(columns) - 2) if len(columns) > 2 else [rest]
-        fields = [first, *middle]
-        if not rest or len(fields) != len(columns):
-            raise DataError(
-                f"{name}: line {number} has {len(fields)} fields, expected {len(columns)} "
-                f"({', '.join(columns)}); file truncated or damaged?"
-            )
-        rows.append(fields)
-    return pd.DataFrame(rows, columns=columns)
+    return _table(opener, name, columns, _double_colons(len(columns)))
 
 
 def load_movielens_1m(

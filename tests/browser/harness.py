@@ -134,6 +134,19 @@ def offline_route(blocked: list[str]):
     return route
 
 
+@contextlib.contextmanager
+def lab_and_page(root: Path) -> Iterator[tuple[dict, Any, list[str]]]:
+    """(lab, page, blocked URLs): JupyterLab in ``root`` and an offline page (for benchmarks)."""
+    from playwright.sync_api import sync_playwright
+
+    with lab_server(root) as lab, sync_playwright() as pw:
+        browser, page, blocked = offline_page(pw)
+        try:
+            yield lab, page, blocked
+        finally:
+            browser.close()
+
+
 def offline_page(pw) -> tuple[Any, Any, list[str]]:
     """(browser, page, blocked URLs): headless Chromium whose page may reach localhost only."""
     browser = pw.chromium.launch(executable_path=find_chromium(), args=CHROME_ARGS)
