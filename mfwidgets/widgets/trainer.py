@@ -133,12 +133,13 @@ class TrainerWidget(W.VBox):
         self._progress = Throttle(self._show_progress, 0.25, cost_factor=20.0)
 
     def _layout(self) -> list[W.Widget]:
-        controls = list(self.form.widgets.values())
-        half = (len(controls) + 1) // 2
+        model_fields = {name for name, _ in self.config_class.params()}
+        left = [w for n, w in self.form.widgets.items() if n in model_fields]
+        right = [w for n, w in self.form.widgets.items() if n not in model_fields]
         buttons = W.HBox([self.w["name"], self.train_button, self.stop_button,
                           self.continue_button, self.tune_button])  # fmt: skip
         return [
-            W.HBox([W.VBox(controls[:half]), W.VBox(controls[half:])]),
+            W.HBox([W.VBox(left), W.VBox(right)]),  # the model's fields | how it trains
             buttons,
             W.HBox([self.progress, self.progress_label]),
             self.status,
