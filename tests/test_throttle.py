@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -60,3 +61,26 @@ def test_a_failing_callback_does_not_break_the_caller(caplog):
 def test_negative_interval_is_refused():
     with pytest.raises(ValueError, match="interval"):
         Throttle(print, interval=-1)
+
+
+def test_a_costly_call_stretches_the_quiet_period_by_its_cost_factor():
+    times = []
+
+    def slow(value):
+        times.append(time.monotonic())
+        time.sleep(0.05)  # each delivery costs 50 ms
+
+    th = Throttle(slow, interval=0.01, cost_factor=10.0)  # so calls come >= 0.5 s apart
+    deadline = time.monotonic() + 1.3
+    while time.monotonic() < deadline:
+        th.submit(1)
+        time.sleep(0.005)
+    th.flush()
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) <= 4 and all(g >= 0.45 for g in gaps[:-1]), gaps  # the flush may come early
+    plain = Throttle(lambda v: time.sleep(0.05), interval=0.01)
+    start = time.monotonic()
+    while time.monotonic() - start < 0.5:
+        plain.submit(1)
+        time.sleep(0.005)
+    assert plain.calls >= 6  # without the factor, calls follow the interval

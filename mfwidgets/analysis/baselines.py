@@ -16,7 +16,6 @@ from ..data.dataset import interaction_arrays
 class Baseline:
     """Shared sizes of the baselines; ratings: the training mean unless a subclass models more."""
 
-    name = "baseline"
     predicts_ratings = True
 
     def __init__(
@@ -45,8 +44,6 @@ class Baseline:
 class GlobalMean(Baseline):
     """Predicts the training mean for every pair; ranks nothing (all scores equal)."""
 
-    name = "global mean"
-
     def item_scores(self) -> np.ndarray:
         return np.zeros(self.n_items)
 
@@ -58,8 +55,6 @@ class BiasBaseline(Baseline):
     items get bias 0 (the global mean). The default ridges (1 interaction for users, 12 for
     items) were picked on a validation split carved from the Last.fm training split.
     """
-
-    name = "user+item bias"
 
     def __init__(
         self,
@@ -93,21 +88,9 @@ class BiasBaseline(Baseline):
 class Popularity(Baseline):
     """Ranks items by how many training users interacted with them (ratings: the global mean)."""
 
-    name = "popularity"
-
     def __init__(self, train: pd.DataFrame, *, n_users=None, n_items=None) -> None:
         super().__init__(train, n_users, n_items)
         self.counts = np.bincount(self.pairs.items, minlength=self.n_items)
 
     def item_scores(self) -> np.ndarray:
         return self.counts.astype(np.float64)
-
-
-def global_mean_mse(model: Any) -> float | None:
-    """The test MSE of predicting the model's training mean: the reference line every rating
-    model is drawn against (None for models that do not predict ratings, or without a test)."""
-    test = getattr(model, "test_listens", None)
-    if not model.predicts_ratings or test is None or test.empty:
-        return None
-    pred = GlobalMean(model.train_listens).predict(np.zeros(len(test)), None)
-    return float(np.mean((interaction_arrays(test).weights - pred) ** 2))

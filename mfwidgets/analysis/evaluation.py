@@ -34,6 +34,15 @@ def rmse(model: Any, interactions: pd.DataFrame) -> float:
     return math.sqrt(mse(model, interactions))
 
 
+def global_mean_mse(model: Any) -> float | None:
+    """The test MSE of predicting the model's training mean: the reference line every rating
+    model is drawn against (None for models that do not predict ratings, or without a test)."""
+    test = getattr(model, "test_listens", None)
+    if not model.predicts_ratings or test is None or test.empty:
+        return None
+    return mse(GlobalMean(model.train_listens), test)
+
+
 def mae(model: Any, interactions: pd.DataFrame) -> float:
     """Mean absolute error of ``model.predict`` on an interactions frame."""
     if len(interactions) == 0:

@@ -32,11 +32,13 @@ Progress = Callable[[int, int, dict[str, Any]], None]
 class TuneResult:
     """``table``: one row per fitted grid point (its settings, validation RMSE and MAE, seconds),
     best first; ``best``: the full configuration of the first row; ``stopped``: True when a
-    stop came before the grid was done (the table holds the points fitted so far)."""
+    stop came before the grid was done (the table holds the points fitted so far); ``names``:
+    the fields the grid varied."""
 
     table: pd.DataFrame
     best: ModelConfig | None
     stopped: bool
+    names: tuple[str, ...]
 
 
 class _StopWhenAsked(Callback):
@@ -119,4 +121,4 @@ def tune(
     table = pd.DataFrame(rows, columns=[*grid, "val_rmse", "val_mae", "seconds"])
     order = table["val_rmse"].to_numpy().argsort(kind="stable")
     best = fitted[order[0]] if len(order) else None
-    return TuneResult(table.iloc[order].reset_index(drop=True), best, stopped)
+    return TuneResult(table.iloc[order].reset_index(drop=True), best, stopped, tuple(grid))

@@ -82,14 +82,12 @@ def _read_plays(opener: Opener, chunk_rows: int):
                 missing += int((name == "").sum())
                 u, _ = users.codes(chunk[0].to_numpy(object))
                 a = np.empty(len(chunk), np.int64)
-                for side, index, rows_of in (
-                    ("mbid", by_mbid, has_mbid),
-                    ("name", by_name, ~has_mbid),
-                ):
-                    keys = (mbid if side == "mbid" else name)[rows_of]
-                    codes, new = index.codes(keys)
-                    a[rows_of] = codes if side == "mbid" else -1 - codes  # name ids placed later
-                    names[side] += list(name[rows_of][new])
+                codes, new = by_mbid.codes(mbid[has_mbid])
+                a[has_mbid] = codes
+                names["mbid"] += list(name[has_mbid][new])
+                codes, new = by_name.codes(name[~has_mbid])
+                a[~has_mbid] = -1 - codes  # name-only artists: ids given after the last chunk
+                names["name"] += list(name[~has_mbid][new])
                 parts.append((u.astype(np.int32), a, chunk[3].to_numpy(np.float32)))
                 rows += len(chunk)
     except ValueError as exc:  # an unparsable play count (or a short line)

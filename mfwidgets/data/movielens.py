@@ -7,6 +7,7 @@ cache, or downloaded once from GroupLens (the archive's published MD5 is checked
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -111,17 +112,12 @@ def _movielens(
         ratings, user="user", item="item", weight="rating", items=movies, item_name="title",
         item_tags="genres", users=users, item_noun="movie", duplicates="refuse", name=name,
     )  # fmt: skip
-    return Dataset(
-        interactions=ds.interactions.assign(timestamp=ratings["timestamp"].to_numpy()),
-        items=ds.items,
-        users=ds.users,
-        user_raw_ids=ds.user_raw_ids,
-        item_raw_ids=ds.item_raw_ids,
-        item_noun="movie",
-        weight_noun="rating",
-        name=name,
+    # duplicates are refused, so the interactions keep the ratings' rows in order
+    timestamps = ratings["timestamp"].to_numpy()
+    return dataclasses.replace(
+        ds, interactions=ds.interactions.assign(timestamp=timestamps), weight_noun="rating",
         source=where,
-    )
+    )  # fmt: skip
 
 
 def load_movielens_100k(

@@ -214,10 +214,10 @@ def fetch(
     url: str | None = None,
     timeout: float = 60,
 ) -> Path:
-    """Return the cached dataset folder, downloading and extracting the zip first if needed.
+    """Return the cached dataset folder, downloading and extracting the archive first if needed.
 
-    Atomic: the zip is downloaded to a ``.part`` file, checked, extracted into a temporary folder
-    and only then renamed into place, so an interrupted run never leaves a folder that looks
+    Atomic: the archive is downloaded to a ``.part`` file, checked, extracted into a temporary
+    folder and only then renamed into place, so an interrupted run never leaves a folder that looks
     complete. A published MD5 is checked. Offline, the DataError says how to provide the data by
     hand. (Stdlib urllib and hashlib rather than pooch: this path is tested end to end against a
     local server, and pooch would log to the notebook's stderr on every download.)

@@ -124,10 +124,7 @@ class CFModel(FactorScoring):
         if state is None:
             state = self._initial_state(checked["train"].weights)
         self.global_mean = state.global_mean
-        from . import kernels  # imports TensorFlow
-
-        self._kernels_module = kernels
-        self._vars = {k: new_variable(v, k) for k, v in state.arrays.items()}
+        self._vars = {k: new_variable(v, k) for k, v in state.arrays.items()}  # imports TF
         last = state.history.last
         self.run_state = RunState(
             state.history, state.steps, float(last["seconds"]) if last else 0.0
@@ -264,13 +261,14 @@ class CFModel(FactorScoring):
                     "this model was loaded without its listens; pass listens= to CFModel.load() "
                     "to continue training"
                 )
-            k = self._kernels_module
+            from .kernels import Kernels, Objective, Pairs
+
             pairs = [
-                None if f is None or f.empty else k.Pairs(*interaction_arrays(f))
+                None if f is None or f.empty else Pairs(*interaction_arrays(f))
                 for f in (self.train_listens, self.test_listens)
             ]
-            objective = k.Objective(self.config, self.n_users, self.n_items, self.global_mean)
-            self._kernels = k.Kernels(list(self._vars.values()), objective, pairs[0], pairs[1])
+            objective = Objective(self.config, self.n_users, self.n_items, self.global_mean)
+            self._kernels = Kernels(list(self._vars.values()), objective, pairs[0], pairs[1])
         return self._kernels
 
     def train(
@@ -311,7 +309,9 @@ class CFModel(FactorScoring):
         return chapter_shape(last or {})
 
     def _bound_runner(self, cfg: TrainConfig):
-        kernels, k = self.kernels(), self._kernels_module
+        from .kernels import BoundRunner
+
+        kernels = self.kernels()
         if cfg.optimizer == "als":
             runner, name, lr = kernels.als_runner(), "als", None
         else:
@@ -322,7 +322,7 @@ class CFModel(FactorScoring):
             runner = kernels.runner(None if sgd else optimizer)
             name = "sgd" if sgd else type(optimizer).__name__.lower()
             lr = cfg.learning_rate if sgd else float(optimizer.learning_rate)
-        bound = k.BoundRunner(kernels, runner, cfg.learning_rate)
+        bound = BoundRunner(kernels, runner, cfg.learning_rate)
         return bound, RunInfo(self.run_state.steps, cfg.num_iterations + 1, name, lr)
 
     def _metrics(self, row: list[float]) -> dict[str, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from ..checks import check_number, check_seed
 from ..data.split import check_holdout_fraction
@@ -33,7 +33,7 @@ class Param:
     ``choices`` lists the accepted values of a text field; ``optional`` allows None. ``kinds``
     and ``optimizers`` say which model kinds and optimizers use it (None: all). ``suggest``, if
     not None, is a good first value for a control (the chapter's runs) when the default is not.
-    ``log`` marks a number best explored on a log scale.
+    ``objects``: besides its ``choices``, the field takes an object (checked where it is used).
     """
 
     help: str
@@ -46,7 +46,7 @@ class Param:
     kinds: tuple[str, ...] | None = None
     optimizers: tuple[str, ...] | None = None
     suggest: Any = None
-    log: bool = False
+    objects: bool = False
 
     def used_by(self, kind: str, optimizer: str | None = None) -> bool:
         """True when a model of ``kind`` trained by ``optimizer`` reads this value."""
@@ -59,10 +59,10 @@ class Param:
         if value is None and self.optional:
             return
         if self.choices is not None:
-            if value not in self.choices:
-                accepted = ", ".join(map(repr, self.choices))
-                raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
-            return
+            if (self.objects and not isinstance(value, str)) or value in self.choices:
+                return
+            accepted = ", ".join(map(repr, self.choices))
+            raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
         if self.minimum is None and self.maximum is None:
             return
         check_number(name, value, minimum=self.minimum, strict=self.strict, integer=self.integer)
@@ -117,25 +117,25 @@ class ModelConfig(Config):
                                suggest=30)  # fmt: skip
     init_stddev: float = param(
         1.0, "standard deviation of the random initial embeddings", minimum=0, strict=True,
-        suggest=0.5, log=True,
+        suggest=0.5,
     )  # fmt: skip
     regularization_coeff: float = param(
         0.0, "L2 weight: coeff · (ΣU²/n_users + ΣV²/n_items)", minimum=0,
-        kinds=("regularized", "biased", "implicit"), suggest=0.1, log=True,
+        kinds=("regularized", "biased", "implicit"), suggest=0.1,
     )  # fmt: skip
     gravity_coeff: float = param(
         0.0, "gravity weight: coeff · ‖UVᵀ‖²_F / (n_users · n_items), pulls unseen scores to 0",
-        minimum=0, kinds=("regularized", "biased"), suggest=1.0, log=True,
+        minimum=0, kinds=("regularized", "biased"), suggest=1.0,
     )  # fmt: skip
     user_bias_reg: float = param(
-        1.0, "ridge of each user bias, in interactions", minimum=0, kinds=("biased",), log=True
+        1.0, "ridge of each user bias, in interactions", minimum=0, kinds=("biased",)
     )
     item_bias_reg: float = param(
-        12.0, "ridge of each item bias, in interactions", minimum=0, kinds=("biased",), log=True
+        12.0, "ridge of each item bias, in interactions", minimum=0, kinds=("biased",)
     )
     alpha: float = param(
         10.0, "confidence of an observed pair: 1 + alpha · weight", minimum=0,
-        kinds=("implicit",), log=True,
+        kinds=("implicit",),
     )  # fmt: skip
     seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
                              optional=True, suggest=0)  # fmt: skip
@@ -165,37 +165,26 @@ class ModelConfig(Config):
 class TrainConfig(Config):
     """The arguments of one call to ``CFModel.train``."""
 
-    #: record_every when none is given: every 10 steps, every sweep for ALS
-    DEFAULT_RECORD_EVERY: ClassVar[dict[str, int]] = {"als": 1}
-
     num_iterations: int = param(
         10, "steps (or ALS sweeps) after the first; train(n) takes n + 1, as the chapter did",
         minimum=0, integer=True, suggest=1000,
     )  # fmt: skip
     learning_rate: float = param(
         1.0, "gradient-descent step size", minimum=0, strict=True,
-        optimizers=GRADIENT_OPTIMIZERS, suggest=10.0, log=True,
+        optimizers=GRADIENT_OPTIMIZERS, suggest=10.0,
     )  # fmt: skip
-    optimizer: Any = param("sgd", "how to minimise the loss", choices=OPTIMIZERS)
+    optimizer: Any = param(
+        "sgd", "how to minimise the loss (or a Keras optimizer instance)", choices=OPTIMIZERS,
+        objects=True,
+    )  # fmt: skip
     record_every: int | None = param(
         None, "record the metrics every this many steps (empty: 10, or 1 for ALS)",
         minimum=1, integer=True, optional=True, suggest=10,
     )  # fmt: skip
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.optimizer, str):  # a Keras optimizer instance: checked by models
-            params = [(n, p) for n, p in self.params() if n != "optimizer"]
-            for name, p in params:
-                p.check(name, getattr(self, name))
-        else:
-            super().__post_init__()
-        if self.record_every is None:
-            every = self.DEFAULT_RECORD_EVERY.get(self.optimizer_name, 10)
-            object.__setattr__(self, "record_every", every)
-
-    @property
-    def optimizer_name(self) -> str:
-        return self.optimizer if isinstance(self.optimizer, str) else "keras"
+    def check_rules(self) -> None:
+        if self.record_every is None:  # every sweep for ALS, else every 10 steps
+            object.__setattr__(self, "record_every", 1 if self.optimizer == "als" else 10)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ class LiveChart:
 
     def __init__(self, chart: Figure, **kwargs: Any) -> None:
         self.widget = offline_chart(chart, **kwargs)
-        self.figure = as_figure(chart)
         self._spec: dict[str, Any] = self.widget.spec
         self.redraws = 0  #: how many specs reached the widget (for tests and benchmarks)
 
@@ -57,6 +56,6 @@ class LiveChart:
         spec = chart.to_dict(validate=False)
         if spec == self._spec:
             return
-        self.figure, self._spec = chart, spec
+        self._spec = spec
         self.widget.spec = spec
         self.redraws += 1

@@ -3,7 +3,7 @@ reports a training run, and a tuning run."""
 
 from __future__ import annotations
 
-import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -70,7 +70,7 @@ def run_tuning(data: Dataset, spec: RunSpec, stop: threading.Event, progress) ->
     ``progress`` gets (fits done, fits, seconds, running, "fit")."""
     t0 = time.perf_counter()
     grid = tuning_grid(spec.config)
-    total = len(list(itertools.product(*grid.values())))
+    total = math.prod(len(values) for values in grid.values())
     progress((0, total, 0.0, True, "fit"))
     train, _ = split_dataframe(data.interactions, spec.split.holdout_fraction, spec.config.seed)
     fixed = {n: getattr(spec.config, n) for n, _ in type(spec.config).params() if n not in grid}

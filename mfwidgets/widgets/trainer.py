@@ -20,7 +20,7 @@ import ipywidgets as W
 import pandas as pd
 
 from .. import charts
-from ..analysis.baselines import global_mean_mse
+from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..models.cfmodel import CFModel
@@ -129,7 +129,8 @@ class TrainerWidget(W.VBox):
         self.load_button = W.Button(description="Load", icon="folder-open")
         self.save_button.on_click(guard(lambda _: self.save()))
         self.load_button.on_click(guard(lambda _: self.load()))
-        # progress costs the kernel too: four updates a second at most, never ~5 % of the time
+        # progress costs the kernel too: four updates a second at most, and no more than ~5 % of
+        # the time
         self._progress = Throttle(self._show_progress, 0.25, cost_factor=20.0)
 
     def _layout(self) -> list[W.Widget]:
@@ -358,10 +359,9 @@ class TrainerWidget(W.VBox):
             if result.best is None:
                 self.status.show("tuning stopped before the first fit ended", "warn")
                 return
-            grid = [c for c in result.table.columns if c not in ("val_rmse", "val_mae", "seconds")]
-            for name in grid:
+            for name in result.names:
                 self.w[name].value = getattr(result.best, name)
-            picked = ", ".join(f"{n}={getattr(result.best, n)}" for n in grid)
+            picked = ", ".join(f"{n}={getattr(result.best, n)}" for n in result.names)
             verb = "stopped early; best so far" if result.stopped else "tuned"
             rmse = result.table["val_rmse"].iloc[0]
             self.status.show(
