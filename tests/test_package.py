@@ -77,6 +77,7 @@ def _imports(path: Path) -> set[str]:
         ("altair", {"charts", "display.py"}),
         ("ipywidgets", {"widgets"}),
         ("IPython", {"widgets"}),
+        ("pyspark", {"spark.py"}),
     ],
 )
 def test_layer_boundaries(library, allowed):
@@ -91,7 +92,7 @@ def test_layer_boundaries(library, allowed):
 
 
 #: the floors, bottom up: a module may import only its own floor and the ones below
-FLOORS = ["checks", "data", "models", "analysis", "charts", "widgets", "__main__"]
+FLOORS = ["checks", "data", "models", "spark", "analysis", "charts", "widgets", "__main__"]
 
 
 def _floor(parts: tuple[str, ...]) -> str:

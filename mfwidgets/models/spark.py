@@ -1,0 +1,512 @@
+"""Spark MLlib's ALS as an engine: train where the data lives, explore the factors here.
+
+Lives on the models floor because what it makes is a model (:class:`SparkFactors`, a
+:class:`~mfwidgets.models.Factors`) and it reports through the same training callbacks as
+CFModel; analysis and widgets use it like any other model. pyspark is imported only inside the
+functions that need a running Spark (``train_als``, ``from_spark``, ``local_spark``);
+``read_spark_model`` reads a saved ``ALSModel`` folder with pyarrow alone, with no JVM.
+
+Ids: Spark's ALS needs integer ids. ``ids="raw"`` means Spark's ids are the dataset's own raw
+ids (Last.fm's ``userID``/``artistID``, MovieLens' ids: what a cluster table holds);
+``ids="row"`` means they are the dataset's 0-based rows (what ``train_als`` sends for one of our
+datasets). Ids the dataset does not know are reported (a warning and ``factors.id_report``),
+never silently dropped; rows Spark has no factors for (never seen in training) get zero vectors.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_number, check_seed
+from ..data.dataset import Dataset, check_interactions, interaction_arrays
+from .factors import Factors
+from .training import FINISHED, INTERRUPTED, STOPPED, Callback, CallbackList, RunInfo
+
+INSTALL = "pip install 'mfwidgets[spark]'"
+JAVA = "a Java 17 runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
+IDS = ("raw", "row")
+POLL_SECONDS = 0.25
+#: log4j2 settings of the local session: Spark's own INFO/WARN lines hidden, errors kept
+QUIET_LOG4J = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+class SparkStopped(RuntimeError):
+    """A Spark ALS run was stopped (Stop or cancel) before it finished: Spark keeps no partial
+    factors, so no model was made and nothing was written."""
+
+
+def spark_unavailable() -> str | None:
+    """Why Spark ALS cannot run here (the missing piece and how to add it), or None when it can.
+
+    Cheap: looks for pyspark and a Java runtime without starting either."""
+    from importlib.util import find_spec
+
+    if find_spec("pyspark") is None:
+        return f"Spark ALS needs pyspark: {INSTALL}"
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        return f"Spark ALS needs {JAVA}; none was found on PATH or in JAVA_HOME"
+    return None
+
+
+def _pyspark() -> Any:
+    reason = spark_unavailable()
+    if reason:
+        raise ImportError(reason)
+    import pyspark
+
+    return pyspark
+
+
+def local_spark(cores: int | str = "*", memory: str | None = None) -> Any:
+    """A local ``SparkSession`` (``local[cores]``), quiet, without the web UI, stopped when the
+    interpreter exits. An active session is returned as it is (Spark allows one per process),
+    so ``memory`` (the driver's heap, e.g. ``"8g"``) applies only to a new one."""
+    _pyspark()
+    from pyspark.sql import SparkSession
+
+    if SparkSession.getActiveSession() is not None:
+        return SparkSession.getActiveSession()
+    with tempfile.NamedTemporaryFile("w", suffix=".properties", delete=False) as fh:
+        fh.write(QUIET_LOG4J)
+    builder = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("mfwidgets")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{fh.name}")
+    )
+    if memory is not None:
+        builder = builder.config("spark.driver.memory", memory)
+    with _quiet_pandas_check():  # (pyspark checks the pandas version while it starts)
+        spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    atexit.register(spark.stop)
+    return spark
+
+
+# ------------------------------------------------------------------------------------------------
+# factors from Spark, mapped to a dataset's rows
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IdReport:
+    """How Spark's ids met the dataset: ids it does not know (left out), rows with no factors."""
+
+    unknown_user_ids: np.ndarray
+    unknown_item_ids: np.ndarray
+    users_without_factors: int
+    items_without_factors: int
+
+
+class SparkFactors(Factors):
+    """Factors from Spark's ALS: ``params`` (what Spark ran), ``id_report`` (how the ids mapped)
+    and ``history`` (the metrics at the end of the run; Spark reports none per iteration)."""
+
+    def __init__(
+        self,
+        user_factors: Any,
+        item_factors: Any,
+        *,
+        dataset: Any,
+        predicts_ratings: bool,
+        id_report: IdReport,
+        params: dict[str, Any],
+    ) -> None:
+        super().__init__(
+            user_factors, item_factors, dataset=dataset, predicts_ratings=predicts_ratings
+        )
+        self.id_report = id_report
+        self.params = dict(params)
+        self.history = pd.DataFrame({"iteration": pd.Series(dtype="int64")})
+        self.train_listens: pd.DataFrame | None = None
+        self.test_listens: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"Spark{super().__repr__()}"
+
+
+def _check_ids(ids: str | None, dataset: Any) -> str:
+    if ids is None:
+        return "raw" if dataset is not None else "row"
+    if ids not in IDS:
+        raise ValueError(f"ids must be one of {', '.join(map(repr, IDS))}, got {ids!r}")
+    if ids == "raw" and dataset is None:
+        raise ValueError("ids='raw' needs the dataset that holds the raw ids (dataset=...)")
+    return ids
+
+
+def _rows(ids: np.ndarray, raw: np.ndarray | None, n: int) -> np.ndarray:
+    """The dataset row of each Spark id (-1 when the dataset does not know it)."""
+    if raw is not None:
+        return pd.Index(raw).get_indexer(ids)
+    return np.where((ids >= 0) & (ids < n), ids, -1)
+
+
+def _place(
+    ids: np.ndarray, F: np.ndarray, raw: np.ndarray | None, n: int, what: str
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(n, rank) factors in row order, the unknown ids, and how many rows got no factors."""
+    rows = _rows(ids, raw, n)
+    known = rows >= 0
+    unknown = np.sort(ids[~known])
+    if len(unknown):
+        shown = ", ".join(map(str, unknown[:5])) + (", …" if len(unknown) > 5 else "")
+        warnings.warn(
+            f"{len(unknown)} {what} id(s) of the Spark model are not in the dataset ({shown}); "
+            f"their factors were left out (see .id_report)",
+            UserWarning,
+            stacklevel=4,
+        )
+    out = np.zeros((n, F.shape[1]), np.float32)
+    out[rows[known]] = F[known]
+    return out, unknown, n - len(np.unique(rows[known]))
+
+
+def _arrow_factors(table: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, (n, rank) float32) from Spark's factors table: ``id: int``, ``features: list``."""
+    if table.num_rows == 0:
+        raise ValueError(f"the Spark model has no {what} factors")
+    ids = table.column("id").to_numpy().astype(np.int64)
+    features = table.column("features").combine_chunks()
+    lengths = features.value_lengths().to_numpy(zero_copy_only=False)
+    if lengths.min() != lengths.max():
+        raise ValueError(f"the Spark model's {what} factors have rows of different lengths")
+    flat = features.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    return ids, flat.reshape(len(ids), int(lengths[0]))
+
+
+def _assemble(
+    users: tuple[np.ndarray, np.ndarray],
+    items: tuple[np.ndarray, np.ndarray],
+    dataset: Any,
+    ids: str | None,
+    predicts_ratings: bool,
+    params: dict[str, Any],
+) -> SparkFactors:
+    ids = _check_ids(ids, dataset)
+    raw = ids == "raw"
+    placed = []
+    for (spark_ids, F), what in ((users, "user"), (items, "item")):
+        if dataset is not None:
+            n = dataset.n_users if what == "user" else dataset.n_items
+        else:
+            if spark_ids.min() < 0:
+                raise ValueError(f"{what} ids must be >= 0 to be used as rows (ids='row')")
+            n = int(spark_ids.max()) + 1
+        table = getattr(dataset, f"{what}_raw_ids") if raw else None
+        placed.append(_place(spark_ids, F, table, n, what))
+    (U, unknown_u, missing_u), (V, unknown_i, missing_i) = placed
+    report = IdReport(unknown_u, unknown_i, missing_u, missing_i)
+    return SparkFactors(
+        U, V, dataset=dataset, predicts_ratings=predicts_ratings, id_report=report, params=params
+    )
+
+
+@contextlib.contextmanager
+def _quiet_pandas_check() -> Iterator[None]:
+    """pyspark 4.x warns that pandas >= 3 is "not yet fully supported" when it starts and on
+    conversions; data crosses here as Arrow, not through pandas, so the warning does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully", FutureWarning)
+        yield
+
+
+def _to_arrow(frame: Any) -> Any:
+    """A Spark DataFrame as a pyarrow Table (``toArrow`` from Spark 4; pandas before)."""
+    with _quiet_pandas_check():
+        if hasattr(frame, "toArrow"):
+            return frame.toArrow()
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+
+
+def from_spark(
+    als_model: Any, dataset: Any = None, *, ids: str | None = None, predicts_ratings: bool = True
+) -> SparkFactors:
+    """A fitted ``pyspark.ml.recommendation.ALSModel`` as :class:`SparkFactors`.
+
+    ``ids``: ``"raw"`` (the default with a dataset) or ``"row"`` (the default without one); see
+    the module notes. Spark does not store whether ALS ran with ``implicitPrefs``: pass
+    ``predicts_ratings=False`` for implicit models, so no rating error is reported for them.
+    """
+    ids = _check_ids(ids, dataset)
+    users = _arrow_factors(_to_arrow(als_model.userFactors), "user")
+    items = _arrow_factors(_to_arrow(als_model.itemFactors), "item")
+    return _assemble(users, items, dataset, ids, predicts_ratings, {"rank": als_model.rank})
+
+
+def read_spark_model(
+    path: str | os.PathLike,
+    dataset: Any = None,
+    *,
+    ids: str | None = None,
+    predicts_ratings: bool = True,
+) -> SparkFactors:
+    """The folder written by ``ALSModel.save(path)``, read with pyarrow alone (no Spark, no JVM).
+
+    ``path`` is a local folder or a URI pyarrow understands (``s3://…``, ``hdfs://…``, ``gs://…``).
+    ``ids`` and ``predicts_ratings`` as in :func:`from_spark`.
+    """
+    ids = _check_ids(ids, dataset)
+    try:
+        import pyarrow.fs as pafs
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ImportError(
+            "read_spark_model needs pyarrow: pip install 'mfwidgets[parquet]'"
+        ) from exc
+    text = os.fspath(path)
+    fs, root = pafs.FileSystem.from_uri(text) if "://" in text else (pafs.LocalFileSystem(), text)
+    root = root.rstrip("/")
+    params: dict[str, Any] = {}
+    if fs.get_file_info(f"{root}/metadata").type != pafs.FileType.Directory:
+        raise FileNotFoundError(
+            f"{text} is not a saved Spark ALSModel (no metadata folder); write one with "
+            "ALSModel.save(path)"
+        )
+    for info in fs.get_file_info(pafs.FileSelector(f"{root}/metadata")):
+        if info.base_name.startswith("part-"):
+            with fs.open_input_stream(info.path) as fh:
+                meta = json.loads(fh.read().decode().splitlines()[0])
+            if not meta.get("class", "").endswith("ALSModel"):
+                raise ValueError(f"{text} holds a {meta.get('class')}, not an ALSModel")
+            params = {"rank": meta.get("rank"), "sparkVersion": meta.get("sparkVersion")}
+            params |= meta.get("paramMap", {})
+    tables = [pq.read_table(f"{root}/{side}Factors", filesystem=fs) for side in ("user", "item")]
+    users, items = (_arrow_factors(t, w) for t, w in zip(tables, ("user", "item"), strict=True))
+    return _assemble(users, items, dataset, ids, predicts_ratings, params)
+
+
+# ------------------------------------------------------------------------------------------------
+# training
+# ------------------------------------------------------------------------------------------------
+def _stages(tracker: Any, group: str) -> tuple[int, int]:
+    """(stages done, stages known) of the job group, from Spark's status tracker."""
+    done = total = 0
+    for job in tracker.getJobIdsForGroup(group):
+        info = tracker.getJobInfo(job)
+        if info is None:
+            continue
+        stages = list(info.stageIds)
+        total += len(stages)
+        if info.status == "SUCCEEDED":  # its skipped stages count as done
+            done += len(stages)
+            continue
+        for stage in stages:
+            s = tracker.getStageInfo(stage)
+            done += bool(s is not None and s.numTasks and s.numCompletedTasks >= s.numTasks)
+    return done, total
+
+
+def _spark_frame(spark: Any, frame: pd.DataFrame) -> Any:
+    """Our interactions as a Spark DataFrame (``user``, ``item`` int32, ``weight`` float32)."""
+    import pyarrow as pa
+
+    users, items, weights = interaction_arrays(frame)
+    table = pa.table(
+        {
+            "user": users.astype(np.int32),
+            "item": items.astype(np.int32),
+            "weight": weights.astype(np.float32),
+        }
+    )
+    with _quiet_pandas_check():
+        try:
+            return spark.createDataFrame(table)  # Spark 4 takes Arrow tables
+        except TypeError:
+            return spark.createDataFrame(table.to_pandas())
+
+
+def _is_spark_frame(data: Any) -> bool:
+    return hasattr(data, "sparkSession") and hasattr(data, "columns")
+
+
+def _spark_columns(frame: Any) -> tuple[str, str, str]:
+    for cols in (("user", "item", "weight"), ("userID", "artistID", "listenCount")):
+        if all(c in frame.columns for c in cols):
+            return cols
+    raise ValueError(
+        "a Spark DataFrame must have columns user, item, weight (or userID, artistID, "
+        f"listenCount); found {', '.join(frame.columns) or 'none'}"
+    )
+
+
+def _error(factors: Factors, frame: pd.DataFrame, implicit: bool) -> float:
+    """Mean squared error on a frame's pairs: against the weights, or against preference 1."""
+    users, items, weights = interaction_arrays(frame)
+    target = 1.0 if implicit else weights
+    return float(np.mean((target - factors.predict(users, items)) ** 2))
+
+
+def train_als(
+    data: Any,
+    *,
+    rank: int = 10,
+    reg_param: float = 0.1,
+    max_iter: int = 10,
+    implicit_prefs: bool = False,
+    alpha: float = 1.0,
+    seed: int | None = None,
+    spark: Any = None,
+    callbacks: Iterable[Callback] | Callback | None = None,
+    dataset: Any = None,
+    ids: str | None = None,
+    test: pd.DataFrame | None = None,
+    stop: threading.Event | None = None,
+) -> SparkFactors:
+    """Train Spark MLlib's ALS and return its factors, tied to the dataset.
+
+    ``data``: one of our datasets; an interactions frame of its rows (``user``, ``item``,
+    ``weight``, e.g. a training split) with ``dataset=``; or a Spark DataFrame with those
+    columns (``ids`` says whether they hold raw ids or rows). ``spark``: a ``SparkSession``
+    (a cluster), else :func:`local_spark`. ``test``: held-out interactions (rows) whose error
+    goes in ``history`` with the training error, at iteration ``max_iter`` (Spark reports no
+    per-iteration loss). Progress: ``on_progress`` counts Spark stages (done, known so far);
+    ``model`` is None until the fit ends. ``stop`` (an Event) or Ctrl-C cancels Spark's job
+    group: Stop raises :class:`SparkStopped`, Ctrl-C ``KeyboardInterrupt``; no model is made.
+    """
+    check_number("rank", rank, minimum=1, strict=False, integer=True)
+    check_number("reg_param", reg_param, minimum=0, strict=False)
+    check_number("max_iter", max_iter, minimum=1, strict=False, integer=True)
+    check_number("alpha", alpha, minimum=0, strict=False)
+    check_seed(seed)
+    if not isinstance(implicit_prefs, bool):
+        raise TypeError(f"implicit_prefs must be True or False, got {implicit_prefs!r}")
+    cbs = CallbackList(callbacks)
+    frame = None
+    if isinstance(data, Dataset):
+        if dataset is not None and dataset is not data:
+            raise ValueError("dataset= is for frames; a Dataset ties the factors to itself")
+        dataset, frame, ids = data, data.interactions, "row"
+    elif isinstance(data, pd.DataFrame):
+        sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
+        check_interactions(data, "data", *sizes)
+        frame, ids = data, "row"
+    elif not _is_spark_frame(data):
+        raise TypeError(
+            "data must be a Dataset, an interactions DataFrame (user, item, weight) or a Spark "
+            f"DataFrame; got {type(data).__name__}"
+        )
+    ids = _check_ids(ids, dataset)
+    if test is not None:
+        sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
+        check_interactions(test, "test", *sizes)
+    _pyspark()
+    from pyspark.ml.recommendation import ALS
+
+    t0 = time.perf_counter()
+    spark = spark if spark is not None else local_spark()
+    startup = time.perf_counter() - t0
+    if frame is not None:
+        cols = ("user", "item", "weight")
+        sdf = _spark_frame(spark, frame)
+    else:
+        cols = _spark_columns(data)
+        sdf = data
+    als = ALS(
+        rank=int(rank), maxIter=int(max_iter), regParam=float(reg_param),
+        implicitPrefs=implicit_prefs, alpha=float(alpha), seed=seed,
+        userCol=cols[0], itemCol=cols[1], ratingCol=cols[2], nonnegative=False,
+    )  # fmt: skip
+    params = {
+        "rank": int(rank), "regParam": float(reg_param), "maxIter": int(max_iter),
+        "implicitPrefs": implicit_prefs, "alpha": float(alpha), "seed": seed,
+        "sparkVersion": spark.version, "master": spark.sparkContext.master,
+    }  # fmt: skip
+    fitted, info = _fit(spark, als, sdf, cbs, stop, RunInfo(0, int(max_iter), "spark-als", None))
+    t1 = time.perf_counter()
+    factors = from_spark(fitted, dataset, ids=ids, predicts_ratings=not implicit_prefs)
+    factors.params |= params | {"startup_seconds": startup, "fit_seconds": info.seconds}
+    factors.train_listens, factors.test_listens = frame, test
+    suffix = "_observed" if implicit_prefs else ""
+    metrics = {}
+    if frame is not None:
+        metrics[f"train_error{suffix}"] = _error(factors, frame, implicit_prefs)
+    if test is not None and len(test):
+        metrics[f"test_error{suffix}"] = _error(factors, test, implicit_prefs)
+    seconds = info.seconds + time.perf_counter() - t1
+    row = {"iteration": int(max_iter), **metrics, "seconds": seconds}
+    factors.history = pd.DataFrame([row]).astype({"iteration": "int64"})
+    cbs.on_record(factors, int(max_iter), metrics, seconds)
+    cbs.on_train_end(
+        factors, FINISHED, RunInfo(0, int(max_iter), "spark-als", None, int(max_iter), seconds)
+    )
+    return factors
+
+
+def _fit(
+    spark: Any, als: Any, sdf: Any, cbs: CallbackList, stop: threading.Event | None, info: RunInfo
+) -> tuple[Any, RunInfo]:
+    """Fit in a worker thread under a fresh job group while this thread reports the stages and
+    watches for Stop and Ctrl-C (either cancels the group)."""
+    sc = spark.sparkContext
+    group = f"mfwidgets-als-{uuid.uuid4().hex}"
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        sc.setJobGroup(group, "mfwidgets train_als", interruptOnCancel=True)
+        try:
+            out["model"] = als.fit(sdf)
+        except BaseException as exc:  # handed to the caller's thread
+            out["error"] = exc
+
+    t0 = time.perf_counter()
+    cbs.on_train_begin(None, info)
+    worker = threading.Thread(target=work, name=group, daemon=True)
+    worker.start()
+    reason, shown, tracker = FINISHED, (0, 0), sc.statusTracker()
+
+    def end(why: str, error: str = "") -> RunInfo:
+        done = RunInfo(0, info.num_steps, info.optimizer, None, 0, time.perf_counter() - t0, error)
+        cbs.on_train_end(None, why, done)
+        return done
+
+    try:
+        while worker.is_alive():
+            worker.join(POLL_SECONDS)
+            if stop is not None and stop.is_set() and reason == FINISHED:
+                reason = STOPPED
+                sc.cancelJobGroup(group)
+            done, total = _stages(tracker, group)
+            if (done, total) != shown:
+                shown = (done, total)
+                cbs.on_progress(None, done, total, time.perf_counter() - t0)
+    except KeyboardInterrupt:
+        sc.cancelJobGroup(group)
+        worker.join()
+        end(INTERRUPTED)
+        raise
+    if reason == STOPPED and "model" not in out:  # (a Stop after the last job changes nothing)
+        end(STOPPED)
+        raise SparkStopped(
+            "the Spark ALS run was stopped before it finished; Spark keeps no partial factors, "
+            "so no model was made"
+        )
+    if "error" in out:
+        end(FINISHED, f"{type(out['error']).__name__}: {out['error']}")
+        raise out["error"]
+    return out["model"], RunInfo(
+        0, info.num_steps, info.optimizer, None, 0, time.perf_counter() - t0
+    )
