@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -21,7 +22,7 @@ from synthetic import dataset
 from mfwidgets.analysis import artist_neighbors, evaluate
 from mfwidgets.analysis.evaluation import mse
 from mfwidgets.data import split_dataframe
-from mfwidgets.models import Callback
+from mfwidgets.models import Callback, ModelConfig
 from mfwidgets.spark import (
     SparkFactors,
     SparkStopped,
@@ -322,3 +323,76 @@ def test_spark_quiets_the_pandas_version_warning(spark):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         train_als(_synthetic(), rank=2, max_iter=1, seed=0, spark=spark)
+
+
+@spark_test
+def test_a_long_local_run_checkpoints_instead_of_overflowing_the_stack(spark):
+    """Without a checkpoint folder, 60 sweeps overflowed the JVM's stack (and killed Spark)."""
+    factors = train_als(_synthetic(), rank=2, max_iter=60, seed=0, spark=spark)
+    assert spark.sparkContext.getCheckpointDir() is not None
+    assert np.isfinite(factors.item_factors).all()
+
+
+# -- the TrainerWidget's Spark engine -----------------------------------------------------------
+@spark_test
+def test_trainer_trains_on_spark_and_keeps_the_run(spark):
+    from mfwidgets.widgets.trainer import TrainerWidget
+
+    data = _synthetic()
+    t = TrainerWidget(data)
+    assert not t.w["engine"].disabled and t.engine_note.value == ""
+    t.w["engine"].value = "spark"  # moves the chapter's settings where Spark's ALS works
+    assert (t.w["kind"].value, t.w["num_iterations"].value) == ("regularized", 10)
+    assert t.w["learning_rate"].disabled and t.w["init_stddev"].disabled
+    assert t.tune_button.disabled and not t.w["embedding_dim"].disabled
+    t.w["embedding_dim"].value = 3
+    model = t.train(block=True)
+    assert t.last_error == "" and isinstance(model, SparkFactors), t.status.value
+    assert t.runs.names == ["spark_reg_model"] and model.embedding_dim == 3
+    assert "finished: spark_reg_model on Spark ALS (10 sweeps" in t.status.value
+    assert "stage" in t.progress_label.value and t.progress.value == t.progress.max
+    assert t.continue_button.disabled  # a Spark run does not continue
+    # the live plot shows what Spark gives: train and test error at the last sweep
+    assert t.history[["train_error", "test_error"]].notna().all().all()
+    # the same split as a TensorFlow run of the same settings
+    assert model.test_listens.equals(
+        split_dataframe(data.interactions, 0.1, t.form.fields(ModelConfig)["seed"])[1]
+    )
+
+
+@spark_test
+def test_trainer_stop_on_spark_adds_no_run(spark, lastfm):
+    from mfwidgets.widgets.trainer import TrainerWidget
+
+    t = TrainerWidget(lastfm, engine="spark", kind="implicit", num_iterations=40)
+    t.train()
+    deadline = time.monotonic() + 60
+    while t.progress.max <= 1 and time.monotonic() < deadline:  # wait for Spark's first stages
+        time.sleep(0.1)
+    t.stop()
+    assert t.wait(60)
+    assert "stopped: Spark keeps no partial factors" in t.status.value
+    assert len(t.runs) == 0 and not t.train_button.disabled
+
+
+def test_trainer_greys_out_spark_with_the_reason_when_pyspark_is_missing():
+    code = """
+import sys
+sys.modules["pyspark"] = None
+sys.path.insert(0, "tests")
+from test_spark import _synthetic
+from mfwidgets.widgets.trainer import TrainerWidget
+t = TrainerWidget(_synthetic())
+print(t.w["engine"].disabled, t.engine_note.value)
+try:
+    TrainerWidget(_synthetic(), engine="spark")
+except ValueError as e:
+    print("ValueError:", e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    # greyed out, the reason shown (escaped, as everything that goes into HTML)
+    assert "True <small>Spark ALS needs pyspark: pip install &#x27;mfwidgets[spark]&#x27;" in (
+        out.stdout
+    )
+    assert "ValueError: engine='spark' is not available" in out.stdout

@@ -353,6 +353,27 @@ def _spark_columns(frame: Any) -> tuple[str, str, str]:
     )
 
 
+def _ensure_checkpoints(spark: Any) -> None:
+    """ALS checkpoints every 10 sweeps when it has a checkpoint folder; without one, a long run's
+    lineage overflows the JVM's stack (measured: 60 sweeps on Last.fm 2K). A local Spark gets a
+    temporary folder, removed at exit; a cluster needs one on shared storage, so say so."""
+    sc = spark.sparkContext
+    if sc.getCheckpointDir() is not None:
+        return
+    if sc.master.startswith("local"):
+        folder = tempfile.mkdtemp(prefix="mfwidgets-spark-checkpoints-")
+        atexit.register(shutil.rmtree, folder, True)
+        sc.setCheckpointDir(folder)
+    else:
+        warnings.warn(
+            "this Spark session has no checkpoint folder: ALS runs of more than a few tens of "
+            "sweeps can overflow the stack; call spark.sparkContext.setCheckpointDir(...) with "
+            "a folder on shared storage",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _error(factors: Factors, frame: pd.DataFrame, implicit: bool) -> float:
     """Mean squared error on a frame's pairs: against the weights, or against preference 1."""
     users, items, weights = interaction_arrays(frame)
@@ -419,6 +440,7 @@ def train_als(
     t0 = time.perf_counter()
     spark = spark if spark is not None else local_spark()
     startup = time.perf_counter() - t0
+    _ensure_checkpoints(spark)
     if frame is not None:
         cols = ("user", "item", "weight")
         sdf = _spark_frame(spark, frame)

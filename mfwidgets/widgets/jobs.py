@@ -14,7 +14,16 @@ from ..analysis.tuning import TuneResult, tune, tuning_grid
 from ..data.dataset import Dataset
 from ..data.split import split_dataframe
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
+from ..models.spark import SparkFactors, train_als
 from ..models.training import FINISHED, Callback, RunInfo
+
+#: the kinds Spark's ALS trains: explicit ALS with a ridge (regParam), and implicit feedback
+SPARK_KINDS = ("regularized", "implicit")
+#: the settings Spark's ALS uses (rank, regParam, alpha, seed, maxIter, and the split)
+SPARK_FIELDS = (
+    "kind", "embedding_dim", "regularization_coeff", "alpha", "seed", "num_iterations",
+    "holdout_fraction",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -27,14 +36,17 @@ class RunSpec:
     name: str
 
 
-def default_name(kind: str, init_stddev: float, taken: set[str]) -> str:
-    """The chapter's run names: model, model_lowinit, reg_model (then biased_model, ...)."""
+def default_name(kind: str, init_stddev: float, taken: set[str], engine: str = "") -> str:
+    """The chapter's run names: model, model_lowinit, reg_model (then biased_model, ...);
+    ``engine="spark"`` prefixes them (spark_reg_model)."""
     base = {
         "plain": "model_lowinit" if init_stddev <= 0.1 else "model",
         "regularized": "reg_model",
         "biased": "biased_model",
         "implicit": "implicit_model",
     }.get(kind, f"{kind}_model")
+    if engine == "spark":
+        base = f"spark_{base}"
     name, k = base, 2
     while name in taken:
         name, k = f"{base}_{k}", k + 1
@@ -63,6 +75,46 @@ class Reporter(Callback):
     def on_train_end(self, model, reason, info: RunInfo) -> None:
         self.reason = reason
         self.progress((info.steps_done, info.num_steps, info.seconds, False))
+
+
+class StageReporter(Reporter):
+    """Spark reports stages (done, known so far), not iterations: the bar counts stages."""
+
+    stages = (0, 0)
+
+    def on_train_begin(self, model, info: RunInfo) -> None:
+        self.t0 = time.perf_counter()
+        self.progress((0, 0, 0.0, True, "stage"))
+
+    def on_progress(self, model, steps_done, num_steps, seconds) -> None:
+        self.stages = (steps_done, num_steps)
+        self.progress((steps_done, num_steps, time.perf_counter() - self.t0, True, "stage"))
+
+    def on_train_end(self, model, reason, info: RunInfo) -> None:
+        self.reason = reason
+        done, total = self.stages
+        done = total if reason == FINISHED else done
+        self.progress((done, total, time.perf_counter() - self.t0, False, "stage"))
+
+
+def run_spark(
+    data: Dataset, spec: RunSpec, stop: threading.Event, reporter: Reporter
+) -> SparkFactors:
+    """Train Spark's ALS on ``spec``'s training split (the split CFModel would make) with the
+    test error recorded: ``embedding_dim`` is the rank, ``regularization_coeff`` regParam,
+    ``num_iterations`` maxIter. Raises SparkStopped on Stop."""
+    config = spec.config
+    if config.kind not in SPARK_KINDS:
+        raise ValueError(
+            f"Spark's ALS trains kind 'regularized' (explicit) or 'implicit', not {config.kind!r}"
+        )
+    train, test = split_dataframe(data.interactions, spec.split.holdout_fraction, config.seed)
+    return train_als(
+        train, dataset=data, test=test, rank=config.embedding_dim,
+        reg_param=config.regularization_coeff, max_iter=spec.train.num_iterations,
+        implicit_prefs=config.kind == "implicit", alpha=config.alpha, seed=config.seed,
+        callbacks=reporter, stop=stop,
+    )  # fmt: skip
 
 
 def run_tuning(data: Dataset, spec: RunSpec, stop: threading.Event, progress) -> TuneResult:

@@ -25,14 +25,26 @@ from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..models.cfmodel import CFModel
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
+from ..models.exchange import save_factors
 from ..models.registry import Runs
-from ..models.training import STOPPED, TrainingDiverged
-from .common import StatusLine, check_dataset, safe
+from ..models.spark import SparkStopped, spark_unavailable
+from ..models.training import FINISHED, STOPPED, TrainingDiverged
+from .common import StatusLine, check_dataset, escape, safe
 from .controls import STYLE, ConfigForm
 from .curves import TrainingCurves
-from .jobs import Reporter, RunSpec, default_name, run_tuning
+from .jobs import (
+    SPARK_FIELDS,
+    SPARK_KINDS,
+    Reporter,
+    RunSpec,
+    StageReporter,
+    default_name,
+    run_spark,
+    run_tuning,
+)
 from .throttle import Throttle
 
+ENGINES = {"tensorflow": "TensorFlow (this machine)", "spark": "Spark ALS (local or cluster)"}
 KIND_LABELS = {
     "plain": "chapter: build_model (observed MSE)",
     "regularized": "chapter: build_regularized_model (+ L2 + gravity)",
@@ -48,10 +60,13 @@ class TrainerWidget(W.VBox):
     or any other) and the configuration's field names (``embedding_dim=``, ``init_stddev=``,
     ``learning_rate=``, ``num_iterations=``, ``kind=``, ``optimizer=``, ...); first values are
     the chapter's first run. ``config_class`` may be a ModelConfig subclass: its extra fields get
-    controls too. Finished runs are kept in ``trainer.runs`` (a :class:`~mfwidgets.models.Runs`
-    other widgets follow); ``trainer.model`` is the latest (or the one picked in the runs
-    list) and ``trainer.history`` its metrics. ``trainer.train(block=True)`` runs exactly what
-    the Train button runs.
+    controls too. ``engine="spark"`` trains with Spark's ALS instead (offered when pyspark and
+    Java are there; :mod:`mfwidgets.spark`): rank ``embedding_dim``, regParam
+    ``regularization_coeff``, maxIter ``num_iterations``, the same split. Finished runs are
+    kept in ``trainer.runs`` (a :class:`~mfwidgets.models.Runs` other widgets follow);
+    ``trainer.model`` is the latest (or the one picked in the runs list) and
+    ``trainer.history`` its metrics. ``trainer.train(block=True)`` runs exactly what the Train
+    button runs.
     """
 
     def __init__(
@@ -61,19 +76,27 @@ class TrainerWidget(W.VBox):
         if not (isinstance(config_class, type) and issubclass(config_class, ModelConfig)):
             raise TypeError(f"config_class must be a ModelConfig subclass, got {config_class!r}")
         self.classes = [config_class, TrainConfig, SplitConfig]
-        values = ConfigForm.initial_values(self.classes) | {"name": ""}
+        values = ConfigForm.initial_values(self.classes) | {"name": "", "engine": "tensorflow"}
         unknown = set(initial_values) - set(values)
         if unknown:
             raise TypeError(
                 f"unknown argument(s) {', '.join(sorted(unknown))}; accepted: {', '.join(values)}"
             )
+        self.spark_unavailable = spark_unavailable()  #: why Spark ALS is not offered, or None
+        if initial_values.get("engine", "tensorflow") not in ENGINES:
+            raise ValueError(
+                f"engine must be one of {', '.join(map(repr, ENGINES))}, "
+                f"got {initial_values['engine']!r}"
+            )
+        if initial_values.get("engine") == "spark" and self.spark_unavailable:
+            raise ValueError(f"engine='spark' is not available: {self.spark_unavailable}")
         self.data = data
         self.config_class = config_class
         self.runs = Runs()
         self.model: CFModel | None = None
         self.last_error: str = ""
         self.last_tune: TuneResult | None = None  #: the last Tune's table and best settings
-        self._tune_stop = threading.Event()
+        self._stop = threading.Event()  # Stop for tuning and Spark runs (CFModel has its own)
         self._thread: threading.Thread | None = None
         self._build_controls(values | initial_values)
         super().__init__(children=self._layout())
@@ -97,6 +120,15 @@ class TrainerWidget(W.VBox):
                                 style=STYLE)  # fmt: skip
         self.w["name"].add_class("mf-name")
         self.w["kind"].observe(self._on_kind, names="value")
+        reason = self.spark_unavailable
+        self.w["engine"] = W.Dropdown(options=[(label, key) for key, label in ENGINES.items()],
+                                      value=v["engine"], description="engine", style=STYLE,
+                                      disabled=reason is not None,
+                                      tooltip=reason or "where the model trains")  # fmt: skip
+        self.w["engine"].add_class("mf-engine")
+        self.w["engine"].observe(self._on_engine, names="value")
+        self.engine_note = W.HTML(f"<small>{escape(reason)}</small>" if reason else "")
+        self.engine_note.add_class("mf-engine-note")
         self.w["optimizer"].observe(lambda _: self._sync_enabled(), names="value")
         self.status = StatusLine()
         guard = safe(self.status)
@@ -136,7 +168,8 @@ class TrainerWidget(W.VBox):
     def _layout(self) -> list[W.Widget]:
         model_fields = {name for name, _ in self.config_class.params()}
         left = [w for n, w in self.form.widgets.items() if n in model_fields]
-        right = [w for n, w in self.form.widgets.items() if n not in model_fields]
+        right = [self.w["engine"], self.engine_note]
+        right += [w for n, w in self.form.widgets.items() if n not in model_fields]
         buttons = W.HBox([self.w["name"], self.train_button, self.stop_button,
                           self.continue_button, self.tune_button])  # fmt: skip
         return [
@@ -196,7 +229,7 @@ class TrainerWidget(W.VBox):
                 "Tune picks rating models: choose plain, regularized or biased", "warn"
             )
             return None
-        self._tune_stop.clear()
+        self._stop.clear()
         self._start(self._tune_job, spec)
         if block:
             self.wait()
@@ -216,8 +249,8 @@ class TrainerWidget(W.VBox):
         """Ask the running training (or tuning) to stop at the next step boundary; what was
         done is kept."""
         if self.busy:
-            self._tune_stop.set()
-            if self.model is not None:
+            self._stop.set()
+            if isinstance(self.model, CFModel):
                 self.model.request_stop()
             self.status.show("stopping…", "running")
 
@@ -233,7 +266,10 @@ class TrainerWidget(W.VBox):
             self.status.show("nothing to save yet: train a model first", "warn")
             return None
         name = self.runs_pick.value or "model"
-        written = self.model.save(Path(path or self.path.value or f"{name}.mfmodel"))
+        if isinstance(self.model, CFModel):
+            written = self.model.save(Path(path or self.path.value or f"{name}.mfmodel"))
+        else:  # factors from another engine: ids, names and factors (load_factors reads them)
+            written = save_factors(self.model, path or self.path.value or f"{name}.npz", self.data)
         self.status.show(f"saved {name} to {written}", "ok")
         return written
 
@@ -262,7 +298,9 @@ class TrainerWidget(W.VBox):
         train = TrainConfig(**train_values)
         split = SplitConfig(**self.form.fields(SplitConfig))
         taken = set(self.runs)
-        name = self.w["name"].value.strip() or default_name(config.kind, config.init_stddev, taken)
+        name = self.w["name"].value.strip() or default_name(
+            config.kind, config.init_stddev, taken, self.w["engine"].value
+        )
         return RunSpec(config, split, train, name)
 
     def _on_kind(self, change) -> None:
@@ -270,28 +308,53 @@ class TrainerWidget(W.VBox):
             self.w["optimizer"].value = "als"
         self._sync_enabled()
 
+    def _on_engine(self, change) -> None:
+        """Spark's ALS trains two kinds, in tens of sweeps: move the settings there, and say so."""
+        if change["new"] == "spark":
+            notes = []
+            if self.w["kind"].value not in SPARK_KINDS:
+                self.w["kind"].value = "regularized"
+                notes.append("kind regularized (explicit ALS)")
+            if self.w["num_iterations"].value > 100:
+                self.w["num_iterations"].value = 10
+                notes.append("10 iterations (ALS sweeps)")
+            if notes:
+                self.status.show(f"Spark ALS: {', '.join(notes)}", "ok")
+        self._sync_enabled()
+
     def _sync_enabled(self) -> None:
-        """Grey out what the chosen kind and optimizer do not use; lock buttons during a run."""
+        """Grey out what the chosen kind, optimizer and engine do not use; lock buttons during
+        a run."""
         kind = self.w["kind"].value
+        spark = self.w["engine"].value == "spark"
         self.form.sync(kind, self.w["optimizer"].value)
-        self.w["optimizer"].disabled = kind == "implicit"
+        self.w["optimizer"].disabled = kind == "implicit" or spark
+        if spark:
+            for name, widget in self.form.widgets.items():
+                widget.disabled = widget.disabled or name not in SPARK_FIELDS
         running = self.busy
         self.train_button.disabled = running
-        self.continue_button.disabled = running or self.model is None
+        self.continue_button.disabled = running or not isinstance(self.model, CFModel)
         self.stop_button.disabled = not running
         self.load_button.disabled = running
-        self.tune_button.disabled = running
+        self.tune_button.disabled = running or spark
+        self.w["engine"].disabled = running or self.spark_unavailable is not None
 
     # -- running ---------------------------------------------------------------------------------
-    def _launch(self, new: bool, block: bool) -> CFModel | None:
+    def _launch(self, new: bool, block: bool) -> Any:
         spec = self._checked_spec()
         if spec is None:
             return None
-        if not new and self.model is not None and self.model.train_listens is None:
+        if not new and not isinstance(self.model, CFModel):
+            self.status.show("only a TensorFlow run can continue: click Train", "warn")
+            return None
+        if not new and self.model.train_listens is None:
             self.status.show("this model was loaded without its split; it cannot train", "error")
             return None
         self.curves.busy(True)
-        self._start(self._run, spec, new)
+        spark = new and self.w["engine"].value == "spark"
+        self._stop.clear()
+        self._start(self._spark_run if spark else self._run, spec, *(() if spark else (new,)))
         if block:
             self.wait()
             return self.model
@@ -349,13 +412,36 @@ class TrainerWidget(W.VBox):
             self._sync_enabled()
             self.curves.snapshot(self.model)
 
+    def _spark_run(self, spec: RunSpec) -> None:
+        """The Spark thread: train ALS on the split, keep it as a run, report; never raises."""
+        t0 = time.perf_counter()
+        try:
+            self.status.show(
+                f"running {spec.name} on Spark (the first run also starts a local Spark)…",
+                "running",
+            )
+            reporter = StageReporter(self._progress.submit, self.curves.submit)
+            model = run_spark(self.data, spec, self._stop, reporter)
+            self.runs.add(spec.name, model)
+            self._report(spec.name, model, FINISHED, time.perf_counter() - t0)
+        except SparkStopped:
+            self.status.show("stopped: Spark keeps no partial factors, so no run was added", "warn")
+        except Exception as exc:  # the widget shows it; the thread never dies loudly
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.status.show(f"error: {self.last_error}", "error")
+        finally:
+            self._progress.flush()
+            self.curves.busy(False)
+            self.curves.draw_now(self.model)
+            self._thread = None
+            self._sync_enabled()
+            self.curves.snapshot(self.model)
+
     def _tune_job(self, spec: RunSpec) -> None:
         """The tuning thread: fit the grid, fill the controls with the best point; never raises."""
         try:
             self.status.show("tuning on validation ratings carved from train…", "running")
-            result = self.last_tune = run_tuning(
-                self.data, spec, self._tune_stop, self._progress.submit
-            )
+            result = self.last_tune = run_tuning(self.data, spec, self._stop, self._progress.submit)
             if result.best is None:
                 self.status.show("tuning stopped before the first fit ended", "warn")
                 return
@@ -375,16 +461,21 @@ class TrainerWidget(W.VBox):
             self._thread = None
             self._sync_enabled()
 
-    def _report(self, name: str, model: CFModel, reason: str, seconds: float) -> None:
+    def _report(self, name: str, model: Any, reason: str, seconds: float) -> None:
         last = model.history.iloc[-1]
         errors = charts.metric_panels(model.history.columns)[0][1]
         parts = ", ".join(f"{m} {last[m]:.4f}" for m in errors if m in last)
         mean = self.curves.baseline
         base = f" (global mean {mean:.4f})" if mean is not None else ""
         verb = "stopped" if reason == STOPPED else "finished"
+        where = (
+            f"at iteration {model.iterations_done}"
+            if isinstance(model, CFModel)
+            else f"on Spark ALS ({int(last['iteration'])} sweeps, Spark start-up "
+            f"{model.params['startup_seconds']:.1f} s)"
+        )
         self.status.show(
-            f"{verb}: {name} at iteration {model.iterations_done} in {seconds:.1f} s; "
-            f"{parts}{base}",
+            f"{verb}: {name} {where} in {seconds:.1f} s; {parts}{base}",
             "warn" if reason == STOPPED else "ok",
         )
 
@@ -395,7 +486,8 @@ class TrainerWidget(W.VBox):
         self.runs_pick.options = self.runs.names
         self.runs_pick.value = name
         self.w["name"].value = ""
-        self.path.placeholder = f"{name}.mfmodel"
+        suffix = ".mfmodel" if isinstance(self.model, CFModel) else ".npz"
+        self.path.placeholder = f"{name}{suffix}"
         if not self.busy:  # (a run in progress draws and snapshots when it ends)
             self.curves.draw_now(self.model)
             self._sync_enabled()
