@@ -41,6 +41,7 @@ INSTALL = "pip install 'mfwidgets[spark]'"
 JAVA = "a Java 17 runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
 IDS = ("raw", "row")
 POLL_SECONDS = 0.25
+ERROR_CHUNK = 1 << 20  # pairs per chunk when the errors are computed
 #: log4j2 settings of the local session: Spark's own INFO/WARN lines hidden, errors kept
 QUIET_LOG4J = """rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
@@ -57,6 +58,15 @@ class SparkStopped(RuntimeError):
     factors, so no model was made and nothing was written."""
 
 
+@contextlib.contextmanager
+def _quiet_pandas_check() -> Iterator[None]:
+    """pyspark 4.x warns that pandas >= 3 is "not yet fully supported" when it starts and on
+    conversions; data crosses here as Arrow, not through pandas, so the warning does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully", FutureWarning)
+        yield
+
+
 def spark_unavailable() -> str | None:
     """Why Spark ALS cannot run here (the missing piece and how to add it), or None when it can.
 
@@ -70,24 +80,24 @@ def spark_unavailable() -> str | None:
     return None
 
 
-def _pyspark() -> Any:
+def _require_spark() -> None:
     reason = spark_unavailable()
     if reason:
         raise ImportError(reason)
-    import pyspark
-
-    return pyspark
 
 
 def local_spark(cores: int | str = "*", memory: str | None = None) -> Any:
     """A local ``SparkSession`` (``local[cores]``), quiet, without the web UI, stopped when the
     interpreter exits. An active session is returned as it is (Spark allows one per process),
     so ``memory`` (the driver's heap, e.g. ``"8g"``) applies only to a new one."""
-    _pyspark()
+    if cores != "*":
+        check_number("cores", cores, minimum=1, strict=False, integer=True)
+    _require_spark()
     from pyspark.sql import SparkSession
 
-    if SparkSession.getActiveSession() is not None:
-        return SparkSession.getActiveSession()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
     with tempfile.NamedTemporaryFile("w", suffix=".properties", delete=False) as fh:
         fh.write(QUIET_LOG4J)
     builder = (
@@ -99,8 +109,11 @@ def local_spark(cores: int | str = "*", memory: str | None = None) -> Any:
     )
     if memory is not None:
         builder = builder.config("spark.driver.memory", memory)
-    with _quiet_pandas_check():  # (pyspark checks the pandas version while it starts)
-        spark = builder.getOrCreate()
+    try:
+        with _quiet_pandas_check():  # (pyspark checks the pandas version while it starts)
+            spark = builder.getOrCreate()
+    finally:
+        os.unlink(fh.name)  # read once, at start
     spark.sparkContext.setLogLevel("ERROR")
     atexit.register(spark.stop)
     return spark
@@ -221,15 +234,6 @@ def _assemble(
     return SparkFactors(
         U, V, dataset=dataset, predicts_ratings=predicts_ratings, id_report=report, params=params
     )
-
-
-@contextlib.contextmanager
-def _quiet_pandas_check() -> Iterator[None]:
-    """pyspark 4.x warns that pandas >= 3 is "not yet fully supported" when it starts and on
-    conversions; data crosses here as Arrow, not through pandas, so the warning does not apply."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "PySpark does not yet fully", FutureWarning)
-        yield
 
 
 def _to_arrow(frame: Any) -> Any:
@@ -377,8 +381,12 @@ def _ensure_checkpoints(spark: Any) -> None:
 def _error(factors: Factors, frame: pd.DataFrame, implicit: bool) -> float:
     """Mean squared error on a frame's pairs: against the weights, or against preference 1."""
     users, items, weights = interaction_arrays(frame)
-    target = 1.0 if implicit else weights
-    return float(np.mean((target - factors.predict(users, items)) ** 2))
+    total = 0.0
+    for a in range(0, len(users), ERROR_CHUNK):  # chunks: no (n, rank) copy of the factors
+        b = a + ERROR_CHUNK
+        target = 1.0 if implicit else weights[a:b]
+        total += float(np.sum((target - factors.predict(users[a:b], items[a:b])) ** 2))
+    return total / len(users)
 
 
 def train_als(
@@ -434,7 +442,7 @@ def train_als(
     if test is not None:
         sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
         check_interactions(test, "test", *sizes)
-    _pyspark()
+    _require_spark()
     from pyspark.ml.recommendation import ALS
 
     t0 = time.perf_counter()
