@@ -43,9 +43,12 @@ _LAZY: dict[str, str] = {
     "evaluate": "analysis",
     "recommend": "analysis",
     "recommend_for_artists": "analysis",
+    "popularity_bias": "analysis",
+    "explain": "analysis",
     # widgets
     "TrainerWidget": "widgets",
     "NeighborExplorer": "widgets",
+    "ComparisonBoard": "widgets",
     "EmbeddingMap": "widgets",
 }
 

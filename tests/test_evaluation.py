@@ -65,9 +65,9 @@ def test_training_artists_are_never_recommended_and_chunking_changes_nothing():
     rng = np.random.default_rng(0)
     scores = rng.normal(size=(37, 50))
     train = frame([(u, a, 1.0) for u in range(37) for a in rng.choice(50, 8, replace=False)])
-    from mfwidgets.analysis.evaluation import _csr
+    from mfwidgets.analysis.evaluation import user_csr
 
-    exclude = _csr(train, 37)
+    exclude = user_csr(train, 37)
     users = np.arange(37)
     big = recommend_batch(FixedScorer(scores), users, exclude, k=10, chunk_size=1000)
     small = recommend_batch(FixedScorer(scores), users, exclude, k=10, chunk_size=4)

@@ -2,8 +2,10 @@
 projections and the data behind the embedding views."""
 
 from .baselines import BiasBaseline, GlobalMean, Popularity
+from .bias import PopularityBias, gini, long_tail, popularity_bias
 from .embeddings import item_norms, map_points, norm_popularity, spearman
-from .evaluation import evaluate, mae, mse, ranking_metrics, rmse
+from .evaluation import evaluate, mae, mse, ranking_metrics, rmse, user_ranking_metrics
+from .explain import Explanation, explain
 from .lookup import ArtistIndex, ItemIndex, normalize
 from .projection import project
 from .recommend import fold_in_user, recommend, recommend_for_artists
@@ -24,24 +26,30 @@ __all__ = [
     "DOT",
     "ArtistIndex",
     "BiasBaseline",
+    "Explanation",
     "GlobalMean",
     "ItemEmbeddings",
     "ItemIndex",
     "Popularity",
+    "PopularityBias",
     "TuneResult",
     "artist_neighbors",
     "compute_scores",
     "evaluate",
+    "explain",
     "fold_in_user",
+    "gini",
     "item_neighbors",
     "item_norms",
     "item_table",
+    "long_tail",
     "mae",
     "map_points",
     "mark_shared",
     "mse",
     "norm_popularity",
     "normalize",
+    "popularity_bias",
     "project",
     "ranking_metrics",
     "recommend",
@@ -50,5 +58,6 @@ __all__ = [
     "spearman",
     "top_k",
     "tune",
+    "user_ranking_metrics",
     "user_top_items",
 ]

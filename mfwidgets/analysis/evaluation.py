@@ -51,7 +51,7 @@ def mae(model: Any, interactions: pd.DataFrame) -> float:
     return float(np.mean(np.abs(weights - model.predict(users, items))))
 
 
-def _csr(df: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray]:
+def user_csr(df: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray]:
     """(indptr, item ids) of each user's items, users 0..n_users-1."""
     users, items, _ = interaction_arrays(df)
     order = np.argsort(users, kind="stable")
@@ -108,37 +108,60 @@ def ranking_metrics(
     novelty = mean −log2(share of users who interacted) of the recommended items.
     """
     check_k(k)
+    per_user, recs = user_ranking_metrics(
+        model, train, test, k, chunk_size=chunk_size, popularity=popularity
+    )
+    out = per_user.drop(columns="user").mean().to_dict()
+    out["coverage"] = len(np.unique(recs)) / model.n_items
+    return {c: float(out[c]) for c in ranking_columns(k)}
+
+
+def user_ranking_metrics(
+    model: Any,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    *,
+    chunk_size: int = 256,
+    popularity: np.ndarray | None = None,
+    recs: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each test user's top-k metrics (a row per user with held-out interactions: ``user``,
+    precision, recall, ndcg, hit_rate, mean_popularity, novelty, as in :func:`ranking_metrics`)
+    and the (users, k) recommendations. ``recs``: those users' ranked lists already computed
+    (at least k long), for example once at a large k and cut for each smaller one."""
     n_users, n_items = model.n_users, model.n_items
-    t_indptr, t_ids = _csr(test, n_users)
+    t_indptr, _ = user_csr(test, n_users)
     users = np.flatnonzero(np.diff(t_indptr) > 0)
     if not len(users):
         raise ValueError("test has no interactions: no ranking to evaluate")
-    recs = recommend_batch(model, users, _csr(train, n_users), k, chunk_size)
+    if recs is None:
+        recs = recommend_batch(model, users, user_csr(train, n_users), k, chunk_size)
+    recs = recs[:, :k]
     train_users, train_items, _ = interaction_arrays(train)
     if popularity is None:
         popularity = np.bincount(train_items, minlength=n_items)
+    # hit[r, j]: the j-th recommendation of user r is one of their held-out items
+    test_users, test_items, _ = interaction_arrays(test)
+    held = np.unique(test_users * n_items + test_items)
+    keys = users[:, None] * n_items + recs
+    hit = np.isin(keys, held)
+    n_relevant = np.diff(t_indptr)[users]
     discounts = 1.0 / np.log2(np.arange(2, recs.shape[1] + 2))
-    hits = np.zeros(len(users))
-    precision = recall = ndcg = 0.0
-    for row, u in enumerate(users):
-        relevant = t_ids[t_indptr[u] : t_indptr[u + 1]]
-        hit = np.isin(recs[row], relevant)
-        n_hit = hit.sum()
-        hits[row] = n_hit
-        precision += n_hit / k
-        recall += n_hit / len(relevant)
-        ideal = discounts[: min(len(relevant), recs.shape[1])].sum()
-        ndcg += (discounts * hit).sum() / ideal
+    ideal = np.cumsum(discounts)[np.minimum(n_relevant, recs.shape[1]) - 1]
     share = np.maximum(popularity[recs], 1) / max(len(np.unique(train_users)), 1)
-    return {
-        f"precision@{k}": precision / len(users),
-        f"recall@{k}": recall / len(users),
-        f"ndcg@{k}": ndcg / len(users),
-        f"hit_rate@{k}": float(np.mean(hits > 0)),
-        "coverage": len(np.unique(recs)) / n_items,
-        "mean_popularity": float(popularity[recs].mean()),
-        "novelty": float(np.mean(-np.log2(share))),
-    }
+    frame = pd.DataFrame(
+        {
+            "user": users,
+            f"precision@{k}": hit.sum(1) / k,
+            f"recall@{k}": hit.sum(1) / n_relevant,
+            f"ndcg@{k}": (hit * discounts).sum(1) / ideal,
+            f"hit_rate@{k}": (hit.sum(1) > 0).astype(float),
+            "mean_popularity": popularity[recs].mean(1),
+            "novelty": (-np.log2(share)).mean(1),
+        }
+    )
+    return frame, recs
 
 
 def ranking_columns(k: int) -> list[str]:

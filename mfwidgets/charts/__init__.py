@@ -1,7 +1,8 @@
 """The charts floor: altair chart builders. Charts are values; showing them is the widgets' job."""
 
+from .compare import popularity_bins, popularity_curve_chart, runs_curves_chart
 from .embeddings import embedding_map_chart, embedding_norm_chart
-from .figure import Figure, as_figure, hconcat, to_png
+from .figure import Figure, as_figure, hconcat, to_html, to_png, vconcat
 from .training import line_chart, metric_chart, metric_panels, training_charts
 
 __all__ = [
@@ -13,6 +14,11 @@ __all__ = [
     "line_chart",
     "metric_chart",
     "metric_panels",
+    "popularity_bins",
+    "popularity_curve_chart",
+    "runs_curves_chart",
+    "to_html",
     "to_png",
     "training_charts",
+    "vconcat",
 ]

@@ -62,6 +62,31 @@ def hconcat(*figures: Figure) -> Figure:
     return Figure(alt.hconcat(*[f.chart for f in figures]), tables)
 
 
+def vconcat(*figures: Figure) -> Figure:
+    """Figures one above the other (their tables merged)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for f in figures:
+        tables |= f.tables
+    return Figure(alt.vconcat(*[f.chart for f in figures]), tables)
+
+
+def to_html(*figures: Figure, title: str = "", body: str = "") -> str:
+    """A standalone HTML page: ``body`` (trusted HTML, already escaped) and then the figures,
+    drawn by the vega JavaScript bundled into the page (vl-convert): opens offline."""
+    import html
+
+    import vl_convert as vlc
+
+    spec = (figures[0] if len(figures) == 1 else vconcat(*figures)).to_dict() if figures else None
+    if spec is None:
+        page = "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body></body></html>"
+    else:
+        page = vlc.vegalite_to_html(spec, bundle=True)
+    head = f"<title>{html.escape(title)}</title>" if title else ""
+    page = page.replace("<head>", f"<head>{head}", 1)
+    return page.replace("<body>", f"<body>{body}", 1)
+
+
 def to_png(*figures: Figure, scale: float = 1.0) -> bytes:
     """A static PNG of figures side by side (vl-convert, offline): for notebooks viewed
     without a kernel."""

@@ -1,11 +1,13 @@
 """The widgets floor (the only modules that import ipywidgets or IPython)."""
 
+from .board import ComparisonBoard
 from .display import LiveChart, offline_chart, set_chart
 from .embedding_map import EmbeddingMap
 from .neighbors import NeighborExplorer
 from .trainer import TrainerWidget
 
 __all__ = [
+    "ComparisonBoard",
     "EmbeddingMap",
     "LiveChart",
     "NeighborExplorer",

@@ -1,0 +1,170 @@
+"""Comparing runs on one split: per-user metrics, paired tests, neighbour overlap.
+
+Each run's expensive part (its top-50 lists for the test users and each test user's squared
+error) is a :class:`RunProfile`, computed once per model version; any k ≤ 50 and any reference
+run are then a cut and a few vector operations.
+
+Significance: for every metric defined per user, a two-sided paired t-test over the test users
+(the same users for every run) of the run against the reference, with Holm's step-down
+correction over all the table's tested cells (family-wise error 5 %). The rating error is
+tested on each user's mean squared error. Coverage (a catalogue figure) and training seconds
+have no per-user value and are not tested.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_k
+from ..data.dataset import interaction_arrays
+from .evaluation import ranking_columns, recommend_batch, user_csr, user_ranking_metrics
+from .scoring import ItemEmbeddings
+
+K_MAX = 50  #: the longest list a comparison ranks (any smaller k is a cut of it)
+ALPHA = 0.05
+NOT_TESTED = ("coverage", "train_seconds")
+
+
+@dataclass(frozen=True)
+class RunProfile:
+    """One run's top-``K_MAX`` lists for the test users, their squared errors, its seconds."""
+
+    recs: np.ndarray  #: (test users, K_MAX) item ids, best first
+    user_mse: pd.Series | None  #: each test user's mean squared error (None: no ratings)
+    seconds: float  #: training seconds (NaN when the model does not say)
+
+
+def training_seconds(model: Any) -> float:
+    """The seconds a model's history records at its end, or those Spark reports, else NaN."""
+    history = getattr(model, "history", None)
+    if isinstance(history, pd.DataFrame) and "seconds" in history and len(history):
+        return float(history["seconds"].iloc[-1])
+    return float(getattr(model, "params", {}).get("fit_seconds", math.nan))
+
+
+def profile(
+    model: Any, train: pd.DataFrame, test: pd.DataFrame, chunk_size: int = 256
+) -> RunProfile:
+    """What the comparison needs of one model (the only step that scores every item)."""
+    t_indptr, _ = user_csr(test, model.n_users)
+    users = np.flatnonzero(np.diff(t_indptr) > 0)
+    recs = recommend_batch(model, users, user_csr(train, model.n_users), K_MAX, chunk_size)
+    user_mse = None
+    if model.predicts_ratings:
+        u, i, w = interaction_arrays(test)
+        user_mse = pd.Series((w - model.predict(u, i)) ** 2).groupby(u).mean()
+    return RunProfile(recs, user_mse, training_seconds(model))
+
+
+def holm(p: Any) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stay NaN)."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    flat, done = p.ravel(), np.isfinite(p.ravel())
+    values = flat[done]
+    order = np.argsort(values, kind="stable")
+    m = len(values)
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * values[order])
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out.ravel()[np.flatnonzero(done)] = result
+    return out
+
+
+def paired_p(a: Any, b: Any) -> float:
+    """Two-sided paired t-test p-value of a − b (1.0 when they never differ)."""
+    from scipy import stats
+
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    if len(d) < 2 or np.allclose(d, 0.0):
+        return 1.0
+    return float(stats.ttest_rel(a, b).pvalue)
+
+
+def metric_columns(k: int) -> list[str]:
+    return ["test_mse", "test_rmse", *ranking_columns(k), "train_seconds"]
+
+
+def compare(
+    models: dict[str, Any],
+    profiles: dict[str, RunProfile],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    reference: str,
+    k: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(metrics, raw p-values, Holm-adjusted p-values), one row per run; p-values are NaN for
+    the reference and for cells not tested (see the module notes)."""
+    k = check_k(k)
+    if k > K_MAX:
+        raise ValueError(f"k must be at most {K_MAX}, got {k}")
+    if reference not in models:
+        raise ValueError(
+            f"reference must be one of the runs ({', '.join(models)}), got {reference!r}"
+        )
+    n_items = next(iter(models.values())).n_items
+    popularity = np.bincount(interaction_arrays(train).items, minlength=n_items)
+    per_user, rows = {}, {}
+    for name, model in models.items():
+        prof = profiles[name]
+        frame, recs = user_ranking_metrics(
+            model, train, test, k, popularity=popularity, recs=prof.recs
+        )
+        frame = frame.set_index("user")
+        if prof.user_mse is not None:
+            frame["test_mse"] = prof.user_mse.reindex(frame.index)
+        per_user[name] = frame
+        row = frame.mean().to_dict()
+        if prof.user_mse is not None:
+            u, i, w = interaction_arrays(test)
+            row["test_mse"] = float(np.mean((w - model.predict(u, i)) ** 2))
+            row["test_rmse"] = math.sqrt(row["test_mse"])
+        row["coverage"] = len(np.unique(recs)) / n_items
+        row["train_seconds"] = prof.seconds
+        rows[name] = row
+    columns = metric_columns(k)
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
+    raw = pd.DataFrame(np.nan, index=table.index, columns=columns)
+    ref = per_user[reference]
+    for name, frame in per_user.items():
+        if name == reference:
+            continue
+        for col in columns:
+            if col in NOT_TESTED or col == "test_rmse":
+                continue
+            if col in frame and col in ref:
+                both = pd.concat([frame[col], ref[col]], axis=1).dropna()
+                raw.loc[name, col] = paired_p(both.iloc[:, 0], both.iloc[:, 1])
+        raw.loc[name, "test_rmse"] = raw.loc[name, "test_mse"]  # the same test
+    adjusted = raw.copy()
+    tested = [c for c in columns if c != "test_rmse"]
+    adjusted[tested] = holm(raw[tested].to_numpy())
+    adjusted["test_rmse"] = adjusted["test_mse"]
+    for frame in (table, raw, adjusted):
+        frame.index.name = "run"
+    return table, raw, adjusted
+
+
+def neighbor_overlap(
+    embeddings: dict[str, ItemEmbeddings], item: int, k: int = 10, measure: str = "dot"
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """Each run's k nearest items to ``item`` (the item itself left out), and the Jaccard
+    overlap |A ∩ B| / |A ∪ B| of every pair of runs' neighbour sets."""
+    ids = {
+        name: emb.neighbors(item, measure, k, include_query=False)[0]
+        for name, emb in embeddings.items()
+    }
+    names = list(ids)
+    jaccard = pd.DataFrame(1.0, index=names, columns=names)
+    for a in names:
+        for b in names:
+            if a != b:
+                sa, sb = set(ids[a].tolist()), set(ids[b].tolist())
+                jaccard.loc[a, b] = len(sa & sb) / max(len(sa | sb), 1)
+    return ids, jaccard

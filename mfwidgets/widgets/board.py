@@ -1,0 +1,331 @@
+"""ComparisonBoard: two or more runs side by side, with the differences that matter marked.
+
+Three tabs: metrics (one table, each cell marked when it differs significantly from the
+reference run, and the learning curves overlaid), neighbours (one item's neighbours under each
+run, their Jaccard overlap, and each run's norm-vs-popularity correlation), popularity bias
+(recommendation frequency against popularity, dot and cosine). The maths is the analysis
+floor's (:mod:`~mfwidgets.analysis.compare`, :mod:`~mfwidgets.analysis.bias`); work runs in a
+background thread and each run's expensive part is cached by model version, so switching the
+reference or k only cuts cached lists.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+import traitlets
+
+from .. import charts
+from ..analysis.bias import bias_table, user_top_lists
+from ..analysis.compare import ALPHA, K_MAX, compare, neighbor_overlap, profile
+from ..analysis.embeddings import norm_popularity
+from ..analysis.lookup import ItemIndex
+from ..analysis.scoring import COSINE, DOT, ItemEmbeddings
+from ..checks import check_k
+from ..data.dataset import interaction_arrays
+from ..models.persistence import write_atomic
+from ..models.registry import Runs
+from .common import StatusLine, check_dataset, escape, safe
+from .display import LiveChart
+from .neighbors import MATCHES, TABLE_STYLE
+
+LOWER_IS_BETTER = ("test_mse", "test_rmse", "train_seconds")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "–" if not np.isfinite(value) else f"{value:.4f}"
+    return escape(value)
+
+
+def frame_html(df: pd.DataFrame, title: str = "", marks: pd.DataFrame | None = None) -> str:
+    """An escaped HTML table of a small frame; ``marks`` (same shape: p-values) puts a * and
+    a highlight on cells below ALPHA, with the p-value as the cell's tooltip."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in [df.index.name or "", *df.columns])
+    rows = []
+    for name, row in df.iterrows():
+        cells = [f"<td><b>{escape(name)}</b></td>"]
+        for col, value in row.items():
+            p = marks.loc[name, col] if marks is not None and col in marks else np.nan
+            if np.isfinite(p) and p < ALPHA:
+                cells.append(f'<td class="num mf-significant" title="p = {p:.2g}">'
+                             f"{_cell(value)}*</td>")  # fmt: skip
+            elif np.isfinite(p):
+                cells.append(f'<td class="num" title="p = {p:.2g}">{_cell(value)}</td>')
+            else:
+                cells.append(f'<td class="num">{_cell(value)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    caption = f"<b>{escape(title)}</b>" if title else ""
+    return (
+        f'<div>{caption}<table class="mf-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+STYLE = (
+    TABLE_STYLE + "<style>.mf-table td.mf-significant{background:#dcedc8;font-weight:600}</style>"
+)
+
+
+class ComparisonBoard(W.VBox):
+    """Runs side by side: metrics with paired tests, curves, neighbours, popularity bias.
+
+    ``runs``: a TrainerWidget (its registry: new runs appear as they finish), a Runs, a dict
+    name -> model, a list, or one model. The test split is the first run's that holds one
+    (``train=``/``test=`` override it, and are needed when no run holds one). ``board.results``
+    holds the shown figures as DataFrames; ``board.to_html(path)`` writes them, charts
+    included, as one offline HTML file; ``board.wait()`` blocks until the background work is
+    done.
+    """
+
+    results_version = traitlets.Int(0, help="bumped each time `results` is recomputed")
+
+    def __init__(
+        self,
+        runs: Any,
+        data: Any,
+        *,
+        reference: str | None = None,
+        k: int = 10,
+        train: pd.DataFrame | None = None,
+        test: pd.DataFrame | None = None,
+    ) -> None:
+        self.data = check_dataset(data)
+        if check_k(k) > K_MAX:
+            raise ValueError(f"k must be at most {K_MAX}, got {k!r}")
+        if (train is None) != (test is None):
+            raise ValueError("give both train= and test=, or neither")
+        self.runs = Runs.of(runs, "runs")
+        if reference is not None and reference not in self.runs:
+            raise ValueError(f"reference must be one of {self.runs.names}, got {reference!r}")
+        self._split = (train, test) if train is not None else None
+        self.index = ItemIndex.from_data(data)
+        self.results: dict[str, pd.DataFrame] = {}
+        self._profiles: dict[str, tuple[Any, Any]] = {}  # name -> (model key, cached work)
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._dirty = False
+        self._figures: dict[str, charts.Figure] = {}
+        self.status = StatusLine()
+        guard = safe(self.status)
+        names = self.runs.names
+        self.reference = W.Dropdown(options=names, value=reference or next(iter(names), None),
+                                    description="reference")  # fmt: skip
+        self.k = W.IntSlider(value=k, min=1, max=K_MAX, description="k")
+        self.measure = W.ToggleButtons(options=[DOT, COSINE], value=DOT,
+                                       style={"button_width": "70px"})  # fmt: skip
+        self.search = W.Text(placeholder="type a name", description=data.item_noun,
+                             layout=W.Layout(width="300px"))  # fmt: skip
+        self.matches = W.Dropdown(options=[], description="matches", layout=W.Layout(width="400px"))
+        self.metrics = W.HTML()
+        self.neighbors = W.HTML()
+        self.bias = W.HTML()
+        empty = charts.runs_curves_chart({})
+        self.curves = LiveChart(empty, renderer="svg", css_class="mf-board-curves")
+        self.popularity = LiveChart(empty, renderer="svg", css_class="mf-board-popularity")
+        for w, cls in ((self.reference, "mf-reference"), (self.k, "mf-k"),
+                       (self.search, "mf-search"), (self.matches, "mf-matches"),
+                       (self.metrics, "mf-board-metrics"), (self.neighbors, "mf-board-neighbors"),
+                       (self.bias, "mf-board-bias")):  # fmt: skip
+            w.add_class(cls)
+        self.search.observe(guard(self._on_search), names="value")
+        for w in (self.reference, self.k, self.measure, self.matches):
+            w.observe(guard(lambda _: self.refresh()), names="value")
+        self.runs.observe(lambda runs, name: guard(self._on_runs)())
+        self.tabs = W.Tab(
+            children=[
+                W.VBox([self.metrics, self.curves.widget]),
+                W.VBox([W.HBox([self.search, self.matches, self.measure]), self.neighbors]),
+                W.VBox([self.popularity.widget, self.bias]),
+            ]
+        )
+        for i, title in enumerate(("metrics", f"{data.item_noun} neighbours", "popularity bias")):
+            self.tabs.set_title(i, title)
+        super().__init__(children=[W.HBox([self.reference, self.k]), self.tabs, self.status])
+        self.add_class("mf-board")
+        top = int(np.argmax(data.item_popularity))
+        self.matches.options = [(self._label(top), top)]
+        self.matches.value = top
+        self.refresh()
+
+    # -- public ----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recompute (in the background) what the board shows."""
+        with self._lock:
+            self._dirty = True
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, daemon=True)
+                self._worker.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the background work is done; True when it is."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._worker is None
+
+    def to_html(self, path: str | Path) -> Path:
+        """The board as one standalone HTML file: tables, and the charts drawn by vega bundled
+        in the file (opens offline, no CDN)."""
+        self.wait()
+        if not self.results:
+            raise ValueError("nothing to export yet: the board has no runs")
+        figures = [f for f in (self._figures.get("curves"), self._figures.get("popularity")) if f]
+        page = charts.to_html(*figures, title="mfwidgets comparison", body=self._body_html())
+        return write_atomic(Path(path), lambda fh: fh.write(page.encode()))
+
+    # -- work ------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._dirty:
+                    self._worker = None
+                    return
+                self._dirty = False
+            try:
+                self._compute()
+            except Exception as exc:  # the board shows it; the thread never dies loudly
+                self.status.show(f"{type(exc).__name__}: {exc}", "error")
+
+    def _split_for(self, models: dict[str, Any]) -> tuple[Any, Any]:
+        """The board's split: the one given, else the first run's that holds one (the same
+        whichever run is the reference, so the cache holds)."""
+        if self._split is not None:
+            return self._split
+        for m in models.values():
+            if getattr(m, "test_listens", None) is not None and len(m.test_listens):
+                return m.train_listens, m.test_listens
+        raise ValueError("no run holds a train/test split: pass train= and test=")
+
+    def _cached(self, name: str, model: Any, train: Any, test: Any) -> dict[str, Any]:
+        """A run's expensive work, once per model version and split."""
+        key = (id(model), model.version, id(train), id(test))
+        hit = self._profiles.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        everyone = np.arange(self.data.n_users)
+        work = {
+            "profile": profile(model, train, test),
+            "top": {m: user_top_lists(model, self.data, m, K_MAX, everyone) for m in (DOT, COSINE)},
+            "embeddings": ItemEmbeddings(model),
+        }
+        self._profiles[name] = (key, work)
+        return work
+
+    def _compute(self) -> None:
+        models = self.runs.as_dict()
+        if not models:
+            self.status.show("no runs yet: train one in the trainer", "info")
+            return
+        reference = self.reference.value if self.reference.value in models else next(iter(models))
+        k, item, measure = int(self.k.value), self.matches.value, self.measure.value
+        train, test = self._split_for(models)
+        self.status.show(f"comparing {len(models)} runs…", "running")
+        work = {name: self._cached(name, m, train, test) for name, m in models.items()}
+        table, raw, adjusted = compare(
+            models, {n: w["profile"] for n, w in work.items()}, train, test,
+            reference=reference, k=k,
+        )  # fmt: skip
+        ids, overlap = neighbor_overlap(
+            {n: w["embeddings"] for n, w in work.items()}, item, k, measure
+        )
+        neighbors = pd.DataFrame(
+            {n: list(self.data.item_names[v]) for n, v in ids.items()},
+            index=pd.RangeIndex(1, k + 1, name="rank"),
+        )
+        _, rhos = norm_popularity(models, self.data)
+        spearman = pd.DataFrame({"spearman ρ (norm, popularity)": rhos}).rename_axis("run")
+        bias = bias_table(
+            {n: {m: w["top"][m][:, :k] for m in (DOT, COSINE)} for n, w in work.items()}, self.data
+        )
+        histories = {n: getattr(m, "history", None) for n, m in models.items()}
+        undrawn = [n for n, h in histories.items() if not isinstance(h, pd.DataFrame) or h.empty]
+        others = [n for n, m in models.items() if _other_split(m, test)]
+        self.results = {
+            "metrics": table, "p_values": adjusted, "p_values_raw": raw,
+            "neighbors": neighbors, "overlap": overlap, "norm_popularity": spearman,
+            "popularity_bias": bias.table, "popularity_curve": bias.curve,
+        }  # fmt: skip
+        self._figures = {
+            "curves": charts.runs_curves_chart(histories),
+            "popularity": charts.popularity_curve_chart(bias.curve, noun=self.data.item_noun),
+        }
+        n_users = len(np.unique(interaction_arrays(test).users))
+        self._show(reference, k, item, measure, n_users, undrawn, others)
+
+    def _show(self, reference, k, item, measure, n_users, undrawn, others) -> None:
+        r = self.results
+        tested = int(np.isfinite(r["p_values_raw"].drop(columns="test_rmse").to_numpy()).sum())
+        legend = (
+            f'<div style="font-size:11px;color:#555">* differs from {escape(reference)} at 5 %: '
+            f"paired t-test over the {n_users:,} test users, Holm-corrected "
+            f"over the {tested} tested cells; hover a cell for its p-value. Coverage and seconds "
+            "are not tested.</div>"
+        )
+        notes = []
+        if undrawn:
+            notes.append(f"no learning curve (no history): {', '.join(undrawn)}")
+        if others:
+            notes.append(
+                f"trained on another split, not comparable on this test: {', '.join(others)}"
+            )
+        note = "".join(
+            f'<div style="font-size:11px;color:#ef6c00">{escape(n)}</div>' for n in notes
+        )
+        self.metrics.value = (
+            STYLE + frame_html(r["metrics"], f"test metrics @{k}", r["p_values"]) + legend + note
+        )
+        name = self.data.item_names[item]
+        self.neighbors.value = (
+            STYLE + '<div style="display:flex;flex-wrap:wrap;gap:12px">'
+            + frame_html(r["neighbors"], f"{k} nearest to {name} ({measure})")
+            + frame_html(r["overlap"].rename_axis("Jaccard"), "neighbour overlap (Jaccard)")
+            + frame_html(r["norm_popularity"], "embedding norm vs popularity")
+            + "</div>"
+        )  # fmt: skip
+        bias = r["popularity_bias"].copy()
+        bias.index = [f"{a} · {b}" for a, b in bias.index]
+        self.bias.value = STYLE + frame_html(
+            bias.rename_axis("run · measure"), f"popularity bias @{k}"
+        )
+        self.curves.show(self._figures["curves"])
+        self.popularity.show(self._figures["popularity"])
+        self.status.show(f"{len(r['metrics'])} runs compared against {reference}", "ok")
+        self.results_version += 1
+
+    def _body_html(self) -> str:
+        return (
+            f"<h2>Comparison of {len(self.results['metrics'])} runs</h2>"
+            + self.metrics.value
+            + self.neighbors.value
+            + self.bias.value
+        )
+
+    # -- controls --------------------------------------------------------------------------------
+    def _label(self, i: int) -> str:
+        return f"{self.index.names[i]} ({self.index.popularity[i]} {self.data.user_noun}s)"
+
+    def _on_search(self, change) -> None:
+        ids = self.index.search(change["new"], MATCHES) if change["new"].strip() else []
+        if not ids:
+            self.status.show(f"no {self.data.item_noun} name contains {change['new']!r}", "warn")
+            return
+        self.matches.options = [(self._label(i), i) for i in ids]
+        self.matches.value = ids[0]
+
+    def _on_runs(self) -> None:
+        current = self.reference.value
+        self.reference.options = self.runs.names
+        self.reference.value = current if current in self.runs else self.runs.names[0]
+        self.refresh()
+
+
+def _other_split(model: Any, test: pd.DataFrame) -> bool:
+    """True when the model holds a test split that is not the board's."""
+    own = getattr(model, "test_listens", None)
+    return own is not None and own is not test and not own.equals(test)
