@@ -172,3 +172,22 @@ def test_a_new_run_refreshes_the_tables_once(data, models):
     runs.add("b", models["b"])
     assert len(versions) == 1 and set(ex.results) == {("a", "dot"), ("b", "dot")}
     assert ex.model_picker.options == ("a", "b")
+
+
+def test_why_view_takes_a_recommendation_apart(data, models):
+    ex = NeighborExplorer(data, models, k=4)
+    ex.tabs.selected_index = 1
+    ex.user.value = 0
+    recommended = ex.recommendations["a"]["item_id"].tolist()
+    assert [v for _, v in ex.why.options] == recommended and ex.why.value is None
+    script = NAMES.index("<script>alert(1)</script>")
+    ex.why.value = script if script in recommended else recommended[0]
+    why = ex.explanation
+    assert why is not None and why.item_id == ex.why.value and why.user_id == 0
+    assert why.parts.sum() == pytest.approx(why.score)
+    html = ex.why_view.value
+    assert "dot product" in html and "Method:" in html
+    assert "<script>" not in html  # every name escaped
+    ex.user.value = 1  # a new user: new options, nothing picked
+    assert ex.why.value is None
+    assert ex.status.level != "error", ex.status.text

@@ -38,6 +38,8 @@ def test_notebook_runs_top_to_bottom_headless(lastfm, tmp_path):
     assert not stderr, stderr  # no warnings or native log lines leak into the notebook
     text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "global mean" in text and "Coldplay" in text
+    # the comparison board's table (every chapter run) and the popularity-bias figures
+    assert "reg_model" in text and "precision@10" in text and "popularity_lift" in text
 
 
 @pytest.mark.realdata

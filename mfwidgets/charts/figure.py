@@ -74,17 +74,22 @@ def to_html(*figures: Figure, title: str = "", body: str = "") -> str:
     """A standalone HTML page: ``body`` (trusted HTML, already escaped) and then the figures,
     drawn by the vega JavaScript bundled into the page (vl-convert): opens offline."""
     import html
+    import re
 
     import vl_convert as vlc
 
-    spec = (figures[0] if len(figures) == 1 else vconcat(*figures)).to_dict() if figures else None
-    if spec is None:
-        page = "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body></body></html>"
-    else:
-        page = vlc.vegalite_to_html(spec, bundle=True)
-    head = f"<title>{html.escape(title)}</title>" if title else ""
-    page = page.replace("<head>", f"<head>{head}", 1)
-    return page.replace("<body>", f"<body>{body}", 1)
+    head = f"<title>{html.escape(title)}</title>"
+    if not figures:
+        return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head>{body}</html>"
+    fig = figures[0] if len(figures) == 1 else vconcat(*figures)
+    page = vlc.vegalite_to_html(fig.to_dict(), bundle=True)
+    # (the bundled JavaScript itself contains "<head>" and "<body>": anchor on vl-convert's own
+    # first <title> and chart div instead)
+    page = re.sub(r"<title>.*?</title>", lambda _: head, page, count=1, flags=re.S)
+    div = '<div id="vega-chart"></div>'
+    if div not in page:
+        raise RuntimeError("vl-convert's page has no chart div: unknown vl-convert version")
+    return page.replace(div, body + div, 1)
 
 
 def to_png(*figures: Figure, scale: float = 1.0) -> bytes:

@@ -22,7 +22,7 @@ import traitlets
 
 from .. import charts
 from ..analysis.bias import bias_table, user_top_lists
-from ..analysis.compare import ALPHA, K_MAX, compare, neighbor_overlap, profile
+from ..analysis.compare import K_MAX, compare, neighbor_overlap, profile
 from ..analysis.embeddings import norm_popularity
 from ..analysis.lookup import ItemIndex
 from ..analysis.scoring import COSINE, DOT, ItemEmbeddings
@@ -32,40 +32,7 @@ from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, escape, safe
 from .display import LiveChart
-from .neighbors import MATCHES, TABLE_STYLE
-
-LOWER_IS_BETTER = ("test_mse", "test_rmse", "train_seconds")
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return "–" if not np.isfinite(value) else f"{value:.4f}"
-    return escape(value)
-
-
-def frame_html(df: pd.DataFrame, title: str = "", marks: pd.DataFrame | None = None) -> str:
-    """An escaped HTML table of a small frame; ``marks`` (same shape: p-values) puts a * and
-    a highlight on cells below ALPHA, with the p-value as the cell's tooltip."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in [df.index.name or "", *df.columns])
-    rows = []
-    for name, row in df.iterrows():
-        cells = [f"<td><b>{escape(name)}</b></td>"]
-        for col, value in row.items():
-            p = marks.loc[name, col] if marks is not None and col in marks else np.nan
-            if np.isfinite(p) and p < ALPHA:
-                cells.append(f'<td class="num mf-significant" title="p = {p:.2g}">'
-                             f"{_cell(value)}*</td>")  # fmt: skip
-            elif np.isfinite(p):
-                cells.append(f'<td class="num" title="p = {p:.2g}">{_cell(value)}</td>')
-            else:
-                cells.append(f'<td class="num">{_cell(value)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    caption = f"<b>{escape(title)}</b>" if title else ""
-    return (
-        f'<div>{caption}<table class="mf-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
+from .neighbors import MATCHES, TABLE_STYLE, frame_html
 
 STYLE = (
     TABLE_STYLE + "<style>.mf-table td.mf-significant{background:#dcedc8;font-weight:600}</style>"

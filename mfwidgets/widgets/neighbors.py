@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from ..analysis.compare import ALPHA
+from ..analysis.explain import explain
 from ..analysis.lookup import ItemIndex
 from ..analysis.recommend import recommend
 from ..analysis.scoring import COSINE, DOT, ItemEmbeddings, neighbor_frame
@@ -68,6 +70,36 @@ def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str
     )
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "–" if not np.isfinite(value) else f"{value:.4f}"
+    return escape(value)
+
+
+def frame_html(df: pd.DataFrame, title: str = "", marks: pd.DataFrame | None = None) -> str:
+    """An escaped HTML table of a small frame; ``marks`` (same shape: p-values) puts a * and
+    a highlight on cells below ALPHA, with the p-value as the cell's tooltip."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in [df.index.name or "", *df.columns])
+    rows = []
+    for name, row in df.iterrows():
+        cells = [f"<td><b>{escape(name)}</b></td>"]
+        for col, value in row.items():
+            p = marks.loc[name, col] if marks is not None and col in marks else np.nan
+            if np.isfinite(p) and p < ALPHA:
+                cells.append(f'<td class="num mf-significant" title="p = {p:.2g}">'
+                             f"{_cell(value)}*</td>")  # fmt: skip
+            elif np.isfinite(p):
+                cells.append(f'<td class="num" title="p = {p:.2g}">{_cell(value)}</td>')
+            else:
+                cells.append(f'<td class="num">{_cell(value)}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    caption = f"<b>{escape(title)}</b>" if title else ""
+    return (
+        f'<div>{caption}<table class="mf-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
 class NeighborExplorer(W.VBox):
     """Item lookup and neighbour tables for one or several models (one column per model).
 
@@ -92,6 +124,7 @@ class NeighborExplorer(W.VBox):
         self._quiet = False
         self.results: dict[tuple[str, str], pd.DataFrame] = {}
         self.recommendations: dict[str, pd.DataFrame] = {}
+        self.explanation = None  #: the last "why?" shown (an analysis.Explanation)
         self.status = StatusLine()
         self.search = W.Text(
             placeholder=f"type a name, e.g. {_example(data)}", description=data.item_noun,
@@ -266,16 +299,22 @@ class NeighborExplorer(W.VBox):
             value=True, description=f"hide {self.data.item_noun}s already seen", indent=False
         )
         self.user_tables = W.HTML()
+        self.why = W.Dropdown(options=[], value=None, description="why?",
+                              layout=W.Layout(width="420px"))  # fmt: skip
+        self.why_view = W.HTML()
         for w, cls in ((self.user, "mf-user"), (self.user_model, "mf-user-model"),
                        (self.hide_listened, "mf-hide-listened"),
-                       (self.user_tables, "mf-recommendations")):  # fmt: skip
+                       (self.user_tables, "mf-recommendations"), (self.why, "mf-why"),
+                       (self.why_view, "mf-why-view")):  # fmt: skip
             w.add_class(cls)
         guard = safe(self.status)
         for w in (self.user, self.user_model, self.hide_listened, self.k):
             w.observe(guard(self._refresh_user_if_shown), names="value")
+        self.why.observe(guard(lambda _: self.refresh_why()), names="value")
         self.user_box = W.VBox(
-            [W.HBox([self.user, self.user_model, self.hide_listened]), self.user_tables]
-        )
+            [W.HBox([self.user, self.user_model, self.hide_listened]), self.user_tables,
+             self.why, self.why_view]
+        )  # fmt: skip
 
     def _refresh_user_if_shown(self, _change=None) -> None:
         """The user view is computed only while its tab is shown (keeps toggles fast)."""
@@ -299,6 +338,39 @@ class NeighborExplorer(W.VBox):
                          noun=noun)
             + table_html(rec, f"{name}: top {k} recommendations", noun=noun)
             + "</div>"
+        )  # fmt: skip
+        self.why.options = [(f"{n} (rank {r})", int(i)) for r, n, i in
+                            zip(rec["rank"], rec["name"], rec["item_id"], strict=True)]  # fmt: skip
+        self.why.value = None
+        self.why_view.value = (
+            f'<span style="color:#666">pick a recommended {noun} above: why it is there</span>'
+        )
+
+    def refresh_why(self) -> None:
+        """The picked recommendation's score taken apart, and the user's items behind it."""
+        item, name = self.why.value, self.user_model.value
+        if item is None or name not in self.runs:
+            return
+        why = explain(self.runs[name], self.data, int(self.user.value), int(item))
+        self.explanation = why
+        parts = why.parts.to_frame("value").rename_axis("part")
+        parts.loc["score"] = why.score
+        geometry = pd.DataFrame(
+            {"value": [why.user_norm, why.item_norm, why.cosine]},
+            index=pd.Index(["‖u‖", "‖v‖", "cos(u, v)"], name="dot = ‖u‖·‖v‖·cos"),
+        )
+        top = why.contributions.head(self.k.value)
+        items = top.assign(rank=np.arange(1, len(top) + 1), score=top["contribution"])
+        rest = f"rest (not from these {self.data.item_noun}s): {why.rest:.4f}"
+        self.why_view.value = (
+            TABLE_STYLE + '<div style="display:flex;flex-wrap:wrap;gap:12px">'
+            + frame_html(parts, f"why {self.data.item_names[int(item)]}?")
+            + frame_html(geometry, "the dot product")
+            + table_html(items, f"the user's {self.data.item_noun}s that push it most",
+                         noun=self.data.item_noun)
+            + "</div>"
+            + f'<div style="font-size:11px;color:#555">{escape(rest)}. Method: '
+            f"{escape(why.method)}</div>"
         )  # fmt: skip
 
 
