@@ -465,10 +465,11 @@ def train_als(
         "implicitPrefs": implicit_prefs, "alpha": float(alpha), "seed": seed,
         "sparkVersion": spark.version, "master": spark.sparkContext.master,
     }  # fmt: skip
-    fitted, info = _fit(spark, als, sdf, cbs, stop, RunInfo(0, int(max_iter), "spark-als", None))
+    begin = RunInfo(0, int(max_iter), "spark-als", None)
+    fitted, fit_seconds = _fit(spark, als, sdf, cbs, stop, begin)
     t1 = time.perf_counter()
     factors = from_spark(fitted, dataset, ids=ids, predicts_ratings=not implicit_prefs)
-    factors.params |= params | {"startup_seconds": startup, "fit_seconds": info.seconds}
+    factors.params |= params | {"startup_seconds": startup, "fit_seconds": fit_seconds}
     factors.train_listens, factors.test_listens = frame, test
     suffix = "_observed" if implicit_prefs else ""
     metrics = {}
@@ -476,7 +477,7 @@ def train_als(
         metrics[f"train_error{suffix}"] = _error(factors, frame, implicit_prefs)
     if test is not None and len(test):
         metrics[f"test_error{suffix}"] = _error(factors, test, implicit_prefs)
-    seconds = info.seconds + time.perf_counter() - t1
+    seconds = fit_seconds + time.perf_counter() - t1
     row = {"iteration": int(max_iter), **metrics, "seconds": seconds}
     factors.history = pd.DataFrame([row]).astype({"iteration": "int64"})
     cbs.on_record(factors, int(max_iter), metrics, seconds)
@@ -488,9 +489,9 @@ def train_als(
 
 def _fit(
     spark: Any, als: Any, sdf: Any, cbs: CallbackList, stop: threading.Event | None, info: RunInfo
-) -> tuple[Any, RunInfo]:
-    """Fit in a worker thread under a fresh job group while this thread reports the stages and
-    watches for Stop and Ctrl-C (either cancels the group)."""
+) -> tuple[Any, float]:
+    """(the fitted ALSModel, seconds): fit in a worker thread under a fresh job group while
+    this thread reports the stages and watches for Stop and Ctrl-C (either cancels the group)."""
     sc = spark.sparkContext
     group = f"mfwidgets-als-{uuid.uuid4().hex}"
     out: dict[str, Any] = {}
@@ -508,15 +509,16 @@ def _fit(
     worker.start()
     reason, shown, tracker = FINISHED, (0, 0), sc.statusTracker()
 
-    def end(why: str, error: str = "") -> RunInfo:
+    def end(why: str, error: str = "") -> None:
         done = RunInfo(0, info.num_steps, info.optimizer, None, 0, time.perf_counter() - t0, error)
         cbs.on_train_end(None, why, done)
-        return done
 
     try:
         while worker.is_alive():
             worker.join(POLL_SECONDS)
-            if stop is not None and stop.is_set() and reason == FINISHED:
+            if stop is not None and stop.is_set():
+                # again at every poll: a cancel reaches only running jobs, and ALS starts
+                # new ones (a cancel between two jobs would be lost)
                 reason = STOPPED
                 sc.cancelJobGroup(group)
             done, total = _stages(tracker, group)
@@ -524,8 +526,9 @@ def _fit(
                 shown = (done, total)
                 cbs.on_progress(None, done, total, time.perf_counter() - t0)
     except KeyboardInterrupt:
-        sc.cancelJobGroup(group)
-        worker.join()
+        while worker.is_alive():  # (as for Stop: until no job of the group is left)
+            sc.cancelJobGroup(group)
+            worker.join(POLL_SECONDS)
         end(INTERRUPTED)
         raise
     if reason == STOPPED and "model" not in out:  # (a Stop after the last job changes nothing)
@@ -537,6 +540,4 @@ def _fit(
     if "error" in out:
         end(FINISHED, f"{type(out['error']).__name__}: {out['error']}")
         raise out["error"]
-    return out["model"], RunInfo(
-        0, info.num_steps, info.optimizer, None, 0, time.perf_counter() - t0
-    )
+    return out["model"], time.perf_counter() - t0
