@@ -191,3 +191,11 @@ def test_why_view_takes_a_recommendation_apart(data, models):
     ex.user.value = 1  # a new user: new options, nothing picked
     assert ex.why.value is None
     assert ex.status.level != "error", ex.status.text
+
+
+def test_a_typo_offers_the_closest_names(data, models):
+    ex = NeighborExplorer(data, models)
+    ex.search.value = "radiohed"
+    assert ex.matches.value == NAMES.index("Radiohead")
+    assert "did you mean Radiohead?" in ex.status.text
+    assert ("a", "dot") in ex.results  # the suggestion's neighbours are shown

@@ -1,7 +1,9 @@
-"""Finding items (artists, movies, ...) by name: case- and accent-insensitive, ranked, fast."""
+"""Finding items (artists, movies, ...) by name: case- and accent-insensitive, transliterated,
+ranked, fast; the closest names when nothing matches."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -15,11 +17,60 @@ def normalize(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def transliterate(text: str) -> str:
+    """:func:`normalize` after transliteration to ASCII (anyascii): "Trentemøller" ->
+    "trentemoller", "Ленинград" -> "leningrad", "소녀시대" -> "sonyeosidae"."""
+    from anyascii import anyascii
+
+    return normalize(anyascii(str(text)))
+
+
+def compact(text: str) -> str:
+    """Letters and digits only: "Tat'yana Kotova" and "tatyana kotova" meet as "tatyanakotova"."""
+    return _NOT_ALNUM.sub("", text)
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+class _Keys:
+    """One way of spelling every name (in popularity order), searched as a single string."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.blob = "\n".join(keys)  # one newline-joined string: a search is one C-level scan
+        self.starts = np.cumsum([0] + [len(k) + 1 for k in keys[:-1]])
+        self.lengths = np.array([len(k) for k in keys])
+
+    def tiers(self, q: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions (in popularity order) of exact, prefix and other substring matches."""
+        empty = np.empty(0, dtype=np.int64)
+        if not q:
+            return empty, empty, empty
+        hits, find = [], self.blob.find
+        pos = find(q)
+        while pos != -1:
+            hits.append(pos)
+            pos = find(q, pos + 1)
+        if not hits:
+            return empty, empty, empty
+        at = np.asarray(hits)
+        rows = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
+        first = np.searchsorted(at, self.starts[rows])  # first hit inside each row
+        prefix = at[np.minimum(first, len(at) - 1)] == self.starts[rows]
+        exact = prefix & (self.lengths[rows] == len(q))
+        return rows[exact], rows[prefix & ~exact], rows[~prefix]
+
+
 class ItemIndex:
     """Name lookups over item names and their popularity (users per item).
 
+    A name is found by its own letters (case- and accent-insensitively), by its transliteration
+    to ASCII (anyascii: Cyrillic, Greek, Korean, kana; Chinese characters, and so Japanese
+    kanji, by their Mandarin reading), and by either with spaces and punctuation ignored.
     ``search`` ranks exact matches, then prefix matches, then substring matches, each tier by
-    popularity (listener count), for a type-ahead list. ``resolve`` follows the chapter's
+    popularity, for a type-ahead list; ``suggest`` offers the names closest by edit distance
+    when nothing matches ("did you mean"). ``resolve`` follows the chapter's
     ``artist_neighbors`` rule: an exact name wins, otherwise the most listened substring match.
     """
 
@@ -29,14 +80,15 @@ class ItemIndex:
         self.popularity = np.asarray(popularity, dtype=np.int64)
         if self.names.shape != self.popularity.shape:
             raise ValueError("names and popularity must have the same length")
-        norm = [normalize(n) for n in self.names]
         # most popular first; ties by id, so rankings are deterministic
         self._by_pop = np.lexsort((np.arange(len(self.names)), -self.popularity))
-        ordered = [norm[i] for i in self._by_pop]
-        # one newline-joined string: a substring search is a single C-level scan
-        self._blob = "\n".join(ordered)
-        self._starts = np.cumsum([0] + [len(n) + 1 for n in ordered[:-1]])
-        self._lengths = np.array([len(n) for n in ordered])
+        ordered = [str(self.names[i]) for i in self._by_pop]
+        ascii_keys = [transliterate(n) for n in ordered]
+        self._spellings = [
+            (normalize, _Keys([normalize(n) for n in ordered])),
+            (transliterate, _Keys(ascii_keys)),
+            (lambda q: compact(transliterate(q)), _Keys([compact(k) for k in ascii_keys])),
+        ]
 
     @classmethod
     def from_data(cls, data: Any) -> ItemIndex:
@@ -47,23 +99,19 @@ class ItemIndex:
         return len(self.names)
 
     def _tiers(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Ids of exact, prefix and other substring matches, each ordered by popularity."""
-        q = normalize(query)
-        hits, find = [], self._blob.find
-        pos = find(q)
-        while pos != -1:
-            hits.append(pos)
-            pos = find(q, pos + 1)
-        if not hits:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty
-        at = np.asarray(hits)
-        rows = np.unique(np.searchsorted(self._starts, at, side="right") - 1)
-        first = np.searchsorted(at, self._starts[rows])  # first hit inside each row
-        prefix = at[np.minimum(first, len(at) - 1)] == self._starts[rows]
-        exact = prefix & (self._lengths[rows] == len(q))
-        ids = self._by_pop[rows]
-        return ids[exact], ids[prefix & ~exact], ids[~prefix]
+        """Ids of exact, prefix and other substring matches under any spelling, each tier by
+        popularity (an item in a higher tier under one spelling is not repeated lower)."""
+        exact, prefix, substring = (np.empty(0, dtype=np.int64) for _ in range(3))
+        for spell, keys in self._spellings:
+            e, p, s = keys.tiers(spell(query))
+            exact, prefix, substring = (
+                np.union1d(exact, e),
+                np.union1d(prefix, p),
+                np.union1d(substring, s),
+            )
+        prefix = np.setdiff1d(prefix, exact)
+        substring = np.setdiff1d(substring, np.union1d(exact, prefix))
+        return self._by_pop[exact], self._by_pop[prefix], self._by_pop[substring]
 
     def search(self, query: str, limit: int = 20) -> list[int]:
         """Ids of the best ``limit`` matches: exact, then prefix, then substring; by popularity."""
@@ -73,10 +121,33 @@ class ItemIndex:
             return []
         return [int(i) for i in np.concatenate(self._tiers(query))[:limit]]
 
+    def suggest(self, query: str, limit: int = 5) -> list[int]:
+        """Ids of the names closest to ``query`` by edit distance (at most one edit per four
+        letters, at least one), nearest first, then by popularity: "radiohed" -> Radiohead."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        q = transliterate(query)
+        if not q:
+            return []
+        keys = self._spellings[1][1].keys
+        found = process.extract(q, keys, scorer=Levenshtein.distance,
+                                score_cutoff=max(1, len(q) // 4), limit=None)  # fmt: skip
+        ranked = sorted(found, key=lambda hit: (hit[1], hit[2]))  # distance, then popularity
+        return [int(self._by_pop[pos]) for _, _, pos in ranked[:limit]]
+
+    def lookup(self, query: str, limit: int = 20) -> tuple[list[int], bool]:
+        """(ids, suggested): the matches of :meth:`search`, else the suggestions of
+        :meth:`suggest` with ``suggested`` True (what a type-ahead box shows)."""
+        ids = self.search(query, limit)
+        if ids or not normalize(query):
+            return ids, False
+        return self.suggest(query), True
+
     def resolve(self, name_or_id: Any) -> tuple[int, list[int]]:
         """(item id, other candidate ids by popularity) for a name or an id.
 
-        Raises ValueError naming the query when nothing matches.
+        Raises ValueError naming the query (and the closest names, if any) when nothing matches.
         """
         if isinstance(name_or_id, (int, np.integer)) and not isinstance(name_or_id, bool):
             if not 0 <= name_or_id < len(self):
@@ -92,7 +163,9 @@ class ItemIndex:
         else:
             matches = np.concatenate([prefix, substring])
             if not len(matches):
-                raise ValueError(f"found no {self.noun} whose name contains {name_or_id!r}")
+                close = [str(self.names[i]) for i in self.suggest(name_or_id)]
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ValueError(f"found no {self.noun} whose name contains {name_or_id!r}{hint}")
             ranked = matches[np.lexsort((matches, -self.popularity[matches]))]
             best, others = int(ranked[0]), ranked[1:]
         return best, [int(i) for i in others]

@@ -32,7 +32,7 @@ from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, escape, safe
 from .display import LiveChart
-from .neighbors import MATCHES, TABLE_STYLE, frame_html
+from .neighbors import MATCHES, TABLE_STYLE, did_you_mean, frame_html
 
 STYLE = (
     TABLE_STYLE + "<style>.mf-table td.mf-significant{background:#dcedc8;font-weight:600}</style>"
@@ -278,12 +278,15 @@ class ComparisonBoard(W.VBox):
         return f"{self.index.names[i]} ({self.index.popularity[i]} {self.data.user_noun}s)"
 
     def _on_search(self, change) -> None:
-        ids = self.index.search(change["new"], MATCHES) if change["new"].strip() else []
+        text = change["new"]
+        ids, suggested = self.index.lookup(text, MATCHES)
         if not ids:
-            self.status.show(f"no {self.data.item_noun} name contains {change['new']!r}", "warn")
+            self.status.show(f"no {self.data.item_noun} name contains {text!r}", "warn")
             return
         self.matches.options = [(self._label(i), i) for i in ids]
         self.matches.value = ids[0]
+        if suggested:
+            self.status.show(did_you_mean(self.data.item_noun, text, self.index, ids), "warn")
 
     def _on_runs(self) -> None:
         current = self.reference.value

@@ -204,7 +204,7 @@ class NeighborExplorer(W.VBox):
             self.matches.options = []
             self.status.show(f"type part of a name ({self.data.item_noun})", "info")
             return
-        ids = self.index.search(text, MATCHES)
+        ids, suggested = self.index.lookup(text, MATCHES)
         if not ids:
             self.matches.options = []
             self.tables.value = ""
@@ -212,6 +212,8 @@ class NeighborExplorer(W.VBox):
             self.status.show(f"no {self.data.item_noun} name contains {text!r}", "warn")
             return
         self._set_options(ids)
+        if suggested:  # (after the tables' own status line)
+            self.status.show(did_you_mean(self.data.item_noun, text, self.index, ids), "warn")
 
     def _on_match(self, change) -> None:
         if self._quiet:
@@ -372,6 +374,12 @@ class NeighborExplorer(W.VBox):
             + f'<div style="font-size:11px;color:#555">{escape(rest)}. Method: '
             f"{escape(why.method)}</div>"
         )  # fmt: skip
+
+
+def did_you_mean(noun: str, text: str, index: ItemIndex, ids: list[int]) -> str:
+    """The status line when a typed name matched nothing and the closest names are offered."""
+    names = ", ".join(str(index.names[i]) for i in ids[:3])
+    return f"no {noun} name contains {text!r}: did you mean {names}? (showing the closest)"
 
 
 def _example(data: Dataset) -> str:
