@@ -135,3 +135,15 @@ def test_factors_without_a_split_need_one(data):
     train, test = split_dataframe(data.interactions, 0.2, seed=0)
     board = ComparisonBoard({"f": factors}, data, train=train, test=test)
     assert board.wait(60) and list(board.results["metrics"].index) == ["f"]
+
+
+def test_long_histories_are_thinned_in_the_curves_chart():
+    from mfwidgets.charts import runs_curves_chart
+    from mfwidgets.charts.compare import MAX_POINTS
+
+    history = pd.DataFrame({"iteration": np.arange(2001), "train_error": np.linspace(3, 1, 2001)})
+    fig = runs_curves_chart({"long": history, "short": history.iloc[:5], "none": None})
+    rows = next(iter(fig.tables.values()))
+    assert (rows["run"] == "long").sum() == MAX_POINTS
+    assert rows.loc[rows["run"] == "long", "iteration"].max() == 2000  # the end is kept
+    assert (rows["run"] == "short").sum() == 5 and "none" not in set(rows["run"])

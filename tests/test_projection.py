@@ -31,12 +31,12 @@ def test_pca_shape_determinism_and_cache(emb):
     assert min(np.linalg.norm(centers[i] - centers[j]) for i, j in [(0, 1), (0, 2), (1, 2)]) > 1
 
 
-def test_tsne_in_a_worker_reports_progress_and_is_seeded(emb):
+@pytest.mark.parametrize("engine", ["opentsne", "sklearn"])
+def test_tsne_in_a_worker_reports_progress_and_is_seeded(emb, engine):
     seen = []
-    a = project(
-        emb, "tsne", seed=3, perplexity=10, max_iter=250, progress=lambda f, m: seen.append(f)
-    )
-    b = project(emb, "tsne", seed=3, perplexity=10, max_iter=250)
+    a = project(emb, "tsne", seed=3, perplexity=10, max_iter=300, engine=engine,
+                progress=lambda f, m: seen.append(f))  # fmt: skip
+    b = project(emb, "tsne", seed=3, perplexity=10, max_iter=300, engine=engine)
     assert a.shape == (120, 2)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
     assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 3
@@ -46,18 +46,29 @@ def test_tsne_in_a_worker_reports_progress_and_is_seeded(emb):
     assert np.linalg.norm(centers[0] - centers[1]) > 2 * within  # clusters stay apart
 
 
-def test_cancel_stops_the_worker(emb):
+@pytest.mark.parametrize("engine", ["opentsne", "sklearn"])
+def test_cancel_stops_the_worker(emb, engine):
     big = np.tile(emb, (40, 1)) + np.random.default_rng(1).normal(0, 0.01, (4800, 6))
     cancel = threading.Event()
-    started = threading.Event()
+    phases = []
 
-    def progress(fraction, message):
-        started.set()
+    def progress(fraction, message):  # cancel at the first report: the neighbour phase
+        phases.append(message)
         cancel.set()
 
     with pytest.raises(ProjectionCancelled):
-        project(big, "tsne", seed=0, progress=progress, cancel=cancel)
-    assert started.is_set()
+        project(big, "tsne", seed=0, progress=progress, cancel=cancel, engine=engine)
+    assert "neighbour" in phases[0]
+
+
+def test_opentsne_is_the_default_and_differs_from_sklearn(emb):
+    a = project(emb, "tsne", seed=0, perplexity=10)
+    assert np.allclose(a, project(emb, "tsne", seed=0, perplexity=10, engine="opentsne"))
+    assert not np.allclose(a, project(emb, "tsne", seed=0, perplexity=10, engine="sklearn"))
+    with pytest.raises(ValueError, match="engine must be 'opentsne' or 'sklearn'"):
+        project(emb, "tsne", engine="umap")
+    with pytest.raises(TypeError, match="angle is a setting of engine='sklearn'"):
+        project(emb, "tsne", angle=0.3)
 
 
 def test_model_input_and_bad_arguments(emb):

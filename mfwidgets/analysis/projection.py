@@ -1,10 +1,17 @@
 """2-D projections of embeddings (no widgets): PCA at once, t-SNE with progress and cancel.
 
-t-SNE uses scikit-learn with the chapter's settings as defaults (cosine metric, perplexity 40,
-early exaggeration 10, PCA init, 400 iterations, learning rate 200) and a seed. scikit-learn's
-TSNE has no callback, so it runs in a worker process: its verbose lines become progress reports,
-terminating the process cancels it, and the notebook kernel stays free meanwhile (no GIL held).
-Results are cached by (embeddings, method, seed, settings) in a :class:`ProjectionCache`.
+t-SNE takes the chapter's settings as defaults (cosine metric, perplexity 40, early exaggeration
+10, PCA init, 400 iterations in all, learning rate 200) and a seed, with one of two engines:
+
+- ``engine="opentsne"`` (the default): openTSNE's FFT-accelerated gradients and exact nearest
+  neighbours; its 400 iterations are split as the chapter's were (250 exaggerated, then 150);
+- ``engine="sklearn"``: scikit-learn's TSNE, the chapter's own code path (Barnes-Hut).
+
+Either runs in a worker process: its progress lines (openTSNE's callback every 10 iterations,
+scikit-learn's verbose output) become progress reports, terminating the process cancels it in
+any phase (the neighbour search included, which has no callback), and the notebook kernel stays
+free meanwhile. Results are cached by (embeddings, method, seed, settings) in a
+:class:`ProjectionCache`.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from ..checks import check_seed
 from ..models.contract import FactorModel
 
 METHODS = ("pca", "tsne")
+ENGINES = ("opentsne", "sklearn")
 #: the chapter's tsne_artist_embeddings settings (n_iter is called max_iter in scikit-learn now)
 TSNE_DEFAULTS: dict[str, Any] = {
     "perplexity": 40.0,
@@ -35,7 +43,10 @@ TSNE_DEFAULTS: dict[str, Any] = {
     "init": "pca",
     "max_iter": 400,
     "learning_rate": 200.0,
+    "engine": "opentsne",
 }
+#: the chapter's (scikit-learn's) split of the iterations: exaggerated first, then the rest
+EXAGGERATED_ITERATIONS = 250
 Progress = Callable[[float, str], None]
 
 
@@ -97,7 +108,8 @@ def project(
 ) -> np.ndarray:
     """An (n, 2) projection of ``embeddings`` ((n, d) array, or a model's item embeddings).
 
-    ``method``: "pca" or "tsne" (``settings`` override :data:`TSNE_DEFAULTS`). ``progress`` is
+    ``method``: "pca" or "tsne" (``settings`` override :data:`TSNE_DEFAULTS`, ``engine`` among
+    them: "opentsne" or "sklearn"). ``progress`` is
     called with (fraction done, message); setting ``cancel`` stops t-SNE and raises
     :class:`ProjectionCancelled`. With a ``cache``, equal inputs return the stored result.
     """
@@ -111,6 +123,10 @@ def project(
     if unknown:
         raise TypeError(f"unknown t-SNE setting(s) {', '.join(sorted(unknown))}")
     full = TSNE_DEFAULTS | settings if method == "tsne" else {}
+    if method == "tsne" and full["engine"] not in ENGINES:
+        raise ValueError(f"engine must be 'opentsne' or 'sklearn', got {full['engine']!r}")
+    if method == "tsne" and full["engine"] == "opentsne" and "angle" in settings:
+        raise TypeError("angle is a setting of engine='sklearn' (Barnes-Hut) only")
     if method == "tsne" and not 0 < float(full["perplexity"]) < arr.shape[0]:
         raise ValueError(f"perplexity must lie in (0, {arr.shape[0]}), got {full['perplexity']}")
     key = ProjectionCache.key(arr, method, seed, full) if cache is not None else None
@@ -135,6 +151,7 @@ def project(
 # the t-SNE worker process
 # ------------------------------------------------------------------------------------------------
 _NEIGHBOURS = re.compile(r"conditional probabilities for sample (\d+) / (\d+)")
+_SEARCH = "nearest neighbours:"  # openTSNE's search has no callback: one line when it starts
 _ITERATION = re.compile(r"Iteration (\d+):")
 #: share of the work before the gradient iterations (nearest neighbours + probabilities)
 _SETUP_SHARE = 0.15
@@ -167,7 +184,9 @@ def _tsne_in_worker(
             lines.append(line)
             if progress is None:
                 continue
-            if m := _NEIGHBOURS.search(line):
+            if line.startswith(_SEARCH):
+                progress(0.0, line.strip())
+            elif m := _NEIGHBOURS.search(line):
                 done, n = int(m.group(1)), int(m.group(2))
                 progress(_SETUP_SHARE * done / n, f"neighbour probabilities {done}/{n}")
             elif m := _ITERATION.search(line):
@@ -205,18 +224,49 @@ def _exit_with_parent() -> None:
 
 
 def _worker(src: str, dst: str, job: str) -> None:
-    """Run in the worker process: scikit-learn's TSNE with verbose progress on stdout."""
-    from sklearn.manifold import TSNE
-
+    """Run in the worker process: t-SNE with progress lines on stdout; the result saved
+    atomically."""
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     spec = json.loads(job)
+    settings = dict(spec["settings"])
+    engine = settings.pop("engine")
     arr = np.load(src)
-    tsne = TSNE(n_components=2, random_state=spec["seed"], verbose=2, **spec["settings"])
-    out = tsne.fit_transform(arr)
+    if engine == "sklearn":
+        from sklearn.manifold import TSNE
+
+        out = TSNE(n_components=2, random_state=spec["seed"], verbose=2, **settings).fit_transform(
+            arr
+        )
+    else:
+        out = _opentsne(arr, spec["seed"], settings)
     tmp = dst + ".part"
     with open(tmp, "wb") as fh:
         np.save(fh, out)
     Path(tmp).replace(dst)
+
+
+def _opentsne(arr: np.ndarray, seed: int | None, settings: dict[str, Any]) -> np.ndarray:
+    """openTSNE with the chapter's settings; prints "Iteration n:" every 10 iterations."""
+    from openTSNE import TSNE
+
+    total = int(settings["max_iter"])
+    early = min(EXAGGERATED_ITERATIONS, total)
+    done = [0]
+
+    def report(iteration: int, error: float, embedding: Any) -> None:
+        done[0] += 10  # (openTSNE counts each phase from zero)
+        print(f"Iteration {done[0]}: KL divergence {error:.4f}", flush=True)
+
+    print(f"{_SEARCH} exact, {arr.shape[0]} points", flush=True)
+    tsne = TSNE(
+        n_components=2, perplexity=settings["perplexity"], metric=settings["metric"],
+        early_exaggeration=settings["early_exaggeration"], early_exaggeration_iter=early,
+        n_iter=total - early, initialization=settings["init"],
+        learning_rate=settings["learning_rate"], neighbors="exact",
+        negative_gradient_method="fft", n_jobs=int(settings.get("n_jobs") or 1),
+        random_state=seed, callbacks=report, callbacks_every_iters=10,
+    )  # fmt: skip
+    return np.asarray(tsne.fit(arr))
 
 
 if __name__ == "__main__":

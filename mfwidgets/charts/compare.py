@@ -11,16 +11,23 @@ from .figure import Figure, table
 from .training import NOT_METRICS
 
 POPULARITY_BINS = 24
+#: the most points per run and metric a comparison chart draws (a chapter run records 2,001)
+MAX_POINTS = 200
 
 
 def runs_curves_chart(
     histories: dict[str, pd.DataFrame], *, log_y: bool = False, width: int = 260
 ) -> Figure:
-    """One panel per metric, one line per run (runs with no history are left out)."""
+    """One panel per metric, one line per run (runs with no history are left out; long
+    histories thinned to ``MAX_POINTS`` evenly spaced records)."""
     frames = []
     for name, history in histories.items():
         if history is None or history.empty or "iteration" not in history:
             continue
+        if len(history) > MAX_POINTS:  # thinned evenly, the last record kept: a chart, not a log
+            history = history.iloc[
+                np.unique(np.linspace(0, len(history) - 1, MAX_POINTS).astype(int))
+            ]
         metrics = [c for c in history.columns if c not in NOT_METRICS]
         long = history.melt(id_vars=["iteration"], value_vars=metrics, var_name="metric")
         frames.append(long.assign(run=name))

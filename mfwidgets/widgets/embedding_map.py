@@ -20,7 +20,13 @@ import traitlets
 
 from .. import charts
 from ..analysis.embeddings import OTHER, item_norms, map_points
-from ..analysis.projection import METHODS, ProjectionCache, ProjectionCancelled, project
+from ..analysis.projection import (
+    ENGINES,
+    METHODS,
+    ProjectionCache,
+    ProjectionCancelled,
+    project,
+)
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, safe
 from .display import offline_chart, set_chart
@@ -36,24 +42,28 @@ class EmbeddingMap(W.VBox):
     or a TrainerWidget (then new runs appear as they finish); the map starts on the latest one.
     ``selected_artist`` is the clicked (or linked) item id; ``emap.link(explorer)`` connects a
     NeighborExplorer both ways. ``emap.points`` is the table behind the current map.
+    ``tsne_engine``: "opentsne" (FFT gradients, the default) or "sklearn" (the chapter's code).
     """
 
     selected_artist = traitlets.Int(None, allow_none=True, help="item id picked on the map")
 
     def __init__(
         self, data: Any, model_or_models: Any, *, method: str = "pca", n_tags: int = 12,
-        seed: int | None = 0,
+        seed: int | None = 0, tsne_engine: str = "opentsne",
     ) -> None:  # fmt: skip
         # Long on purpose: the widget's controls, their CSS classes, handlers and layout, built
         # once in reading order; each piece is a line or two.
         check_dataset(data)
         if method not in METHODS:
             raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+        if tsne_engine not in ENGINES:
+            raise ValueError(f"tsne_engine must be 'opentsne' or 'sklearn', got {tsne_engine!r}")
         if isinstance(n_tags, bool) or not isinstance(n_tags, int) or not 1 <= n_tags <= 19:
             raise ValueError(f"n_tags must be an integer in [1, 19], got {n_tags!r}")
         self.data = data
         self.n_tags = n_tags
         self.seed = seed
+        self.tsne_engine = tsne_engine
         self.runs = Runs.of(model_or_models, "model_or_models")
         self.cache = ProjectionCache()
         self.explorer = None
@@ -182,9 +192,9 @@ class EmbeddingMap(W.VBox):
         try:
             coords = project(
                 emb, "tsne", self.seed, cache=self.cache, cancel=self._cancel,
-                progress=lambda f, msg: self._progress.submit((f, msg)),
+                progress=lambda f, msg: self._progress.submit((f, msg)), engine=self.tsne_engine,
             )  # fmt: skip
-            self._draw(model, coords, "t-SNE (cosine, perplexity 40)")
+            self._draw(model, coords, f"t-SNE (cosine, perplexity 40, {self.tsne_engine})")
             self._drawn_method = "tsne"
         except ProjectionCancelled:
             self.status.show("t-SNE cancelled; the previous map stays", "warn")
