@@ -172,3 +172,28 @@ def test_several_models_draw_the_map_once(data, models, monkeypatch):
     monkeypatch.setattr(em, "set_chart", lambda w, f: (drawn.append(1), real(w, f)))
     EmbeddingMap(data, models)
     assert len(drawn) == 1
+
+
+def test_replay_of_a_runs_snapshots_in_one_fixed_frame(data):
+    from mfwidgets.analysis.projection import replay_frames
+    from mfwidgets.models import CFModel
+
+    model = CFModel(data.interactions, kind="regularized", embedding_dim=3, init_stddev=0.1,
+                    seed=0, n_users=data.n_users, n_items=data.n_items)  # fmt: skip
+    model.train(num_iterations=59, learning_rate=0.5, snapshot_every=3)
+    snaps = model.snapshots
+    assert len(snaps) == 21
+    emap = EmbeddingMap(data, {"plain": Factors.of(model), "replayed": model})
+    assert emap.replay_row.layout.display is None and emap.step.max == 20
+    frames = replay_frames([s.item_factors for s in snaps])
+    emap.highlight([1, 2])
+    for i in (10, 0, 20):  # (the slider starts at 0: move it first)
+        emap.step.value = i
+        np.testing.assert_allclose(emap.points[["x", "y"]], frames[i].round(3), atol=1e-3)
+        assert f"step {snaps[i].iteration} of 60" in str(emap.chart.spec["title"])
+        assert emap.chart.params.highlight == [1, 2]  # ringed throughout
+    # the fixed frame: the last snapshot's own PCA, so the first frame differs from its own
+    first_own = replay_frames([snaps[0].item_factors])[0]
+    assert not np.allclose(frames[0], first_own)
+    emap.model_pick.value = "plain"  # a run without snapshots: no replay row
+    assert emap.replay_row.layout.display == "none"

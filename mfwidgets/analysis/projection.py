@@ -147,6 +147,19 @@ def project(
     return out.copy()
 
 
+def replay_frames(item_factors: list[Any]) -> list[np.ndarray]:
+    """(n, 2) coordinates of each snapshot's item factors in one fixed frame: the PCA axes
+    (and centre) of the last snapshot, applied to every one, so motion on screen is motion of
+    the factors along the final map's axes (never a re-fitted projection's own drift)."""
+    if not item_factors:
+        raise ValueError("item_factors is empty: no snapshot to replay")
+    from sklearn.decomposition import PCA
+
+    final = np.asarray(item_factors[-1], dtype=np.float64)
+    pca = PCA(n_components=2, random_state=0).fit(final)
+    return [pca.transform(np.asarray(v, dtype=np.float64)) for v in item_factors]
+
+
 # ------------------------------------------------------------------------------------------------
 # the t-SNE worker process
 # ------------------------------------------------------------------------------------------------
@@ -245,6 +258,12 @@ def _worker(src: str, dst: str, job: str) -> None:
     Path(tmp).replace(dst)
 
 
+def _tell_parent(line: str) -> None:
+    """In the worker: one line on stdout, the pipe the parent turns into progress callbacks."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _opentsne(arr: np.ndarray, seed: int | None, settings: dict[str, Any]) -> np.ndarray:
     """openTSNE with the chapter's settings; prints "Iteration n:" every 10 iterations."""
     from openTSNE import TSNE
@@ -255,9 +274,9 @@ def _opentsne(arr: np.ndarray, seed: int | None, settings: dict[str, Any]) -> np
 
     def report(iteration: int, error: float, embedding: Any) -> None:
         done[0] += 10  # (openTSNE counts each phase from zero)
-        print(f"Iteration {done[0]}: KL divergence {error:.4f}", flush=True)
+        _tell_parent(f"Iteration {done[0]}: KL divergence {error:.4f}")
 
-    print(f"{_SEARCH} exact, {arr.shape[0]} points", flush=True)
+    _tell_parent(f"{_SEARCH} exact, {arr.shape[0]} points")
     tsne = TSNE(
         n_components=2, perplexity=settings["perplexity"], metric=settings["metric"],
         early_exaggeration=settings["early_exaggeration"], early_exaggeration_iter=early,

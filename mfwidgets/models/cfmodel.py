@@ -31,6 +31,7 @@ from ..data.split import split_dataframe
 from .backend import is_keras_optimizer, keras_optimizer, new_variable
 from .config import ModelConfig, TrainConfig
 from .contract import FactorScoring
+from .snapshots import DEFAULT_CAP, Snapshot, check_budget
 from .training import (
     Callback,
     CallbackList,
@@ -131,6 +132,8 @@ class CFModel(FactorScoring):
         )
         self._kernels = None
         self._lock = threading.Lock()
+        self._snapshots: list[Snapshot] = []
+        self.snapshot_cap = DEFAULT_CAP  #: bytes the snapshots may take (see snapshots.py)
 
     def _initial_state(self, weights: np.ndarray) -> ModelState:
         cfg = self.config
@@ -248,6 +251,19 @@ class CFModel(FactorScoring):
         """The TensorFlow variables by name ("U", "V", and "bu", "bi" when biased)."""
         return self._vars
 
+    @property
+    def snapshots(self) -> list[Snapshot]:
+        """The factors kept by ``train(snapshot_every=N)``, oldest first (clear() frees them)."""
+        return self._snapshots
+
+    def _take_snapshot(self, steps: int) -> None:
+        if self._snapshots and self._snapshots[-1].iteration == steps:
+            return
+        U = np.array(self.user_factors, dtype=np.float32)
+        V = np.array(self.item_factors, dtype=np.float32)
+        U.flags.writeable = V.flags.writeable = False
+        self._snapshots.append(Snapshot(int(steps), U, V))
+
     def request_stop(self) -> None:
         """Ask a running ``train`` (any thread) to stop at the next step boundary."""
         self.run_state.stop.set()
@@ -279,6 +295,7 @@ class CFModel(FactorScoring):
         callbacks: Callback | list[Callback] | None = None,
         record_every: int | None = None,
         *,
+        snapshot_every: int | None = None,
         config: TrainConfig | None = None,
     ) -> list[dict[str, float]]:
         """Train ``num_iterations + 1`` steps (the chapter's loop); return the last metrics.
@@ -287,21 +304,38 @@ class CFModel(FactorScoring):
         ``"adam"``, a Keras optimizer instance (then ``learning_rate`` is the instance's own), or
         ``"als"`` (alternating least squares; a step is a sweep; ``learning_rate`` is unused).
         ``config`` (a :class:`TrainConfig`) replaces the first, second, third and fifth
-        arguments. Returns the last metrics in the chapter's shape: [errors, losses]. Raises
-        :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
+        arguments. ``snapshot_every=N`` keeps the factors every N steps and at the end, in
+        :attr:`snapshots` (for a replay; refused before any work when they would pass
+        ``snapshot_cap``). Returns the last metrics in the chapter's shape: [errors, losses].
+        Raises :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
         """
-        cfg = config or TrainConfig(num_iterations, learning_rate, optimizer, record_every)
+        cfg = config or TrainConfig(
+            num_iterations, learning_rate, optimizer, record_every, snapshot_every
+        )
         if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
         if self.config.kind == "implicit" and cfg.optimizer != "als":
             raise ValueError("kind='implicit' trains with optimizer='als'")
         cbs = CallbackList(callbacks)
+        snapshot = None
+        if cfg.snapshot_every is not None:
+            shape = (self.n_users, self.n_items, self.config.embedding_dim)
+            steps = cfg.num_iterations + 1
+            check_budget(self._snapshots, cfg.snapshot_every, steps, shape, self.snapshot_cap)
+            snapshot = (cfg.snapshot_every, self._take_snapshot)
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("this model is already training (in another thread)")
         try:
             kernel, info = self._bound_runner(cfg)
             run = TrainingRun(
-                self, self.run_state, kernel, self._metrics, info, cfg.record_every, cbs
+                self,
+                self.run_state,
+                kernel,
+                self._metrics,
+                info,
+                cfg.record_every,
+                cbs,
+                snapshot,
             )
             last = run.run()
         finally:

@@ -9,6 +9,7 @@ other edit. No TensorFlow here.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,9 +183,17 @@ class TrainConfig(Config):
         minimum=1, integer=True, optional=True, suggest=10,
     )  # fmt: skip
 
+    snapshot_every: int | None = param(
+        None, "keep the factors every this many steps, for a replay (empty: none)",
+        minimum=1, integer=True, optional=True,
+    )  # fmt: skip
+
     def check_rules(self) -> None:
         if self.record_every is None:  # every sweep for ALS, else every 10 steps
             object.__setattr__(self, "record_every", 1 if self.optimizer == "als" else 10)
+        if self.snapshot_every is not None:  # records must fall on the snapshots
+            every = math.gcd(self.record_every, self.snapshot_every)
+            object.__setattr__(self, "record_every", every)
 
 
 @dataclass(frozen=True)

@@ -255,12 +255,17 @@ class TrainingRun:
         info: RunInfo,
         record_every: int,
         callbacks: CallbackList,
+        snapshot: tuple[int, Callable[[int], None]] | None = None,
     ) -> None:
         self.model, self.state, self.kernel = model, state, kernel
+        # (every, take): take(steps) keeps the factors at every ``every``-th local step and at
+        # the end; record_every must divide ``every``, so each such step starts a call
+        self.snapshot = snapshot
         self.name_metrics, self.info, self.cbs = name_metrics, info, callbacks
         self.budget = state.budgets.setdefault(info.optimizer, StepBudget())
         n = info.num_steps - 1
         records = sorted({*range(0, n + 1, record_every), n})
+        self.records = records
         bounds = [*records[1:], info.num_steps]  # steps run after each record, up to the next
         self.schedule = [stop_at - i for i, stop_at in zip(records, bounds, strict=True)]
         self.start = state.steps
@@ -279,6 +284,8 @@ class TrainingRun:
             last, reason = self._run_schedule()
             if not self.kernel.all_finite():
                 self._diverged("an embedding")
+            if self.snapshot is not None:  # where the call ends
+                self.snapshot[1](self.state.steps)
             previous = self.state.history.last
             if reason == STOPPED and (
                 previous is None or previous["iteration"] != self.state.steps
@@ -300,14 +307,22 @@ class TrainingRun:
             self.cbs.on_train_end(self.model, reason, end)
         return last
 
+    def _snapshot_at(self, j: int) -> bool:
+        return self.snapshot is not None and self.records[j] % self.snapshot[0] == 0
+
     def _run_schedule(self) -> tuple[dict[str, float] | None, str]:
         schedule, j, last = self.schedule, 0, None
         while j < len(schedule):
             if self.state.stop.is_set():
                 return last, STOPPED
-            # as many whole records as fit the budget; a long last one finishes in steps
+            if self._snapshot_at(j):  # the factors now are those of record j
+                self.snapshot[1](self.state.steps)
+            # as many whole records as fit the budget; a long last one finishes in steps; a
+            # snapshot's record starts a call of its own
             room, ks = self.budget.steps(), []
-            while j < len(schedule) and (not ks or schedule[j] <= room):
+            while j < len(schedule) and (
+                not ks or (schedule[j] <= room and not self._snapshot_at(j))
+            ):
                 ks.append(min(schedule[j], room))
                 room -= ks[-1]
                 j += 1

@@ -26,6 +26,7 @@ from ..analysis.projection import (
     ProjectionCache,
     ProjectionCancelled,
     project,
+    replay_frames,
 )
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, safe
@@ -33,6 +34,9 @@ from .display import offline_chart, set_chart
 from .throttle import Throttle
 
 ALL = "all"
+
+
+REPLAY_INTERVAL_MS = 800  #: the play button's pace (a frame is drawn in well under that)
 
 
 class EmbeddingMap(W.VBox):
@@ -43,6 +47,8 @@ class EmbeddingMap(W.VBox):
     ``selected_artist`` is the clicked (or linked) item id; ``emap.link(explorer)`` connects a
     NeighborExplorer both ways. ``emap.points`` is the table behind the current map.
     ``tsne_engine``: "opentsne" (FFT gradients, the default) or "sklearn" (the chapter's code).
+    A run trained with ``snapshot_every=N`` gets a replay: a step slider and a play button over
+    its snapshots, all drawn on the PCA axes of its last one (``emap.show_step(i)`` from code).
     """
 
     selected_artist = traitlets.Int(None, allow_none=True, help="item id picked on the map")
@@ -93,12 +99,20 @@ class EmbeddingMap(W.VBox):
             ),
             css_class="mf-map",
         )
+        # the replay of a run's snapshots (train(..., snapshot_every=N)): shown when it has some
+        self.play = W.Play(value=0, min=0, max=1, step=1, interval=REPLAY_INTERVAL_MS)
+        self.step = W.IntSlider(value=0, min=0, max=1, description="replay", readout=False)
+        self.step_label = W.Label("")
+        W.jslink((self.play, "value"), (self.step, "value"))
+        self.replay_row = W.HBox([self.play, self.step, self.step_label])
+        self._frames: list[np.ndarray] = []
         self.log_scale = W.Checkbox(value=True, description="log popularity", indent=False)
         self.norm_box = W.VBox([self.log_scale])
         for w, cls in (
             (self.model_pick, "mf-map-model"), (self.method, "mf-method"),
             (self.tag_filter, "mf-tag-filter"), (self.progress, "mf-map-progress"),
             (self.cancel_button, "mf-cancel"), (self.log_scale, "mf-norm-log"),
+            (self.play, "mf-play"), (self.step, "mf-replay"),
         ):  # fmt: skip
             w.add_class(cls)
         self._progress = Throttle(self._show_progress, 0.2)
@@ -108,12 +122,14 @@ class EmbeddingMap(W.VBox):
         self.cancel_button.on_click(guard(lambda _: self.cancel()))
         self.chart.observe(guard(self._on_selection), names="_vl_selections")
         self.log_scale.observe(guard(lambda _: self._draw_norms()), names="value")
+        self.step.observe(guard(lambda _: self.show_step(self.step.value)), names="value")
         self.runs.observe(lambda runs, name: guard(self._on_runs)())
 
         self.progress_row = W.HBox([self.progress, self.cancel_button, self.progress_label])
         map_tab = W.VBox(
-            [W.HBox([self.model_pick, self.method, self.tag_filter]), self.progress_row, self.chart]
-        )
+            [W.HBox([self.model_pick, self.method, self.tag_filter]), self.progress_row,
+             self.replay_row, self.chart]
+        )  # fmt: skip
         self.tabs = W.Tab(children=[map_tab, self.norm_box])
         self._show_running(False)
         self.tabs.set_title(0, "embedding map")
@@ -171,10 +187,34 @@ class EmbeddingMap(W.VBox):
         if not self._suppress_method:
             self._reproject()
 
+    def show_step(self, index: int) -> None:
+        """Draw snapshot ``index`` of the current run in the replay's fixed frame (the PCA axes
+        of its last snapshot); the ringed items stay ringed."""
+        model = self.model
+        snaps = getattr(model, "snapshots", [])
+        if not self._frames or not 0 <= index < len(self._frames):
+            return
+        snap = snaps[index]
+        norms = np.linalg.norm(snap.item_factors.astype(np.float64), axis=1)
+        label = f"replay, step {snap.iteration} of {snaps[-1].iteration} (final PCA axes)"
+        self._draw(model, self._frames[index], label, norms)
+        self.step_label.value = f"step {snap.iteration} / {snaps[-1].iteration}"
+
+    def _prepare_replay(self) -> None:
+        """The current run's replay frames, and the replay row shown only when it has two or
+        more snapshots."""
+        snaps = getattr(self.model, "snapshots", [])
+        self._frames = replay_frames([s.item_factors for s in snaps]) if len(snaps) > 1 else []
+        self.replay_row.layout.display = None if self._frames else "none"
+        if self._frames:
+            self.play.max = self.step.max = len(self._frames) - 1
+            self.step_label.value = f"{len(self._frames)} snapshots: press play"
+
     def _reproject(self) -> None:
         model = self.model
         if model is None or (self._thread is not None and self._thread.is_alive()):
             return
+        self._prepare_replay()
         method = self.method.value
         emb = np.asarray(model.item_factors)
         if method == "pca":
@@ -214,8 +254,11 @@ class EmbeddingMap(W.VBox):
         finally:
             self._suppress_method = False
 
-    def _draw(self, model: Any, coords: np.ndarray, label: str) -> None:
-        self.points = map_points(self.data, coords, item_norms(model), self.n_tags)
+    def _draw(
+        self, model: Any, coords: np.ndarray, label: str, norms: np.ndarray | None = None
+    ) -> None:
+        norms = item_norms(model) if norms is None else norms
+        self.points = map_points(self.data, coords, norms, self.n_tags)
         tags = [t for t in self.points["tag"].value_counts().index if t != OTHER]
         options = [ALL, *tags, *([OTHER] if (self.points["tag"] == OTHER).any() else [])]
         if list(self.tag_filter.options) != options:
