@@ -49,6 +49,7 @@ _LAZY: dict[str, str] = {
     "TrainerWidget": "widgets",
     "NeighborExplorer": "widgets",
     "ComparisonBoard": "widgets",
+    "WhatIfPanel": "widgets",
     "EmbeddingMap": "widgets",
 }
 

@@ -22,7 +22,15 @@ import pandas as pd
 
 from ..checks import check_k
 from ..data.dataset import interaction_arrays
-from .evaluation import ranking_columns, recommend_batch, user_csr, user_ranking_metrics
+from .embeddings import item_norms, spearman
+from .evaluation import (
+    mse,
+    ranking_columns,
+    ranking_metrics,
+    recommend_batch,
+    user_csr,
+    user_ranking_metrics,
+)
 from .scoring import ItemEmbeddings
 
 K_MAX = 50  #: the longest list a comparison ranks (any smaller k is a cut of it)
@@ -168,3 +176,19 @@ def neighbor_overlap(
                 sa, sb = set(ids[a].tolist()), set(ids[b].tolist())
                 jaccard.loc[a, b] = len(sa & sb) / max(len(sa | sb), 1)
     return ids, jaccard
+
+
+def run_summary(model: Any, data: Any, item: int, k: int = 10) -> dict[str, Any]:
+    """One run at a glance (what the what-if panel sets beside the starting run): test MSE
+    (NaN without ratings), recall@k, the norm-vs-popularity rank correlation, and the names of
+    the item's k dot and cosine neighbours (the item left out)."""
+    train, test = model.train_listens, model.test_listens
+    emb = ItemEmbeddings(model)
+    names = np.asarray(data.item_names)
+    return {
+        "test_mse": mse(model, test) if model.predicts_ratings else math.nan,
+        f"recall@{k}": ranking_metrics(model, train, test, k)[f"recall@{k}"],
+        "spearman ρ (norm, popularity)": spearman(item_norms(model), data.item_popularity),
+        "dot": list(names[emb.neighbors(item, "dot", k, include_query=False)[0]]),
+        "cosine": list(names[emb.neighbors(item, "cosine", k, include_query=False)[0]]),
+    }

@@ -5,6 +5,7 @@ from .display import LiveChart, offline_chart, set_chart
 from .embedding_map import EmbeddingMap
 from .neighbors import NeighborExplorer
 from .trainer import TrainerWidget
+from .whatif import WhatIfPanel
 
 __all__ = [
     "ComparisonBoard",
@@ -12,6 +13,7 @@ __all__ = [
     "LiveChart",
     "NeighborExplorer",
     "TrainerWidget",
+    "WhatIfPanel",
     "offline_chart",
     "set_chart",
 ]

@@ -32,7 +32,8 @@ from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, escape, safe
 from .display import LiveChart
-from .neighbors import MATCHES, TABLE_STYLE, did_you_mean, frame_html
+from .neighbors import TABLE_STYLE, frame_html
+from .picker import ItemPicker
 
 STYLE = (
     TABLE_STYLE + "<style>.mf-table td.mf-significant{background:#dcedc8;font-weight:600}</style>"
@@ -86,9 +87,8 @@ class ComparisonBoard(W.VBox):
         self.k = W.IntSlider(value=k, min=1, max=K_MAX, description="k")
         self.measure = W.ToggleButtons(options=[DOT, COSINE], value=DOT,
                                        style={"button_width": "70px"})  # fmt: skip
-        self.search = W.Text(placeholder="type a name", description=data.item_noun,
-                             layout=W.Layout(width="300px"))  # fmt: skip
-        self.matches = W.Dropdown(options=[], description="matches", layout=W.Layout(width="400px"))
+        self.picker = ItemPicker(data, self.index, self.status)
+        self.search, self.matches = self.picker.search, self.picker.matches
         self.metrics = W.HTML()
         self.neighbors = W.HTML()
         self.bias = W.HTML()
@@ -96,18 +96,16 @@ class ComparisonBoard(W.VBox):
         self.curves = LiveChart(empty, renderer="svg", css_class="mf-board-curves")
         self.popularity = LiveChart(empty, renderer="svg", css_class="mf-board-popularity")
         for w, cls in ((self.reference, "mf-reference"), (self.k, "mf-k"),
-                       (self.search, "mf-search"), (self.matches, "mf-matches"),
                        (self.metrics, "mf-board-metrics"), (self.neighbors, "mf-board-neighbors"),
                        (self.bias, "mf-board-bias")):  # fmt: skip
             w.add_class(cls)
-        self.search.observe(guard(self._on_search), names="value")
         for w in (self.reference, self.k, self.measure, self.matches):
             w.observe(guard(lambda _: self.refresh()), names="value")
         self.runs.observe(lambda runs, name: guard(self._on_runs)())
         self.tabs = W.Tab(
             children=[
                 W.VBox([self.metrics, self.curves.widget]),
-                W.VBox([W.HBox([self.search, self.matches, self.measure]), self.neighbors]),
+                W.VBox([W.HBox([self.picker.widget, self.measure]), self.neighbors]),
                 W.VBox([self.popularity.widget, self.bias]),
             ]
         )
@@ -115,9 +113,6 @@ class ComparisonBoard(W.VBox):
             self.tabs.set_title(i, title)
         super().__init__(children=[W.HBox([self.reference, self.k]), self.tabs, self.status])
         self.add_class("mf-board")
-        top = int(np.argmax(data.item_popularity))
-        self.matches.options = [(self._label(top), top)]
-        self.matches.value = top
         self.refresh()
 
     # -- public ----------------------------------------------------------------------------------
@@ -274,20 +269,6 @@ class ComparisonBoard(W.VBox):
         )
 
     # -- controls --------------------------------------------------------------------------------
-    def _label(self, i: int) -> str:
-        return f"{self.index.names[i]} ({self.index.popularity[i]} {self.data.user_noun}s)"
-
-    def _on_search(self, change) -> None:
-        text = change["new"]
-        ids, suggested = self.index.lookup(text, MATCHES)
-        if not ids:
-            self.status.show(f"no {self.data.item_noun} name contains {text!r}", "warn")
-            return
-        self.matches.options = [(self._label(i), i) for i in ids]
-        self.matches.value = ids[0]
-        if suggested:
-            self.status.show(did_you_mean(self.data.item_noun, text, self.index, ids), "warn")
-
     def _on_runs(self) -> None:
         current = self.reference.value
         self.reference.options = self.runs.names

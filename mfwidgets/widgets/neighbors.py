@@ -26,8 +26,8 @@ from ..checks import check_k
 from ..data.dataset import Dataset
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, escape, safe
+from .picker import MATCHES, did_you_mean
 
-MATCHES = 20
 BOTH = "both"
 TABLE_STYLE = (
     "<style>.mf-table{border-collapse:collapse;font-size:12px;margin:2px 8px 8px 0}"
@@ -374,12 +374,6 @@ class NeighborExplorer(W.VBox):
             + f'<div style="font-size:11px;color:#555">{escape(rest)}. Method: '
             f"{escape(why.method)}</div>"
         )  # fmt: skip
-
-
-def did_you_mean(noun: str, text: str, index: ItemIndex, ids: list[int]) -> str:
-    """The status line when a typed name matched nothing and the closest names are offered."""
-    names = ", ".join(str(index.names[i]) for i in ids[:3])
-    return f"no {noun} name contains {text!r}: did you mean {names}? (showing the closest)"
 
 
 def _example(data: Dataset) -> str:
