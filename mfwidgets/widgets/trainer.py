@@ -5,8 +5,9 @@ second), reports through the core's callbacks, and redraws one offline chart per
 in place, at most once a second while a run is in progress. The widget holds no maths: its
 controls are built from the configuration classes (:class:`~mfwidgets.models.ModelConfig`,
 ``TrainConfig``, ``SplitConfig``), models come from the core, baselines from the analysis floor.
-(A little over 400 lines: the controls, the five buttons and the registry wiring read best
-together; the runs themselves live in :mod:`.jobs`, the curves in :mod:`.curves`.)
+(About 500 lines: the controls, the five buttons, the two engines' threads and the registry
+wiring read best together; the runs themselves live in :mod:`.jobs`, the curves in
+:mod:`.curves`.)
 """
 
 from __future__ import annotations
@@ -402,15 +403,9 @@ class TrainerWidget(W.VBox):
             self.last_error = str(exc)
             self.status.show(f"diverged: {exc}", "error")
         except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            self.status.show(f"error: {self.last_error}", "error")
+            self._failed(exc)
         finally:
-            self._progress.flush()
-            self.curves.busy(False)
-            self.curves.draw_now(self.model)
-            self._thread = None
-            self._sync_enabled()
-            self.curves.snapshot(self.model)
+            self._ended()
 
     def _spark_run(self, spec: RunSpec) -> None:
         """The Spark thread: train ALS on the split, keep it as a run, report; never raises."""
@@ -427,15 +422,22 @@ class TrainerWidget(W.VBox):
         except SparkStopped:
             self.status.show("stopped: Spark keeps no partial factors, so no run was added", "warn")
         except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            self.status.show(f"error: {self.last_error}", "error")
+            self._failed(exc)
         finally:
-            self._progress.flush()
-            self.curves.busy(False)
-            self.curves.draw_now(self.model)
-            self._thread = None
-            self._sync_enabled()
-            self.curves.snapshot(self.model)
+            self._ended()
+
+    def _ended(self) -> None:
+        """After a training run of either engine: the final curves, the buttons unlocked."""
+        self._progress.flush()
+        self.curves.busy(False)
+        self.curves.draw_now(self.model)
+        self._thread = None
+        self._sync_enabled()
+        self.curves.snapshot(self.model)
+
+    def _failed(self, exc: Exception) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.status.show(f"error: {self.last_error}", "error")
 
     def _tune_job(self, spec: RunSpec) -> None:
         """The tuning thread: fit the grid, fill the controls with the best point; never raises."""
@@ -454,8 +456,7 @@ class TrainerWidget(W.VBox):
                 f"{verb}: {picked} (validation RMSE {rmse:.4f}); click Train to fit them", "ok"
             )
         except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            self.status.show(f"error: {self.last_error}", "error")
+            self._failed(exc)
         finally:
             self._progress.flush()
             self._thread = None
