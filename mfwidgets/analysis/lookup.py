@@ -34,10 +34,12 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 class _Keys:
-    """One way of spelling every name (in popularity order), searched as a single string."""
+    """One way of spelling names, searched as a single string; ``positions`` are the names'
+    places in popularity order (all of them by default)."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(self, keys: list[str], positions: np.ndarray | None = None) -> None:
         self.keys = keys
+        self.positions = np.arange(len(keys)) if positions is None else positions
         self.blob = "\n".join(keys)  # one newline-joined string: a search is one C-level scan
         self.starts = np.cumsum([0] + [len(k) + 1 for k in keys[:-1]])
         self.lengths = np.array([len(k) for k in keys])
@@ -59,7 +61,8 @@ class _Keys:
         first = np.searchsorted(at, self.starts[rows])  # first hit inside each row
         prefix = at[np.minimum(first, len(at) - 1)] == self.starts[rows]
         exact = prefix & (self.lengths[rows] == len(q))
-        return rows[exact], rows[prefix & ~exact], rows[~prefix]
+        pos = self.positions[rows]
+        return pos[exact], pos[prefix & ~exact], pos[~prefix]
 
 
 class ItemIndex:
@@ -83,12 +86,16 @@ class ItemIndex:
         # most popular first; ties by id, so rankings are deterministic
         self._by_pop = np.lexsort((np.arange(len(self.names)), -self.popularity))
         ordered = [str(self.names[i]) for i in self._by_pop]
+        plain = [normalize(n) for n in ordered]
         ascii_keys = [transliterate(n) for n in ordered]
+        # transliterations are searched only where they differ (a tenth of Last.fm's names)
+        other = np.flatnonzero([a != p for a, p in zip(ascii_keys, plain, strict=True)])
+        self._ascii = ascii_keys
         self._spellings = [
-            (normalize, _Keys([normalize(n) for n in ordered])),
-            (transliterate, _Keys(ascii_keys)),
-            (lambda q: compact(transliterate(q)), _Keys([compact(k) for k in ascii_keys])),
+            (normalize, _Keys(plain)),
+            (transliterate, _Keys([ascii_keys[i] for i in other], other)),
         ]
+        self._compact = _Keys([compact(k) for k in ascii_keys])
 
     @classmethod
     def from_data(cls, data: Any) -> ItemIndex:
@@ -98,12 +105,23 @@ class ItemIndex:
     def __len__(self) -> int:
         return len(self.names)
 
-    def _tiers(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _tiers(
+        self, query: str, enough: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ids of exact, prefix and other substring matches under any spelling, each tier by
-        popularity (an item in a higher tier under one spelling is not repeated lower)."""
+        popularity (an item in a higher tier under one spelling is not repeated lower). The
+        spelling without spaces and punctuation is searched too, unless ``enough`` matches
+        were found already (a type-ahead list of short queries stays fast)."""
         exact, prefix, substring = (np.empty(0, dtype=np.int64) for _ in range(3))
         for spell, keys in self._spellings:
             e, p, s = keys.tiers(spell(query))
+            exact, prefix, substring = (
+                np.union1d(exact, e),
+                np.union1d(prefix, p),
+                np.union1d(substring, s),
+            )
+        if enough is None or len(exact) + len(prefix) + len(substring) < enough:
+            e, p, s = self._compact.tiers(compact(transliterate(query)))
             exact, prefix, substring = (
                 np.union1d(exact, e),
                 np.union1d(prefix, p),
@@ -119,7 +137,7 @@ class ItemIndex:
             raise TypeError(f"query must be a string, got {type(query).__name__}")
         if not normalize(query):
             return []
-        return [int(i) for i in np.concatenate(self._tiers(query))[:limit]]
+        return [int(i) for i in np.concatenate(self._tiers(query, enough=limit))[:limit]]
 
     def suggest(self, query: str, limit: int = 5) -> list[int]:
         """Ids of the names closest to ``query`` by edit distance (at most one edit per four
@@ -130,8 +148,7 @@ class ItemIndex:
         q = transliterate(query)
         if not q:
             return []
-        keys = self._spellings[1][1].keys
-        found = process.extract(q, keys, scorer=Levenshtein.distance,
+        found = process.extract(q, self._ascii, scorer=Levenshtein.distance,
                                 score_cutoff=max(1, len(q) // 4), limit=None)  # fmt: skip
         ranked = sorted(found, key=lambda hit: (hit[1], hit[2]))  # distance, then popularity
         return [int(self._by_pop[pos]) for _, _, pos in ranked[:limit]]
