@@ -129,9 +129,8 @@ def compare(
             frame["test_mse"] = prof.user_mse.reindex(frame.index)
         per_user[name] = frame
         row = frame.mean().to_dict()
-        if prof.user_mse is not None:
-            u, i, w = interaction_arrays(test)
-            row["test_mse"] = float(np.mean((w - model.predict(u, i)) ** 2))
+        if prof.user_mse is not None:  # (the table's MSE is over pairs, as everywhere)
+            row["test_mse"] = mse(model, test)
             row["test_rmse"] = math.sqrt(row["test_mse"])
         row["coverage"] = len(np.unique(recs)) / n_items
         row["train_seconds"] = prof.seconds

@@ -45,7 +45,7 @@ def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab
     explorer.screenshot(path=str(ARTIFACTS / "widget-explorer.png"))
 
     # the map: hover until a tooltip shows an artist
-    canvas = page.locator(f"{root} .mf-map canvas.marks")
+    canvas = page.locator(f"{root} .mf-map canvas.marks").first  # (the second is the replay's)
     expect(canvas).to_be_visible(timeout=60_000)
     canvas.scroll_into_view_if_needed()
     tip = page.locator("#vg-tooltip-element.visible")
@@ -57,6 +57,13 @@ def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab
             break
     expect(tip).to_be_visible(timeout=2_000)
     expect(tip.locator("td.key").first).to_have_text("artist")
-    page.locator(f"{root} .mf-embedding-map").screenshot(path=str(ARTIFACTS / "widget-map.png"))
+    page.locator(f"{root} .mf-embedding-map").first.screenshot(
+        path=str(ARTIFACTS / "widget-map.png")
+    )
+
+    # beyond the chapter's widgets: the replay of reg_model, the what-if panel, the board
+    expect(page.locator(f"{root} .mf-replay").last).to_be_visible()  # (the replay map)
+    expect(page.locator(f"{root} .mf-whatif-figures")).to_contain_text("start")
+    expect(page.locator(f"{root} .mf-board-metrics")).to_contain_text("reg_model")
     page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
     assert not page.blocked_urls
