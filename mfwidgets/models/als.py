@@ -12,12 +12,21 @@ import numpy as np
 
 from .kernels import tf
 
+#: conjugate-gradient steps per row and half-sweep (the implicit library's default is 3)
+CG_STEPS = 3
+
 
 class AlsSweep:
-    """One model's ALS sweeps over its kernels' variables and training pairs."""
+    """One model's ALS sweeps over its kernels' variables and training pairs.
 
-    def __init__(self, kernels: Any) -> None:
+    ``solver="exact"`` solves every row's normal equations (batched Cholesky); ``"cg"`` takes
+    :data:`CG_STEPS` conjugate-gradient steps from the current factors instead (Takács et al.;
+    the implicit library's CPU solver), never forming the per-row d × d matrices.
+    """
+
+    def __init__(self, kernels: Any, solver: str = "exact") -> None:
         self.k = kernels
+        self.solver = solver
         tr, obj = kernels.train, kernels.obj
         self.users = AlsSide(tr.users, tr.items, obj.n_users)
         self.items = AlsSide(tr.items, tr.users, obj.n_items)
@@ -51,11 +60,11 @@ class AlsSweep:
             # so each row needs the shared Gram YᵀY plus a sum over its own observed pairs only,
             # with weight c − 1 in the matrix and target c (preference 1 times confidence c).
             c = kern.confidence
-            U = self.users.solve(
-                V, tf.matmul(V, V, True) + (o.regularization + eps) * eye, c - 1, c
+            U = self._solve(
+                self.users, V, tf.matmul(V, V, True) + (o.regularization + eps) * eye, c - 1, c, U
             )
-            V = self.items.solve(
-                U, tf.matmul(U, U, True) + (o.regularization + eps) * eye, c - 1, c
+            V = self._solve(
+                self.items, U, tf.matmul(U, U, True) + (o.regularization + eps) * eye, c - 1, c, V
             )
             new = [U, V]
         else:
@@ -83,17 +92,28 @@ class AlsSweep:
                 t_u = tr.a - o.global_mean - tf.gather(bi, tr.i)
             else:
                 t_u = tr.a
-            Xu = self.users.solve(with_ones(V), gram(V, o.n_users, cfg.user_bias_reg), ones, t_u)
+            x0 = tf.concat([U, bu[:, None]], 1) if o.biased else U
+            Xu = self._solve(
+                self.users, with_ones(V), gram(V, o.n_users, cfg.user_bias_reg), ones, t_u, x0
+            )
             U = Xu[:, :d]
             if o.biased:
                 bu = Xu[:, d]
                 t_i = tr.a - o.global_mean - tf.gather(bu, tr.u)
             else:
                 t_i = tr.a
-            Xi = self.items.solve(with_ones(U), gram(U, o.n_items, cfg.item_bias_reg), ones, t_i)
+            x0 = tf.concat([V, bi[:, None]], 1) if o.biased else V
+            Xi = self._solve(
+                self.items, with_ones(U), gram(U, o.n_items, cfg.item_bias_reg), ones, t_i, x0
+            )
             new = [U, Xi[:, :d]] + ([bu, Xi[:, d]] if o.biased else [])
         for v, value in zip(kern.variables, new, strict=True):
             v.assign(value)
+
+    def _solve(self, side: AlsSide, Y, G, w, t, x0):
+        if self.solver == "cg":
+            return side.solve_cg(Y, G, w, t, x0, CG_STEPS)
+        return side.solve(Y, G, w, t)
 
 
 class AlsSide:
@@ -132,6 +152,36 @@ class AlsSide:
                 )
             width *= 2
         self.empty_rows = tf.constant(np.flatnonzero(counts == 0), tf.int32)
+        self.rows = tf.constant(rows, tf.int32)  # pair order, for the conjugate-gradient solver
+        self.cols = tf.constant(cols, tf.int32)
+
+    def solve_cg(self, Y, G, w, t, x0, steps: int):
+        """The rows of :meth:`solve`, approximately: ``steps`` conjugate-gradient steps per row
+        from ``x0``, with A·p = p G + Σ_j w_j (y_jᵀp) y_j taken over the pairs (no d × d
+        matrix per row); (n_rows, d)."""
+        Yp = tf.gather(Y, self.cols)  # (pairs, d)
+
+        def times_a(P):
+            along = w * tf.reduce_sum(Yp * tf.gather(P, self.rows), 1)
+            return tf.matmul(P, G) + tf.math.unsorted_segment_sum(
+                along[:, None] * Yp, self.rows, self.n_rows
+            )
+
+        b = tf.math.unsorted_segment_sum(t[:, None] * Yp, self.rows, self.n_rows)
+        x = x0
+        r = b - times_a(x)
+        p = r
+        rs = tf.reduce_sum(r * r, 1)
+        for _ in range(steps):
+            Ap = times_a(p)
+            # rows already solved have rs = 0: keep them (no 0/0)
+            alpha = tf.math.divide_no_nan(rs, tf.reduce_sum(p * Ap, 1))
+            x = x + alpha[:, None] * p
+            r = r - alpha[:, None] * Ap
+            rs_new = tf.reduce_sum(r * r, 1)
+            p = r + tf.math.divide_no_nan(rs_new, rs)[:, None] * p
+            rs = rs_new
+        return x
 
     def solve(self, Y, G, w, t):
         """Rows x minimising Σ_j w (y_jᵀx)² − 2 t y_jᵀx + xᵀGx, for every row; (n_rows, d).

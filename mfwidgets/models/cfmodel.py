@@ -310,8 +310,9 @@ class CFModel(FactorScoring):
         Raises :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
         """
         cfg = config or TrainConfig(
-            num_iterations, learning_rate, optimizer, record_every, snapshot_every
-        )
+            num_iterations, learning_rate, optimizer, record_every,
+            snapshot_every=snapshot_every,
+        )  # fmt: skip
         if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
         if self.config.kind == "implicit" and cfg.optimizer != "als":
@@ -347,7 +348,7 @@ class CFModel(FactorScoring):
 
         kernels = self.kernels()
         if cfg.optimizer == "als":
-            runner, name, lr = kernels.als_runner(), "als", None
+            runner, name, lr = kernels.als_runner(cfg.als_solver), "als", None
         else:
             optimizer = cfg.optimizer
             if isinstance(optimizer, str) and optimizer != "sgd":

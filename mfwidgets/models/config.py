@@ -23,6 +23,7 @@ from ..data.split import check_holdout_fraction
 KINDS = ("plain", "regularized", "biased", "implicit")
 #: "als" alternates exact least-squares solves of U and V; one sweep counts as one iteration.
 OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
+ALS_SOLVERS = ("exact", "cg")
 GRADIENT_OPTIMIZERS = ("sgd", "adagrad", "adam")
 
 
@@ -183,6 +184,11 @@ class TrainConfig(Config):
         minimum=1, integer=True, optional=True, suggest=10,
     )  # fmt: skip
 
+    als_solver: str = param(
+        "exact", "how ALS solves each row: exactly (Cholesky), or by 3 conjugate-gradient steps "
+        "from the current factors (faster, as the implicit library does)",
+        choices=ALS_SOLVERS, optimizers=("als",),
+    )  # fmt: skip
     snapshot_every: int | None = param(
         None, "keep the factors every this many steps, for a replay (empty: none)",
         minimum=1, integer=True, optional=True,

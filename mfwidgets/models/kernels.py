@@ -104,7 +104,7 @@ class Kernels:
         # "retracing" warnings when many models are built)
         self._residual = tf.function(lambda *args: self._residual_py(*args), jit_compile=True)
         self._sgd = None
-        self._als = None
+        self._als: dict[str, Runner] = {}
         self.confidence = 1.0 + objective.config.alpha * train.a if objective.implicit else None
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -329,18 +329,19 @@ class Kernels:
             tf.function(lambda k, lr: loop(k)),
         )
 
-    def als_runner(self) -> Runner:
-        """Compiled entry points where a step is one ALS sweep (users, then items)."""
-        if self._als is None:
+    def als_runner(self, solver: str = "exact") -> Runner:
+        """Compiled entry points where a step is one ALS sweep (users, then items), each row
+        solved exactly or by conjugate gradients (``solver="cg"``)."""
+        if solver not in self._als:
             from .als import AlsSweep
 
-            sweep = AlsSweep(self)  # builds its constant bucket tensors now, outside any trace
+            sweep = AlsSweep(self, solver)  # builds its constant tensors now, outside any trace
             loop = lambda k: sweep.loop(k)  # noqa: E731
-            self._als = Runner(
+            self._als[solver] = Runner(
                 _records_fn(lambda ks, lr: self._records(loop, ks)),
                 tf.function(lambda k, lr: loop(k)),
             )
-        return self._als
+        return self._als[solver]
 
     def restore_snapshot(self) -> None:
         for s, v in zip(self.snapshot, self.variables, strict=True):
