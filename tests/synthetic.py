@@ -35,3 +35,13 @@ def dataset(
         item_raw_ids=np.arange(n_items),
         item_noun=item_noun,
     )
+
+
+def random_listens(n_users: int, n_items: int, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` distinct random (user, item) pairs with weights in [1, 5] (chapter columns)."""
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(n_users * n_items, n, replace=False)
+    return pd.DataFrame(
+        {"userID": cells // n_items, "artistID": cells % n_items,
+         "listenCount": rng.uniform(1, 5, n)}
+    )  # fmt: skip

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
+from synthetic import random_listens
 
 from mfwidgets.models import CFModel, TrainConfig
-
-
-def _listens(n_users=30, n_items=50, n=500, seed=0):
-    rng = np.random.default_rng(seed)
-    cells = rng.choice(n_users * n_items, n, replace=False)
-    return pd.DataFrame(
-        {"userID": cells // n_items, "artistID": cells % n_items,
-         "listenCount": rng.uniform(1, 5, n)}
-    )  # fmt: skip
 
 
 def test_cg_with_d_steps_solves_the_rows_exactly():
@@ -41,7 +32,7 @@ def test_cg_with_d_steps_solves_the_rows_exactly():
 
 @pytest.mark.parametrize("kind", ["implicit", "regularized", "biased"])
 def test_cg_sweeps_reach_the_exact_solvers_optimum(kind):
-    df = _listens()
+    df = random_listens(30, 50, 500)
     losses = {}
     for solver in ("exact", "cg"):
         model = CFModel(df, kind=kind, embedding_dim=4, init_stddev=0.1, seed=0,

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
+from synthetic import random_listens
 
 from mfwidgets.models import CFModel, TrainConfig
 
 
-def _listens(n_users=25, n_items=40, n=300, seed=0):
-    rng = np.random.default_rng(seed)
-    cells = rng.choice(n_users * n_items, n, replace=False)
-    return pd.DataFrame(
-        {"userID": cells // n_items, "artistID": cells % n_items,
-         "listenCount": rng.uniform(1, 5, n)}
-    )  # fmt: skip
-
-
 def _model():
-    return CFModel(_listens(), kind="regularized", embedding_dim=4, init_stddev=0.1, seed=0,
-                   n_users=25, n_items=40)  # fmt: skip
+    return CFModel(random_listens(25, 40, 300), kind="regularized", embedding_dim=4,
+                   init_stddev=0.1, seed=0, n_users=25, n_items=40)  # fmt: skip
 
 
 def test_snapshots_hold_exactly_the_factors_of_their_step():
