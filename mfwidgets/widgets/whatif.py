@@ -18,6 +18,7 @@ import pandas as pd
 from .. import charts
 from ..analysis.compare import run_summary
 from ..analysis.lookup import ItemIndex
+from ..checks import check_k
 from ..models.cfmodel import CFModel
 from ..models.config import TrainConfig
 from ..models.registry import Runs
@@ -54,7 +55,7 @@ class WhatIfPanel(W.VBox):
         warm_start(model)  # refuses, now, a model it could not re-solve
         if isinstance(sweeps, bool) or not isinstance(sweeps, int) or not 1 <= sweeps <= 50:
             raise ValueError(f"sweeps must be an integer in [1, 50], got {sweeps!r}")
-        self.base, self.sweeps, self.k = model, sweeps, k
+        self.base, self.sweeps, self.k = model, sweeps, check_k(k)
         self.runs = Runs.of(runs, "runs") if runs is not None else Runs()
         self.result: CFModel | None = None
         self.summary = pd.DataFrame()
@@ -132,8 +133,10 @@ class WhatIfPanel(W.VBox):
                 if values is None:
                     self._worker = None
                     return
-                model = self._solving = warm_start(self.base, **values)
             try:
+                model = warm_start(self.base, **values)
+                with self._lock:  # (a request from now on stops it; one before is seen below)
+                    self._solving = model
                 model.train(config=TrainConfig(num_iterations=self.sweeps - 1, optimizer="als"))
                 with self._lock:
                     stale = self._pending is not None
@@ -143,6 +146,8 @@ class WhatIfPanel(W.VBox):
                 self.result = model
                 self._show(values)
             except Exception as exc:  # the panel shows it; the thread never dies loudly
+                with self._lock:
+                    self._solving = None
                 self.status.show(f"{type(exc).__name__}: {exc}", "error")
 
     def _show(self, values: dict[str, Any] | None) -> None:
