@@ -67,11 +67,13 @@ def cosine_view(model: Any) -> Factors:
 
 
 def user_top_lists(
-    model: Any, data: Any, measure: str, k: int, users: np.ndarray, chunk_size: int = 512
+    model: Any, data: Any, measure: str, k: int, chunk_size: int = 512, seen: Any = None
 ) -> np.ndarray:
-    """(len(users), k) each user's top-k under ``measure``, their own items excluded."""
+    """(n_users, k) every user's top-k under ``measure``, their own items excluded (``seen``:
+    those items as a :func:`~.evaluation.user_csr` of the data, when already built)."""
     view = model if measure == DOT else cosine_view(model)
-    return recommend_batch(view, users, user_csr(data.interactions, data.n_users), k, chunk_size)
+    seen = user_csr(data.interactions, data.n_users) if seen is None else seen
+    return recommend_batch(view, np.arange(data.n_users), seen, k, chunk_size)
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,9 @@ def popularity_bias(
     for model in models.values():
         check_model(model)
     measures = [DOT, COSINE] if measure == "both" else [measure]
-    everyone = np.arange(data.n_users)
+    seen = user_csr(data.interactions, data.n_users)
     recs = {
-        name: {m: user_top_lists(model, data, m, k, everyone, chunk_size) for m in measures}
+        name: {m: user_top_lists(model, data, m, k, chunk_size, seen) for m in measures}
         for name, model in models.items()
     }
     return bias_table(recs, data)

@@ -24,6 +24,7 @@ from ..checks import check_k
 from ..data.dataset import interaction_arrays
 from .embeddings import item_norms, spearman
 from .evaluation import (
+    held_out_users,
     mse,
     ranking_columns,
     ranking_metrics,
@@ -44,6 +45,7 @@ class RunProfile:
 
     recs: np.ndarray  #: (test users, K_MAX) item ids, best first
     user_mse: pd.Series | None  #: each test user's mean squared error (None: no ratings)
+    test_mse: float  #: over the test pairs (NaN: no ratings)
     seconds: float  #: training seconds (NaN when the model does not say)
 
 
@@ -59,14 +61,14 @@ def profile(
     model: Any, train: pd.DataFrame, test: pd.DataFrame, chunk_size: int = 256
 ) -> RunProfile:
     """What the comparison needs of one model (the only step that scores every item)."""
-    t_indptr, _ = user_csr(test, model.n_users)
-    users = np.flatnonzero(np.diff(t_indptr) > 0)
+    users, _ = held_out_users(test, model.n_users)
     recs = recommend_batch(model, users, user_csr(train, model.n_users), K_MAX, chunk_size)
-    user_mse = None
+    user_mse, test_mse = None, math.nan
     if model.predicts_ratings:
         u, i, w = interaction_arrays(test)
-        user_mse = pd.Series((w - model.predict(u, i)) ** 2).groupby(u).mean()
-    return RunProfile(recs, user_mse, training_seconds(model))
+        squared = pd.Series((w - model.predict(u, i)) ** 2)
+        user_mse, test_mse = squared.groupby(u).mean(), float(squared.mean())
+    return RunProfile(recs, user_mse, test_mse, training_seconds(model))
 
 
 def holm(p: Any) -> np.ndarray:
@@ -129,9 +131,8 @@ def compare(
             frame["test_mse"] = prof.user_mse.reindex(frame.index)
         per_user[name] = frame
         row = frame.mean().to_dict()
-        if prof.user_mse is not None:  # (the table's MSE is over pairs, as everywhere)
-            row["test_mse"] = mse(model, test)
-            row["test_rmse"] = math.sqrt(row["test_mse"])
+        # the table's MSE is over pairs, as everywhere; the tests use the per-user one
+        row["test_mse"], row["test_rmse"] = prof.test_mse, math.sqrt(prof.test_mse)
         row["coverage"] = len(np.unique(recs)) / n_items
         row["train_seconds"] = prof.seconds
         rows[name] = row

@@ -59,6 +59,16 @@ def user_csr(df: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray]:
     return indptr, items[order]
 
 
+def held_out_users(test: pd.DataFrame, n_users: int) -> tuple[np.ndarray, np.ndarray]:
+    """(users with held-out interactions, in id order; how many each holds)."""
+    t_indptr, _ = user_csr(test, n_users)
+    counts = np.diff(t_indptr)
+    users = np.flatnonzero(counts > 0)
+    if not len(users):
+        raise ValueError("test has no interactions: no ranking to evaluate")
+    return users, counts[users]
+
+
 def _chunks(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -131,10 +141,7 @@ def user_ranking_metrics(
     and the (users, k) recommendations. ``recs``: those users' ranked lists already computed
     (at least k long), for example once at a large k and cut for each smaller one."""
     n_users, n_items = model.n_users, model.n_items
-    t_indptr, _ = user_csr(test, n_users)
-    users = np.flatnonzero(np.diff(t_indptr) > 0)
-    if not len(users):
-        raise ValueError("test has no interactions: no ranking to evaluate")
+    users, n_relevant = held_out_users(test, n_users)
     if recs is None:
         recs = recommend_batch(model, users, user_csr(train, n_users), k, chunk_size)
     recs = recs[:, :k]
@@ -146,7 +153,6 @@ def user_ranking_metrics(
     held = np.unique(test_users * n_items + test_items)
     keys = users[:, None] * n_items + recs
     hit = np.isin(keys, held)
-    n_relevant = np.diff(t_indptr)[users]
     discounts = 1.0 / np.log2(np.arange(2, recs.shape[1] + 2))
     ideal = np.cumsum(discounts)[np.minimum(n_relevant, recs.shape[1]) - 1]
     share = np.maximum(popularity[recs], 1) / max(len(np.unique(train_users)), 1)

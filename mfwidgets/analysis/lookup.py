@@ -38,7 +38,6 @@ class _Keys:
     places in popularity order (all of them by default)."""
 
     def __init__(self, keys: list[str], positions: np.ndarray | None = None) -> None:
-        self.keys = keys
         self.positions = np.arange(len(keys)) if positions is None else positions
         self.blob = "\n".join(keys)  # one newline-joined string: a search is one C-level scan
         self.starts = np.cumsum([0] + [len(k) + 1 for k in keys[:-1]])

@@ -54,20 +54,21 @@ def as_figure(chart: Figure | alt.TopLevelMixin) -> Figure:
     return chart if isinstance(chart, Figure) else Figure(chart)
 
 
-def hconcat(*figures: Figure) -> Figure:
-    """Figures side by side (their tables merged)."""
+def _concat(join: Any, figures: tuple[Figure, ...]) -> Figure:
     tables: dict[str, pd.DataFrame] = {}
     for f in figures:
         tables |= f.tables
-    return Figure(alt.hconcat(*[f.chart for f in figures]), tables)
+    return Figure(join(*[f.chart for f in figures]), tables)
+
+
+def hconcat(*figures: Figure) -> Figure:
+    """Figures side by side (their tables merged)."""
+    return _concat(alt.hconcat, figures)
 
 
 def vconcat(*figures: Figure) -> Figure:
     """Figures one above the other (their tables merged)."""
-    tables: dict[str, pd.DataFrame] = {}
-    for f in figures:
-        tables |= f.tables
-    return Figure(alt.vconcat(*[f.chart for f in figures]), tables)
+    return _concat(alt.vconcat, figures)
 
 
 def to_html(*figures: Figure, title: str = "", body: str = "") -> str:

@@ -23,11 +23,11 @@ import traitlets
 from .. import charts
 from ..analysis.bias import bias_table, user_top_lists
 from ..analysis.compare import K_MAX, compare, neighbor_overlap, profile
-from ..analysis.embeddings import norm_popularity
+from ..analysis.embeddings import item_norms, spearman
+from ..analysis.evaluation import user_csr
 from ..analysis.lookup import ItemIndex
 from ..analysis.scoring import COSINE, DOT, ItemEmbeddings
 from ..checks import check_k
-from ..data.dataset import interaction_arrays
 from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, escape, safe
@@ -75,6 +75,7 @@ class ComparisonBoard(W.VBox):
         self.index = ItemIndex.from_data(data)
         self.results: dict[str, pd.DataFrame] = {}
         self._profiles: dict[str, tuple[Any, Any]] = {}  # name -> (model key, cached work)
+        self._seen: Any = None  # every user's items (CSR), excluded from the bias lists
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._dirty = False
@@ -170,12 +171,15 @@ class ComparisonBoard(W.VBox):
         hit = self._profiles.get(name)
         if hit is not None and hit[0] == key:
             return hit[1]
-        everyone = np.arange(self.data.n_users)
+        if self._seen is None:
+            self._seen = user_csr(self.data.interactions, self.data.n_users)
         work = {
             "profile": profile(model, train, test),
-            "top": {m: user_top_lists(model, self.data, m, K_MAX, everyone) for m in (DOT, COSINE)},
+            "top": {m: user_top_lists(model, self.data, m, K_MAX, seen=self._seen)
+                    for m in (DOT, COSINE)},
             "embeddings": ItemEmbeddings(model),
-        }
+            "rho": spearman(item_norms(model), self.data.item_popularity),
+        }  # fmt: skip
         self._profiles[name] = (key, work)
         return work
 
@@ -200,8 +204,9 @@ class ComparisonBoard(W.VBox):
             {n: list(self.data.item_names[v]) for n, v in ids.items()},
             index=pd.RangeIndex(1, k + 1, name="rank"),
         )
-        _, rhos = norm_popularity(models, self.data)
-        spearman = pd.DataFrame({"spearman ρ (norm, popularity)": rhos}).rename_axis("run")
+        rhos = pd.DataFrame(
+            {"spearman ρ (norm, popularity)": {n: w["rho"] for n, w in work.items()}}
+        ).rename_axis("run")
         bias = bias_table(
             {n: {m: w["top"][m][:, :k] for m in (DOT, COSINE)} for n, w in work.items()}, self.data
         )
@@ -210,14 +215,14 @@ class ComparisonBoard(W.VBox):
         others = [n for n, m in models.items() if _other_split(m, test)]
         self.results = {
             "metrics": table, "p_values": adjusted, "p_values_raw": raw,
-            "neighbors": neighbors, "overlap": overlap, "norm_popularity": spearman,
+            "neighbors": neighbors, "overlap": overlap, "norm_popularity": rhos,
             "popularity_bias": bias.table, "popularity_curve": bias.curve,
         }  # fmt: skip
         self._figures = {
             "curves": charts.runs_curves_chart(histories),
             "popularity": charts.popularity_curve_chart(bias.curve, noun=self.data.item_noun),
         }
-        n_users = len(np.unique(interaction_arrays(test).users))
+        n_users = len(next(iter(work.values()))["profile"].recs)  # the test users
         self._show(reference, k, item, measure, n_users, undrawn, others)
 
     def _show(self, reference, k, item, measure, n_users, undrawn, others) -> None:
