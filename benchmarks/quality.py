@@ -4,7 +4,17 @@ Protocol: split the listens with seed 0 (holdout 0.1) into train/test as the cha
 validation split from train (seed 1); pick every hyper-parameter on validation only; refit the
 chosen configurations on the whole train split; measure once on test. Prints the table (test MSE,
 ranking metrics, training seconds) and, as its last line, one JSON object.
-The rating errors are also given apart on the test rows of artists seen and unseen in training.
+The rating errors are also given apart on the test rows of artists seen and unseen in training,
+for the bias baseline, the biased model and the hybrid (tags); then the same table on MovieLens
+100K with genres as tags (``$MFWIDGETS_DATA_MOVIELENS_100K`` or the shared copy).
+
+Item cold start (:func:`cold_start`): hold out 10 % of the artists (seed 0) with all their
+listens; train on the rest; for each user who listened to held-out artists, rank all the
+held-out artists (scores from tags only: the hybrid's factors of those artists are their tags'
+mean) and measure recall@10 (hits / min(10, the user's held-out artists)) and NDCG@10. The
+baseline ranks them by tag popularity, the same list for everyone: an artist's score is the mean,
+over its tags, of the training listeners per artist carrying the tag. The hybrid's
+hyper-parameters are picked the same way on 10 % of the remaining artists (seed 1).
 Run: python benchmarks/quality.py [--quick]
 """
 
@@ -17,10 +27,14 @@ import time
 
 import numpy as np
 import pandas as pd
-from _common import data_source, emit, machine
+import scipy.sparse as sp
+from _common import ROOT, data_source, emit, machine
+from als_speed import implicit_against_the_library
 
 from mfwidgets import CFModel, build_model, build_regularized_model, load_lastfm, split_dataframe
 from mfwidgets.analysis import BiasBaseline, evaluate, mse, ranking_metrics
+from mfwidgets.data import interaction_arrays, item_tags, load_movielens_100k
+from mfwidgets.models import TrainConfig
 
 
 def timed(fn):
@@ -63,6 +77,150 @@ def refit(make, pick, train, test):
     model = make(*config)(train, test)
     _, seconds = timed(lambda: model.train(sweeps - 1, optimizer="als"))
     return model, seconds
+
+
+def seen_unseen(models: dict, train, test) -> dict[str, float]:
+    """Test MSE overall, on the rows of items seen in training and on the others, per model."""
+    items = interaction_arrays(test).items
+    unseen = ~np.isin(items, interaction_arrays(train).items)
+    out = {}
+    for label, model in models.items():
+        out[f"{label}_mse"] = mse(model, test)
+        out[f"{label}_seen_mse"] = mse(model, test[~unseen])
+        out[f"{label}_unseen_mse"] = mse(model, test[unseen]) if unseen.any() else float("nan")
+    print(f"  test rows of unseen items: {unseen.mean():.1%} ({unseen.sum()})")
+    for label in models:
+        print(f"  {label:8s} MSE {out[label + '_mse']:.4f}  seen {out[label + '_seen_mse']:.4f}  "
+              f"unseen {out[label + '_unseen_mse']:.4f}")  # fmt: skip
+    return out
+
+
+def rating_models(data, train, fit, val, grids, bias_grid, sweeps=20):
+    """Bias baseline, biased MF and hybrid MF on one dataset, each picked on validation."""
+    n_users, n_items = data.n_users, data.n_items
+    grid = itertools.product(*bias_grid)
+    scores = {g: mse(BiasBaseline(fit, n_users=n_users, n_items=n_items, reg_user=g[0],
+                                  reg_item=g[1]), val) for g in grid}  # fmt: skip
+    reg_user, reg_item = min(scores, key=scores.get)
+
+    def make(kind):
+        def build(dim, lam, grav, min_count=5):
+            extra = {"tag_min_count": min_count} if kind == "hybrid" else {}
+            return lambda tr, te: CFModel(
+                tr, te, n_users=n_users, n_items=n_items, dataset=data, kind=kind,
+                embedding_dim=dim, init_stddev=0.01, regularization_coeff=lam,
+                gravity_coeff=grav, user_bias_reg=reg_user, item_bias_reg=reg_item, seed=0,
+                **extra,
+            )  # fmt: skip
+
+        return build
+
+    score = lambda m: mse(m, val)  # noqa: E731
+    models = {"bias": BiasBaseline(train, n_users=n_users, n_items=n_items, reg_user=reg_user,
+                                   reg_item=reg_item)}  # fmt: skip
+    picks = {}
+    for kind in ("biased", "hybrid"):
+        pick = pick_on_validation(make(kind), grids[kind], fit, val, sweeps, score, False)
+        print(f"  {kind} picked on validation: {pick[0]} (validation MSE {pick[2]:.4f})")
+        models[kind] = refit(make(kind), pick, train, None)[0]
+        picks[kind] = pick[0]
+    return models, picks
+
+
+def held_out_ranking(scores: np.ndarray, held: np.ndarray, listens, k: int = 10):
+    """(recall@k, NDCG@k) of ranking the held-out items for each of their listeners;
+    ``scores`` (n_users, len(held)) or (len(held),), the same list for every user."""
+    users, items, _ = interaction_arrays(listens)
+    column = np.full(items.max() + 1, -1)
+    column[held] = np.arange(len(held))
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    recall, ndcg = [], []
+    for u in np.unique(users):
+        relevant = column[items[users == u]]
+        s = scores[u] if scores.ndim == 2 else scores
+        top = np.argsort(-s, kind="stable")[:k]
+        hits = np.isin(top, relevant)
+        recall.append(hits.sum() / min(k, len(relevant)))
+        ndcg.append((hits * discount).sum() / discount[: min(k, len(relevant))].sum())
+    return float(np.mean(recall)), float(np.mean(ndcg))
+
+
+def hold_out_items(listens, n_items: int, seed: int, fraction: float = 0.1):
+    """(held-out item ids, listens of the other items, listens of the held-out ones)."""
+    held = np.sort(np.random.default_rng(seed).choice(n_items, int(n_items * fraction), False))
+    is_held = np.isin(interaction_arrays(listens).items, held)
+    return held, listens[~is_held], listens[is_held]
+
+
+def cold_start(data, grid, sweeps=15) -> dict[str, float]:
+    """The item cold-start protocol of the module notes: hybrid implicit vs tag popularity."""
+    held, rest, held_listens = hold_out_items(data.listens, data.n_items, seed=0)
+    val_held, fit, val_listens = hold_out_items(rest, data.n_items, seed=1)
+
+    def fitted(frame, dim, lam, alpha, min_count):
+        model = CFModel(
+            frame,
+            None,
+            n_users=data.n_users,
+            n_items=data.n_items,
+            dataset=data,
+            kind="hybrid_implicit",
+            embedding_dim=dim,
+            init_stddev=0.01,
+            regularization_coeff=lam,
+            alpha=alpha,
+            tag_min_count=min_count,
+            seed=0,
+        )
+        model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als"))
+        return model
+
+    def recall(model, items, listens):
+        scores = model.user_factors @ model.item_factors[items].T
+        return held_out_ranking(scores, items, listens)
+
+    scores = {g: recall(fitted(fit, *g), val_held, val_listens)[0] for g in grid}
+    best = max(scores, key=scores.get)
+    print(f"  hybrid implicit picked on validation artists: (d, reg, alpha, min count) = {best}"
+          f" (validation recall@10 {scores[best]:.4f})")  # fmt: skip
+    model = fitted(rest, *best)
+    assert model.from_tags_only[held].sum() == item_tags(data, best[3]).tagged[held].sum()
+    out = dict(zip(("cold_start_recall_at_10", "cold_start_ndcg_at_10"),
+                   recall(model, held, held_listens), strict=True))  # fmt: skip
+    tags = item_tags(data, best[3]).matrix.astype(bool).astype(float)
+    listeners = np.bincount(interaction_arrays(rest).items, minlength=data.n_items)
+    per_tag = (tags.T @ listeners) / np.maximum(np.asarray(tags.sum(0)).ravel(), 1)
+    n_tags = np.maximum(np.asarray(tags.sum(1)).ravel(), 1)
+    base = (tags @ per_tag) / n_tags
+    out |= dict(zip(("cold_start_baseline_recall_at_10", "cold_start_baseline_ndcg_at_10"),
+                    held_out_ranking(base[held], held, held_listens), strict=True))  # fmt: skip
+    # a stronger content baseline, for scale: the user's tag profile (the tags of the artists
+    # they listened to, summed) dotted with each held-out artist's tags
+    u, i, _ = interaction_arrays(rest)
+    listened = sp.csr_matrix((np.ones(len(u)), (u, i)), shape=(data.n_users, data.n_items))
+    profile = (listened @ tags @ tags[held].T).toarray()
+    out |= dict(zip(("cold_start_profile_recall_at_10", "cold_start_profile_ndcg_at_10"),
+                    held_out_ranking(profile, held, held_listens), strict=True))  # fmt: skip
+    print(
+        f"  {len(held)} held-out artists ({int(model.from_tags_only[held].sum())} with kept "
+        f"tags), {len(held_listens)} listens of {held_listens['userID'].nunique()} users"
+    )
+    print(f"  hybrid implicit: recall@10 {out['cold_start_recall_at_10']:.4f}, NDCG@10 "
+          f"{out['cold_start_ndcg_at_10']:.4f}; tag popularity: recall@10 "
+          f"{out['cold_start_baseline_recall_at_10']:.4f}, NDCG@10 "
+          f"{out['cold_start_baseline_ndcg_at_10']:.4f}; the users' tag profiles: recall@10 "
+          f"{out['cold_start_profile_recall_at_10']:.4f}, NDCG@10 "
+          f"{out['cold_start_profile_ndcg_at_10']:.4f}")  # fmt: skip
+    return out
+
+
+def movielens_source() -> str | None:
+    shared = ROOT.parent / "shared" / "data" / "ml-100k"
+    import os
+
+    return os.environ.get("MFWIDGETS_DATA_MOVIELENS_100K") or (
+        str(shared) if shared.is_dir() else None
+    )
 
 
 def main() -> None:
@@ -118,7 +276,7 @@ def main() -> None:
         else list(itertools.product((8, 32), (0.6, 1.0, 1.5), (0.0, 100.0)))
     )
     score = lambda m: mse(m, val)  # noqa: E731
-    pick = pick_on_validation(biased, grid, fit, val, 20, score, larger_is_better=False)
+    pick = biased_pick = pick_on_validation(biased, grid, fit, val, 20, score, False)
     print(f"biased ALS picked on validation: (d, reg, gravity) = {pick[0]}, {pick[1]} sweeps "
           f"(validation MSE {pick[2]:.4f})")  # fmt: skip
     models["biased MF (ALS)"], seconds["biased MF (ALS)"] = refit(biased, pick, train, test)
@@ -136,7 +294,7 @@ def main() -> None:
         else list(itertools.product((32, 64), (10.0, 30.0, 60.0), (3.0, 5.0, 8.0, 12.0)))
     )
     recall = lambda m: ranking_metrics(m, fit, val, 10)["recall@10"]  # noqa: E731
-    pick = pick_on_validation(implicit, grid, fit, val, 15, recall, larger_is_better=True)
+    pick = implicit_pick = pick_on_validation(implicit, grid, fit, val, 15, recall, True)
     print(f"implicit ALS picked on validation: (d, reg, alpha) = {pick[0]}, {pick[1]} sweeps "
           f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
     models["implicit MF (ALS)"], seconds["implicit MF (ALS)"] = refit(implicit, pick, train, test)
@@ -165,15 +323,88 @@ def main() -> None:
         "best_ranking_model": table["recall@10"].idxmax(),
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
-    # the test rows of artists never seen in training (about 12 %), apart: where side
-    # information (issue 19) can help and the factors cannot
-    unseen = ~test["artistID"].isin(train["artistID"]).to_numpy()
-    for label, model in (("bias", bias_model), ("biased", models["biased MF (ALS)"])):
-        for part, rows in (("seen", ~unseen), ("unseen", unseen)):
-            result[f"{label}_{part}_mse"] = mse(model, test[rows])
-    print(f"test rows of unseen artists: {unseen.mean():.1%}; MSE seen / unseen: bias baseline "
-          f"{result['bias_seen_mse']:.4f} / {result['bias_unseen_mse']:.4f}, biased MF "
-          f"{result['biased_seen_mse']:.4f} / {result['biased_unseen_mse']:.4f}")  # fmt: skip
+    # -- side information (issue 19) ------------------------------------------------------------
+    # the test rows of artists never seen in training (about 12 %), apart: where tags can help
+    # and the factors cannot. The hybrid: the biased model's d and gravity, its L2 and the tag
+    # vocabulary's pruning picked on validation.
+    dim, _, grav = biased_pick[0]
+    hybrid_grid = [(dim, 1.0, grav, 5)] if args.quick else list(
+        itertools.product((dim,), (0.6, 1.0, 1.5), (grav,), (2, 5, 20))
+    )  # fmt: skip
+
+    def hybrid(dim, lam, grav, min_count):
+        return lambda tr, te: CFModel(
+            tr, te, n_users=n_users, n_artists=n_artists, dataset=data, kind="hybrid",
+            embedding_dim=dim, init_stddev=0.01, regularization_coeff=lam, gravity_coeff=grav,
+            user_bias_reg=reg_user, item_bias_reg=reg_artist, tag_min_count=min_count, seed=0,
+        )  # fmt: skip
+
+    pick = pick_on_validation(hybrid, hybrid_grid, fit, val, 20, score, larger_is_better=False)
+    print(f"hybrid (tags) picked on validation: (d, reg, gravity, tag min count) = {pick[0]} "
+          f"(validation MSE {pick[2]:.4f})")  # fmt: skip
+    hybrid_model, seconds["hybrid MF (ALS)"] = refit(hybrid, pick, train, test)
+    print("Last.fm 2K, test MSE by rows of seen and unseen artists:")
+    side = seen_unseen(
+        {"bias": bias_model, "biased": models["biased MF (ALS)"], "hybrid": hybrid_model},
+        train, test,
+    )  # fmt: skip
+    result |= side
+    result["hybrid_unseen_gain"] = 1.0 - side["hybrid_unseen_mse"] / side["bias_unseen_mse"]
+
+    # implicit with tags, on the same split and protocol as the implicit model
+    dim_i, lam_i, alpha_i = implicit_pick[0]
+
+    def hybrid_implicit(min_count):
+        return lambda tr, te: CFModel(
+            tr, te, n_users=n_users, n_artists=n_artists, dataset=data, kind="hybrid_implicit",
+            embedding_dim=dim_i, init_stddev=0.01, regularization_coeff=lam_i, alpha=alpha_i,
+            tag_min_count=min_count, seed=0,
+        )  # fmt: skip
+
+    grid = [(5,)] if args.quick else [(2,), (5,), (20,)]
+    pick = pick_on_validation(hybrid_implicit, grid, fit, val, 15, recall, larger_is_better=True)
+    print(f"hybrid implicit picked on validation: tag min count {pick[0][0]} "
+          f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
+    hi_model, seconds["hybrid implicit MF (ALS)"] = refit(hybrid_implicit, pick, train, test)
+    result["hybrid_implicit_recall_at_10"] = ranking_metrics(hi_model, train, test, 10)["recall@10"]
+    result["implicit_recall_at_10"] = table.loc["implicit MF (ALS)", "recall@10"]
+    print(f"recall@10: implicit {result['implicit_recall_at_10']:.4f}, hybrid implicit "
+          f"{result['hybrid_implicit_recall_at_10']:.4f}")  # fmt: skip
+
+    print("Item cold start (Last.fm 2K, 10 % of the artists held out):")
+    grid = [(64, 10.0, 8.0, 5)] if args.quick else list(
+        itertools.product((32, 64), (3.0, 10.0, 30.0), (8.0,), (5, 20))
+    )  # fmt: skip
+    result |= cold_start(data, grid)
+
+    lib = implicit_against_the_library(data)  # the same split, objective and 15 sweeps
+    result["implicit_als_seconds"] = lib["ours_cg_s"] * 15
+    result["implicit_lib_seconds"] = lib["implicit_lib_s"] * 15
+    result["implicit_als_recall_at_10"] = lib["ours_cg_recall"]
+    result["implicit_lib_recall_at_10"] = lib["implicit_lib_recall"]
+
+    ml_src = movielens_source()
+    if ml_src is None:
+        print("MovieLens 100K: not found (set MFWIDGETS_DATA_MOVIELENS_100K); skipped")
+    else:
+        ml = load_movielens_100k(ml_src)
+        ml_train, ml_test = split_dataframe(ml.interactions, 0.1, seed=0)
+        ml_fit, ml_val = split_dataframe(ml_train, 0.1, seed=1)
+        grids = {
+            "biased": [(32, 0.2, 0.0)] if args.quick
+            else list(itertools.product((8, 32), (0.1, 0.2, 0.4), (0.0,))),
+            "hybrid": [(32, 0.2, 0.0, 5)] if args.quick
+            else list(itertools.product((8, 32), (0.1, 0.2, 0.4), (0.0,), (5,))),
+        }  # fmt: skip
+        print("MovieLens 100K (genres as tags), picked on validation:")
+        ml_models, _ = rating_models(ml, ml_train, ml_fit, ml_val, grids,
+                                     ((1, 2, 5, 10), (2, 5, 10, 25)))  # fmt: skip
+        side = seen_unseen(ml_models, ml_train, ml_test)
+        result["movielens"] = {k: round(float(v), 5) for k, v in side.items()}
+        mean = interaction_arrays(ml_train).weights.mean()
+        errors = interaction_arrays(ml_test).weights - mean
+        result["movielens"]["global_mean_mse"] = round(float(np.mean(errors**2)), 5)
+    result["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
     print(f"best rating model {result['best_rating_model']}: test MSE "
           f"{result['best_rating_mse']:.5f} vs bias baseline {result['bias_mse']:.5f}")  # fmt: skip
     emit({k: (round(float(v), 5) if isinstance(v, (float, np.floating)) else v)

@@ -66,9 +66,9 @@ def _check_id(value: Any, n: int, name: str) -> int:
 
 
 def _fold_in_terms(model: Any, ridge: float | None) -> tuple[float, float]:
-    """(α, λ) of the refit: the model's own for a CFModel of kind implicit, else defaults."""
+    """(α, λ) of the refit: the model's own for an implicit CFModel kind, else defaults."""
     config = getattr(model, "config", None)
-    if getattr(config, "kind", None) == "implicit":
+    if getattr(config, "implicit", False):
         lam = config.regularization_coeff if ridge is None else ridge
         return float(config.alpha), float(lam) + 1e-6  # (the ALS solver's own epsilon)
     return 1.0, DEFAULT_RIDGE if ridge is None else float(ridge)

@@ -1,4 +1,4 @@
-"""The data floor: datasets, loaders and splits (numpy and pandas only)."""
+"""The data floor: datasets, loaders, splits and side information (numpy, pandas, scipy)."""
 
 from .catalog import datasets, load_dataset
 from .dataset import (
@@ -24,6 +24,7 @@ from .lastfm360k import load_lastfm_360k
 from .movielens import load_movielens_1m, load_movielens_100k
 from .sources import Archive, DataError, default_cache_dir, fetch, safe_extract
 from .split import check_holdout_fraction, split_dataframe
+from .tags import ItemTags, item_tags
 
 __all__ = [
     "CHAPTER_COLUMNS",
@@ -36,6 +37,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "Interactions",
+    "ItemTags",
     "LastfmData",
     "check_holdout_fraction",
     "check_interactions",
@@ -46,6 +48,7 @@ __all__ = [
     "fetch_lastfm",
     "interaction_arrays",
     "interaction_columns",
+    "item_tags",
     "load_dataset",
     "load_lastfm",
     "load_lastfm_360k",

@@ -28,6 +28,7 @@ import pandas as pd
 from ..checks import check_number
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
 from ..data.split import split_dataframe
+from ..data.tags import ItemTags, item_tags
 from .backend import is_keras_optimizer, keras_optimizer, new_variable
 from .config import ModelConfig, TrainConfig
 from .contract import FactorScoring
@@ -64,7 +65,8 @@ class SplitInfo:
 class ModelState:
     """Trained parameters to start from instead of random ones (what a saved file holds)."""
 
-    arrays: dict[str, np.ndarray]  #: "U", "V" (+ "bu", "bi" for the biased kind)
+    #: "U", "V" (+ "bu", "bi" for the biased kinds) (+ "T" (+ "tb") for the hybrid kinds)
+    arrays: dict[str, np.ndarray]
     history: History
     steps: int
     global_mean: float
@@ -78,6 +80,12 @@ class CFModel(FactorScoring):
     seen plus one. The configuration is a :class:`ModelConfig` or its fields as keywords.
     Embeddings start as N(0, init_stddev²) draws from ``seed``, or from ``state`` (a loaded
     model; then ``train`` may be None and the model predicts but cannot train).
+
+    The hybrid kinds read the items' tags from ``item_tags`` (an :class:`ItemTags`, or any
+    non-negative items × tags matrix), else from ``dataset`` (:func:`~mfwidgets.data.item_tags`,
+    keeping the tags of at least ``tag_min_count`` items). Their :attr:`item_factors` and
+    :attr:`item_bias` are the whole factors, free part plus tag part; an item without training
+    interactions has no free part, its factor comes from its tags alone (:attr:`from_tags_only`).
     """
 
     def __init__(
@@ -92,6 +100,7 @@ class CFModel(FactorScoring):
         split: SplitInfo | None = None,
         dataset: Dataset | None = None,
         state: ModelState | None = None,
+        item_tags: Any = None,
         **options: Any,
     ) -> None:
         if config is None:
@@ -110,8 +119,10 @@ class CFModel(FactorScoring):
         checked = {n: check_interactions(f, n, n_users, n_items) for f, n in named}
         if train is not None and len(train) == 0:
             raise ValueError("train must hold at least one interaction")
-        if config.kind == "implicit" and train is not None and (checked["train"].weights < 0).any():
-            raise ValueError("kind='implicit' needs non-negative weights (they set confidence)")
+        if config.implicit and train is not None and (checked["train"].weights < 0).any():
+            raise ValueError(
+                f"kind={config.kind!r} needs non-negative weights (they set confidence)"
+            )
         self.config = config
         self.n_users = int(
             n_users or max(int(c.users.max()) for c in checked.values() if len(c.users)) + 1
@@ -122,8 +133,9 @@ class CFModel(FactorScoring):
         self.train_listens, self.test_listens = train, test
         self.split = split or SplitInfo(test_hash=SplitInfo.pairs_hash(test))
         self._dataset = dataset
+        self._tags = self._read_tags(item_tags, dataset)
         if state is None:
-            state = self._initial_state(checked["train"].weights)
+            state = self._initial_state(checked["train"])
         self.global_mean = state.global_mean
         self._vars = {k: new_variable(v, k) for k, v in state.arrays.items()}  # imports TF
         last = state.history.last
@@ -135,7 +147,33 @@ class CFModel(FactorScoring):
         self._snapshots: list[Snapshot] = []
         self.snapshot_cap = DEFAULT_CAP  #: bytes the snapshots may take (see snapshots.py)
 
-    def _initial_state(self, weights: np.ndarray) -> ModelState:
+    def _read_tags(self, tags: Any, dataset: Dataset | None) -> ItemTags | None:
+        cfg = self.config
+        if not cfg.tagged:
+            if tags is not None:
+                raise ValueError(
+                    f"item_tags is read by the kinds 'hybrid' and 'hybrid_implicit', not "
+                    f"{cfg.kind!r}"
+                )
+            return None
+        if tags is None and dataset is None:
+            raise ValueError(
+                f"kind={cfg.kind!r} needs the items' tags: pass dataset= or item_tags="
+            )
+        if tags is None:
+            tags = item_tags(dataset, cfg.tag_min_count)
+        elif not isinstance(tags, ItemTags):
+            tags = ItemTags.from_matrix(tags, n_items=self.n_items)
+        if tags.matrix.shape[0] != self.n_items:
+            raise ValueError(f"item_tags must have one row per item ({self.n_items})")
+        if tags.n_tags == 0:
+            raise ValueError(
+                f"kind={cfg.kind!r} needs item tags, and none is left: no tag is given to "
+                f"tag_min_count={cfg.tag_min_count} items or more"
+            )
+        return tags
+
+    def _initial_state(self, train: Any) -> ModelState:
         cfg = self.config
         rng = np.random.default_rng(cfg.seed)
         d, s = cfg.embedding_dim, cfg.init_stddev
@@ -143,9 +181,14 @@ class CFModel(FactorScoring):
             "U": rng.normal(0.0, s, (self.n_users, d)),
             "V": rng.normal(0.0, s, (self.n_items, d)),
         }
-        if cfg.kind == "biased":
+        if cfg.biased:
             arrays |= {"bu": np.zeros(self.n_users), "bi": np.zeros(self.n_items)}
-        mean = float(weights.mean()) if cfg.kind == "biased" else 0.0
+        if cfg.tagged:  # no free part for the items without training pairs
+            arrays["V"][np.bincount(train.items, minlength=self.n_items) == 0] = 0.0
+            arrays["T"] = rng.normal(0.0, s, (self._tags.n_tags, d))
+            if cfg.biased:
+                arrays["tb"] = np.zeros(self._tags.n_tags)
+        mean = float(train.weights.mean()) if cfg.biased else 0.0
         return ModelState(arrays, History(), 0, mean)
 
     @classmethod
@@ -191,8 +234,9 @@ class CFModel(FactorScoring):
 
     @property
     def item_factors(self) -> np.ndarray:
-        """(n_items, d) item embeddings."""
-        return self._vars["V"].numpy()
+        """(n_items, d) item embeddings (hybrid kinds: free part + mean of the tags')."""
+        V = self._vars["V"].numpy()
+        return V if self._tags is None else V + self._tags.matrix @ self._vars["T"].numpy()
 
     @property
     def user_bias(self) -> np.ndarray | None:
@@ -200,7 +244,24 @@ class CFModel(FactorScoring):
 
     @property
     def item_bias(self) -> np.ndarray | None:
-        return self._vars["bi"].numpy() if "bi" in self._vars else None
+        """(n_items,) item biases (hybrid: free part + mean of the tags'), or None."""
+        if "bi" not in self._vars:
+            return None
+        bi = self._vars["bi"].numpy()
+        return bi if self._tags is None else bi + self._tags.matrix @ self._vars["tb"].numpy()
+
+    @property
+    def item_tags(self) -> ItemTags | None:
+        """The items × tags matrix and tag names of a hybrid kind (else None)."""
+        return self._tags
+
+    @property
+    def from_tags_only(self) -> np.ndarray:
+        """(n_items,) True for the items whose factor comes from their tags alone: tagged, with
+        no free part (no training interactions). All False for the other kinds."""
+        if self._tags is None:
+            return np.zeros(self.n_items, dtype=bool)
+        return self._tags.tagged & ~self._vars["V"].numpy().any(axis=1)
 
     @property
     def version(self) -> int:
@@ -213,7 +274,7 @@ class CFModel(FactorScoring):
 
     @property
     def predicts_ratings(self) -> bool:
-        return self.config.kind != "implicit"
+        return not self.config.implicit
 
     # -- the chapter's views ---------------------------------------------------------------------
     @property
@@ -227,7 +288,7 @@ class CFModel(FactorScoring):
 
     @property
     def biases(self) -> dict[str, Any] | None:
-        """``{"global": μ, "userID": (n_users,), "artistID": (n_items,)}`` for kind='biased'."""
+        """``{"global": μ, "userID": (n_users,), "artistID": (n_items,)}`` for the biased kinds."""
         if "bu" not in self._vars:
             return None
         return {"global": self.global_mean, "userID": self.user_bias, "artistID": self.item_bias}
@@ -248,7 +309,8 @@ class CFModel(FactorScoring):
 
     @property
     def variables(self) -> dict[str, Any]:
-        """The TensorFlow variables by name ("U", "V", and "bu", "bi" when biased)."""
+        """The TensorFlow variables by name ("U", "V", "bu", "bi" when biased, the free parts;
+        "T", "tb" for the hybrid kinds: the tag embeddings and biases)."""
         return self._vars
 
     @property
@@ -284,7 +346,10 @@ class CFModel(FactorScoring):
                 for f in (self.train_listens, self.test_listens)
             ]
             objective = Objective(self.config, self.n_users, self.n_items, self.global_mean)
-            self._kernels = Kernels(list(self._vars.values()), objective, pairs[0], pairs[1])
+            tags = None if self._tags is None else self._tags.matrix
+            self._kernels = Kernels(
+                list(self._vars.values()), objective, pairs[0], pairs[1], tags=tags
+            )
         return self._kernels
 
     def train(
@@ -315,8 +380,8 @@ class CFModel(FactorScoring):
         )  # fmt: skip
         if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
-        if self.config.kind == "implicit" and cfg.optimizer != "als":
-            raise ValueError("kind='implicit' trains with optimizer='als'")
+        if self.config.implicit and cfg.optimizer != "als":
+            raise ValueError(f"kind={self.config.kind!r} trains with optimizer='als'")
         cbs = CallbackList(callbacks)
         snapshot = None
         if cfg.snapshot_every is not None:
@@ -370,7 +435,7 @@ class CFModel(FactorScoring):
             named[f"test_error{suffix}"] = parts["test"]
         if plain:
             return named
-        if self.config.kind == "implicit":
+        if self.config.implicit:
             return named | {
                 "observed_loss": parts["weighted_observed"],
                 "unobserved_loss": parts["unobserved"],

@@ -19,8 +19,16 @@ from ..data.split import check_holdout_fraction
 
 #: "plain": the chapter's build_model (observed MSE only); "regularized": its
 #: build_regularized_model (+ L2 + gravity); "biased": + global mean and user/item biases;
-#: "implicit": weighted MF of implicit feedback over all cells (ranking), trained by ALS.
-KINDS = ("plain", "regularized", "biased", "implicit")
+#: "implicit": weighted MF of implicit feedback over all cells (ranking), trained by ALS;
+#: "hybrid" / "hybrid_implicit": "biased" / "implicit" with each item's factor (and bias) its
+#: free part plus the mean of learned embeddings of its tags (side information, LightFM-style).
+KINDS = ("plain", "regularized", "biased", "implicit", "hybrid", "hybrid_implicit")
+#: the kinds that rank (predict a preference of 1 for every observed pair), trained by ALS
+IMPLICIT_KINDS = ("implicit", "hybrid_implicit")
+#: the kinds with a global mean and user/item biases
+BIASED_KINDS = ("biased", "hybrid")
+#: the kinds whose items carry learned tag embeddings
+TAGGED_KINDS = ("hybrid", "hybrid_implicit")
 #: "als" alternates exact least-squares solves of U and V; one sweep counts as one iteration.
 OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
 ALS_SOLVERS = ("exact", "cg")
@@ -123,30 +131,49 @@ class ModelConfig(Config):
     )  # fmt: skip
     regularization_coeff: float = param(
         0.0, "L2 weight: coeff · (ΣU²/n_users + ΣV²/n_items)", minimum=0,
-        kinds=("regularized", "biased", "implicit"), suggest=0.1,
+        kinds=("regularized", *BIASED_KINDS, *IMPLICIT_KINDS), suggest=0.1,
     )  # fmt: skip
     gravity_coeff: float = param(
         0.0, "gravity weight: coeff · ‖UVᵀ‖²_F / (n_users · n_items), pulls unseen scores to 0",
-        minimum=0, kinds=("regularized", "biased"), suggest=1.0,
+        minimum=0, kinds=("regularized", *BIASED_KINDS), suggest=1.0,
     )  # fmt: skip
     user_bias_reg: float = param(
-        1.0, "ridge of each user bias, in interactions", minimum=0, kinds=("biased",)
+        1.0, "ridge of each user bias, in interactions", minimum=0, kinds=BIASED_KINDS
     )
     item_bias_reg: float = param(
-        12.0, "ridge of each item bias, in interactions", minimum=0, kinds=("biased",)
-    )
+        12.0, "ridge of each item bias (and tag bias), in interactions", minimum=0,
+        kinds=BIASED_KINDS,
+    )  # fmt: skip
     alpha: float = param(
         10.0, "confidence of an observed pair: 1 + alpha · weight", minimum=0,
-        kinds=("implicit",),
+        kinds=IMPLICIT_KINDS,
+    )  # fmt: skip
+    tag_min_count: int = param(
+        5, "keep the tags given to at least this many items (rarer tags are dropped)",
+        minimum=1, integer=True, kinds=TAGGED_KINDS,
     )  # fmt: skip
     seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
                              optional=True, suggest=0)  # fmt: skip
 
+    @property
+    def implicit(self) -> bool:
+        """True for the ranking kinds (see :data:`IMPLICIT_KINDS`)."""
+        return self.kind in IMPLICIT_KINDS
+
+    @property
+    def biased(self) -> bool:
+        return self.kind in BIASED_KINDS
+
+    @property
+    def tagged(self) -> bool:
+        """True when items carry tag embeddings (see :data:`TAGGED_KINDS`)."""
+        return self.kind in TAGGED_KINDS
+
     def check_rules(self) -> None:
         check_seed(self.seed)
-        if self.kind == "implicit" and self.gravity_coeff:
+        if self.implicit and self.gravity_coeff:
             raise ValueError(
-                "kind='implicit' already weighs every cell; gravity_coeff must be 0 there"
+                f"kind={self.kind!r} already weighs every cell; gravity_coeff must be 0 there"
             )
         if self.kind == "plain" and (self.regularization_coeff or self.gravity_coeff):
             raise ValueError(

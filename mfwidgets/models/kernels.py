@@ -58,6 +58,10 @@ class Objective:
     + gravity_coeff/(n_users·n_items)·‖UVᵀ‖²_F (+ bias ridges / n_train for the biased kind).
     Implicit: Σ_observed c·(1 − x·y)² + Σ_unobserved (x·y)² + λ(‖U‖² + ‖V‖²), per observed pair,
     the weighted matrix factorization of implicit feedback (c = 1 + alpha · weight).
+    Hybrid kinds: each item's factor (bias) is V + A·T (bi + A·tb), A the row-normalised
+    items × tags matrix; a tag embedding is regularized as an item row is, the L2 term reading
+    regularization_coeff·(ΣU²/n_users + (ΣV² + ΣT²)/n_items) (implicit: λ(‖U‖² + ‖V‖² + ‖T‖²)),
+    and the tag biases join the bias ridge as item_bias_reg·Σtb²/n_train.
     """
 
     config: ModelConfig
@@ -67,11 +71,11 @@ class Objective:
 
     @property
     def biased(self) -> bool:
-        return self.config.kind == "biased"
+        return self.config.biased
 
     @property
     def implicit(self) -> bool:
-        return self.config.kind == "implicit"
+        return self.config.implicit
 
     @property
     def regularization(self) -> float:
@@ -83,7 +87,11 @@ class Objective:
 
 
 class Kernels:
-    """Compiled loss, metrics and step functions for one model's variables and data."""
+    """Compiled loss, metrics and step functions for one model's variables and data.
+
+    ``variables``: U, V (+ bu, bi when biased) (+ T (+ tb when biased) with ``tags``, the
+    items × tags matrix of a hybrid kind, scipy CSR); params are passed in that order.
+    """
 
     def __init__(
         self,
@@ -91,9 +99,16 @@ class Kernels:
         objective: Objective,
         train: Pairs,
         test: Pairs | None = None,
+        tags: Any = None,
     ) -> None:
         self.variables = list(variables)
         self.obj = objective
+        self.tags = None if tags is None else _sparse_tensor(tags)
+        if tags is not None:
+            has_pairs = np.bincount(train.items, minlength=objective.n_items) > 0
+            #: 1 for the items with training pairs: the others keep a free part of 0, so
+            #: their factor comes from their tags alone
+            self.item_mask = tf.constant(has_pairs.astype(np.float32))
         self.train = train
         self.test = test
         self.dim = int(self.variables[0].shape[1])
@@ -126,7 +141,28 @@ class Kernels:
 
     def residual(self, params, pairs: Pairs):
         target = tf.ones_like(pairs.a) if self.obj.implicit else pairs.a
-        return self._residual(tuple(params), pairs.u, pairs.i, target)
+        return self._residual(tuple(self.effective(params)), pairs.u, pairs.i, target)
+
+    def tag_part(self, X, adjoint: bool = False):
+        """A·X, or Aᵀ·X (A the items × tags matrix); X (rows, d) or (rows, 1)."""
+        if X.shape[1] == self.dim:
+            return self._spmm(self.tags, X, adjoint)
+        return tf.sparse.sparse_dense_matmul(self.tags, X, adjoint_a=adjoint)
+
+    def effective(self, params) -> list:
+        """[U, V, bu, bi] as the loss sees them: for a hybrid kind V + A·T and bi + A·tb."""
+        if self.tags is None:
+            return list(params)
+        o = self.obj
+        U, V, T = params[0], params[1], params[4 if o.biased else 2]
+        out = [U, V + self.tag_part(T)]
+        if o.biased:
+            out += [params[2], params[3] + self.tag_part(params[5][:, None])[:, 0]]
+        return out
+
+    def tag_params(self, params) -> list:
+        """[T] (+ [tb] when biased) for a hybrid kind, else []."""
+        return list(params[4:] if self.obj.biased else params[2:]) if self.tags is not None else []
 
     def _spmm(self, S, X, adjoint: bool):
         """S·X (or Sᵀ·X), in column blocks to stay on the fast CPU kernel."""
@@ -144,25 +180,28 @@ class Kernels:
         """
         o = self.obj
         U, V = params[0], params[1]
+        Ve = self.effective(params)[1]
+        tag = self.tag_params(params)
         if r is None:
             r = self.residual(params, self.train)
         parts = {"observed": tf.reduce_mean(tf.square(r))}
         zero = tf.constant(0.0)
+        square = lambda X: tf.reduce_sum(tf.square(X))  # noqa: E731
         parts["regularization"] = (
             o.regularization
-            * (tf.reduce_sum(tf.square(U)) / o.n_users + tf.reduce_sum(tf.square(V)) / o.n_items)
+            * (square(U) / o.n_users + (square(V) + (square(tag[0]) if tag else 0.0)) / o.n_items)
             if o.regularization and not o.implicit
             else zero
         )
         # gravity without UVᵀ: Σ (UᵀU)∘(VᵀV) = tr(UᵀU VᵀV) = ‖UVᵀ‖²_F, two d × d Gram matrices
-        gram = (lambda: tf.matmul(U, U, True) * tf.matmul(V, V, True)) if o.gravity else None
+        gram = (lambda: tf.matmul(U, U, True) * tf.matmul(Ve, Ve, True)) if o.gravity else None
         parts["gravity"] = (
             o.gravity / (o.n_users * o.n_items) * tf.reduce_sum(gram()) if gram else zero
         )
         if o.biased:
             bias = (
-                o.config.user_bias_reg * tf.reduce_sum(tf.square(params[2]))
-                + o.config.item_bias_reg * tf.reduce_sum(tf.square(params[3]))
+                o.config.user_bias_reg * square(params[2])
+                + o.config.item_bias_reg * (square(params[3]) + (square(tag[1]) if tag else 0.0))
             ) / self.train.n
             parts["regularization"] += bias
         if o.implicit:  # see Objective; every part per observed pair
@@ -171,17 +210,18 @@ class Kernels:
             parts["weighted_observed"] = tf.reduce_sum(self.confidence * sq) / n
             pred_sq = tf.reduce_sum(tf.square(r + 1.0))
             # Σ over all cells of (x·y)², again by the Gram identity; minus the observed cells
-            all_sq = tf.reduce_sum(tf.matmul(U, U, True) * tf.matmul(V, V, True))
+            all_sq = tf.reduce_sum(tf.matmul(U, U, True) * tf.matmul(Ve, Ve, True))
             parts["unobserved"] = (all_sq - pred_sq) / n
             parts["regularization"] = (
-                o.regularization * (tf.reduce_sum(tf.square(U)) + tf.reduce_sum(tf.square(V))) / n
+                o.regularization * (square(U) + square(V) + sum(map(square, tag))) / n
             )
         if self.test is not None:
             parts["test"] = tf.reduce_mean(tf.square(self.residual(params, self.test)))
         return parts
 
     def _observed_products(self, params, r=None, scale=1.0):
-        """(r, S·V, Sᵀ·U) where S holds ``scale`` times the train residuals r at the pairs."""
+        """(r, S·V, Sᵀ·U) where S holds ``scale`` times the train residuals r at the pairs
+        (``params``: effective ones, see :meth:`effective`, when ``r`` is given)."""
         if r is None:
             r = self.residual(params, self.train)
         S = tf.SparseTensor(self.train.indices, scale * r, self.shape)
@@ -208,23 +248,46 @@ class Kernels:
             + (2.0 * o.config.item_bias_reg / self.train.n) * params[3],
         ]
 
-    def gradients(self, params):
-        """Gradients of the total loss with respect to ``params``, by hand (see module doc)."""
-        U, V = params[0], params[1]
+    def gradients(self, params, r=None):
+        """Gradients of the total loss with respect to ``params``, by hand (see module doc);
+        ``r``: the train residual at ``params``, when the caller has it."""
+        o = self.obj
+        E = self.effective(params)
+        U, Ve = E[0], E[1]
         scale = 2.0 / self.train.n
-        r, gU, gV = self._observed_products(params, scale=scale)
-        if (shrink := self._shrink(params, 1.0)) is not None:
-            eye = tf.eye(self.dim)
-            gU += tf.matmul(U, eye - shrink[0])
-            gV += tf.matmul(V, eye - shrink[1])
-        grads = [gU, gV]
-        if self.obj.biased:
-            grads += self._bias_grads(params, r, scale)
-        return grads
+        if r is None:
+            r = self.residual(params, self.train)
+        r, gU, gVe = self._observed_products(E, r, scale=scale)
+        if o.gravity:  # ∂/∂U of g/2·Σ(UᵀU)∘(VᵀV) is g·U·VᵀV (and the reverse)
+            g = 2.0 * o.gravity / (o.n_users * o.n_items)
+            gU += g * tf.matmul(U, tf.matmul(Ve, Ve, True))
+            gVe += g * tf.matmul(Ve, tf.matmul(U, U, True))
+        lam = 2.0 * o.regularization
+        grads = [gU + (lam / o.n_users) * U, gVe + (lam / o.n_items) * params[1]]
+        if o.biased:
+            grads += self._bias_grads(params, r, scale)  # the ridges on the free biases
+        if self.tags is None:
+            return grads
+        # through V + A·T: T gets Aᵀ of the effective factors' gradient (L2 apart); the items
+        # without training pairs keep a free part of 0
+        tag = self.tag_params(params)
+        out = [grads[0], grads[1] * self.item_mask[:, None]]
+        extra = [self.tag_part(gVe, adjoint=True) + (lam / o.n_items) * tag[0]]
+        if o.biased:
+            data_bi = grads[3] - (2.0 * o.config.item_bias_reg / self.train.n) * params[3]
+            out += [grads[2], grads[3] * self.item_mask]
+            extra.append(
+                self.tag_part(data_bi[:, None], adjoint=True)[:, 0]
+                + (2.0 * o.config.item_bias_reg / self.train.n) * tag[1]
+            )
+        return out + extra
 
     def sgd_update(self, params, lr, r=None):
         """One gradient-descent step ``p - lr·∇p``, arranged to pass over U and V once each:
-        U ← U·Cu + S'·V with S' = −lr·(2/n)·residuals and Cu = I − lr·(L2 + gravity terms)."""
+        U ← U·Cu + S'·V with S' = −lr·(2/n)·residuals and Cu = I − lr·(L2 + gravity terms).
+        (Hybrid kinds: the plain step ``p − lr·∇p``.)"""
+        if self.tags is not None:
+            return [p - lr * g for p, g in zip(params, self.gradients(params, r), strict=True)]
         U, V = params[0], params[1]
         r, dU, dV = self._observed_products(params, r, scale=-lr * 2.0 / self.train.n)
         shrink = self._shrink(params, lr)
@@ -349,6 +412,13 @@ class Kernels:
 
     def all_finite(self) -> bool:
         return all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in self.variables)
+
+
+def _sparse_tensor(matrix: Any):
+    """A scipy CSR matrix as a tf.SparseTensor (float32, row-major order)."""
+    coo = matrix.tocoo()
+    indices = np.stack([coo.row, coo.col], 1).astype(np.int64)
+    return tf.sparse.reorder(tf.SparseTensor(indices, coo.data.astype(np.float32), matrix.shape))
 
 
 def _records_fn(fn: Callable) -> Callable:

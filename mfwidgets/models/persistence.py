@@ -1,6 +1,7 @@
 """The saved-model file: an ``.npz`` of the parameters, the history and a JSON header, written
 atomically. Files of every format version written so far load (version 1 named the item bias
-ridge ``artist_bias_reg`` and the item count ``n_artists``)."""
+ridge ``artist_bias_reg`` and the item count ``n_artists``; version 3 added the hybrid kinds,
+whose file also holds the items × tags matrix and the tag names)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .. import __version__
 from ..data.dataset import Dataset, check_interactions
+from ..data.tags import ItemTags
 from .config import ModelConfig
 from .training import History
 
 FILE_FORMAT = "mfwidgets.CFModel"
-FILE_VERSION = 2
+#: 3: the hybrid kinds (tag embeddings "T", "tb" and the items × tags matrix)
+FILE_VERSION = 3
 #: version 1 names -> today's
 _RENAMED = {"artist_bias_reg": "item_bias_reg"}
 
@@ -62,6 +66,10 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
         "history_columns": list(hist.columns),
     }
     arrays = {k: v.numpy() for k, v in model.variables.items()}
+    if model.item_tags is not None:  # the matrix the tag embeddings were learned on
+        m = model.item_tags.matrix
+        arrays |= {"tags_data": m.data, "tags_indices": m.indices, "tags_indptr": m.indptr}
+        meta["tag_names"] = list(model.item_tags.names)
     arrays["history"] = hist.to_numpy(dtype=np.float64)
     arrays["test_index"] = np.asarray(model.split.test_index, dtype=np.int64)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -123,11 +131,17 @@ def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Datas
         train, test = _split_frames(path, frame, split, n_users, n_items)
     values = arrays.pop("history")
     history = History.from_frame(pd.DataFrame(values, columns=meta["history_columns"]))
-    expected = {"U", "V", "bu", "bi"} if config.kind == "biased" else {"U", "V"}
-    if set(arrays) != expected:
+    tags = None
+    if config.tagged and {"tags_data", "tags_indices", "tags_indptr"} <= set(arrays):
+        parts = (arrays.pop("tags_data"), arrays.pop("tags_indices"), arrays.pop("tags_indptr"))
+        matrix = sp.csr_matrix(parts, shape=(n_items, len(meta.get("tag_names", ()))))
+        tags = ItemTags(matrix, tuple(meta["tag_names"]))
+    expected = {"U", "V"} | ({"bu", "bi"} if config.biased else set())
+    expected |= ({"T", "tb"} if config.biased else {"T"}) if config.tagged else set()
+    if set(arrays) != expected or (config.tagged and tags is None):
         raise ValueError(f"{path}: damaged model file (arrays {sorted(arrays)})")
     state = ModelState(arrays, history, int(meta["steps_done"]), float(meta["global_mean"]))
     return cls(
         train, test, config=config, n_users=n_users, n_items=n_items, split=split,
-        dataset=dataset, state=state,
+        dataset=dataset, state=state, item_tags=tags,
     )  # fmt: skip

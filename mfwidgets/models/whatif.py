@@ -46,20 +46,28 @@ def warm_start(model: CFModel, **changes: Any) -> CFModel:
     if unknown:
         raise TypeError(f"unknown change(s) {', '.join(sorted(unknown))}; accepted: {CHANGES}")
     config = model.config
-    if config.kind == "implicit":
-        raise ValueError("a what-if re-solves the chapter's loss: kind 'implicit' is not offered")
+    if config.implicit:
+        raise ValueError(
+            f"a what-if re-solves the chapter's loss: kind {config.kind!r} is not offered"
+        )
     if model.train_listens is None:
         raise ValueError("this model was loaded without its split: it cannot be re-solved")
     kind = config.kind
     if kind == "plain" and (changes.get("regularization_coeff") or changes.get("gravity_coeff")):
         kind = "regularized"
     new = dataclasses.replace(config, kind=kind, **changes)
-    U, V = np.asarray(model.user_factors), np.asarray(model.item_factors)
+    arrays = {k: v.numpy() for k, v in model.variables.items()}
     if new.embedding_dim != config.embedding_dim:
-        U, V = resize_factors(U, V, new.embedding_dim)
-    arrays = {"U": U, "V": V}
-    if model.user_bias is not None and kind == "biased":
-        arrays |= {"bu": np.asarray(model.user_bias), "bi": np.asarray(model.item_bias)}
+        # a hybrid's whole item factors go to the free parts, and its tag embeddings restart
+        # from 0 (the sweeps learn them again); items without listens keep no free part
+        U, V = resize_factors(model.user_factors, model.item_factors, new.embedding_dim)
+        free = ~model.from_tags_only
+        arrays |= {"U": U, "V": V * free[:, None]}
+        if config.tagged:
+            arrays["T"] = np.zeros((len(arrays["T"]), new.embedding_dim), np.float32)
+            if config.biased:
+                arrays |= {"bi": model.item_bias * free, "tb": np.zeros_like(arrays["tb"])}
     state = ModelState(arrays, History(), 0, model.global_mean)
     return CFModel(model.train_listens, model.test_listens, config=new, n_users=model.n_users,
-                   n_items=model.n_items, state=state, dataset=model.dataset)  # fmt: skip
+                   n_items=model.n_items, state=state, dataset=model.dataset,
+                   item_tags=model.item_tags)  # fmt: skip

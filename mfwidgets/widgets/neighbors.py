@@ -40,6 +40,8 @@ TABLE_STYLE = (
 
 #: the largest k the explorer shows (its slider's end)
 MAX_K = 50
+#: the mark of a query item whose factor comes from its tags alone (a hybrid's cold item)
+TAGS_ONLY = "from tags only"
 
 
 def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str = "item") -> str:
@@ -253,9 +255,13 @@ class NeighborExplorer(W.VBox):
         }
         self.results = mark_shared(frames) if len(frames) > 1 else frames
         columns = []
+        tags_only = [name for name in names if self.from_tags_only(name, artist)]
         for name in names:
+            mark = f" · {TAGS_ONLY}" if name in tags_only else ""
             cells = "".join(
-                table_html(self.results[(name, m)], f"{name} · {m}", artist, self.data.item_noun)
+                table_html(
+                    self.results[(name, m)], f"{name} · {m}{mark}", artist, self.data.item_noun
+                )
                 for m in measures
             )
             columns.append(f'<div style="display:flex;flex-direction:column">{cells}</div>')
@@ -269,12 +275,19 @@ class NeighborExplorer(W.VBox):
             TABLE_STYLE + '<div style="display:flex;flex-wrap:wrap;gap:12px">'
             + "".join(columns) + "</div>" + legend
         )  # fmt: skip
+        note = f"; {TAGS_ONLY} in {', '.join(tags_only)}" if tags_only else ""
         self.status.show(
             f"neighbours of {self.index.names[artist]} (id {artist}, "
-            f"{self.index.popularity[artist]} {self.data.user_noun}s)",
+            f"{self.index.popularity[artist]} {self.data.user_noun}s){note}",
             "ok",
         )
         self.results_version += 1
+
+    def from_tags_only(self, name: str, item: int) -> bool:
+        """True when model ``name`` gives ``item`` a factor from its tags alone (a hybrid kind,
+        an item without training interactions)."""
+        mask = getattr(self.runs[name], "from_tags_only", None)
+        return mask is not None and bool(mask[item])
 
     def _on_runs(self) -> None:
         self._quiet = True  # replacing the picker's options fires value changes: refresh once

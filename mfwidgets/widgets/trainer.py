@@ -25,7 +25,7 @@ from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..models.cfmodel import CFModel
-from ..models.config import ModelConfig, SplitConfig, TrainConfig
+from ..models.config import IMPLICIT_KINDS, ModelConfig, SplitConfig, TrainConfig
 from ..models.exchange import save_factors
 from ..models.registry import Runs
 from ..models.spark import SparkStopped, spark_unavailable
@@ -51,6 +51,8 @@ KIND_LABELS = {
     "regularized": "chapter: build_regularized_model (+ L2 + gravity)",
     "biased": "beyond: biased (mean + user/item bias + UVᵀ)",
     "implicit": "beyond: implicit feedback (weighted MF, ALS)",
+    "hybrid": "beyond: hybrid (biased + each item's tags)",
+    "hybrid_implicit": "beyond: hybrid implicit (implicit + each item's tags)",
 }
 
 
@@ -112,7 +114,7 @@ class TrainerWidget(W.VBox):
             for name, p in cls.params():
                 if p.choices is not None:
                     p.check(name, v[name])
-        if v["kind"] == "implicit":
+        if v["kind"] in IMPLICIT_KINDS:
             v = v | {"optimizer": "als"}
         self.form = ConfigForm(self.classes, v, labels={"kind": KIND_LABELS})
         self.w = dict(self.form.widgets)
@@ -225,7 +227,7 @@ class TrainerWidget(W.VBox):
         spec = self._checked_spec()
         if spec is None:
             return None
-        if spec.config.kind == "implicit":
+        if spec.config.implicit or spec.config.tagged:
             self.status.show(
                 "Tune picks rating models: choose plain, regularized or biased", "warn"
             )
@@ -292,7 +294,7 @@ class TrainerWidget(W.VBox):
         fields = self.form.fields(self.config_class)
         config = self.config_class(**self.config_class.for_kind(fields))
         train_values = self.form.fields(TrainConfig)
-        if config.kind == "implicit":
+        if config.implicit:
             train_values["optimizer"] = "als"
         if train_values["optimizer"] == "als":
             train_values["learning_rate"] = TrainConfig.defaults()["learning_rate"]
@@ -305,7 +307,7 @@ class TrainerWidget(W.VBox):
         return RunSpec(config, split, train, name)
 
     def _on_kind(self, change) -> None:
-        if change["new"] == "implicit":
+        if change["new"] in IMPLICIT_KINDS:
             self.w["optimizer"].value = "als"
         self._sync_enabled()
 
@@ -329,7 +331,7 @@ class TrainerWidget(W.VBox):
         kind = self.w["kind"].value
         spark = self.w["engine"].value == "spark"
         self.form.sync(kind, self.w["optimizer"].value)
-        self.w["optimizer"].disabled = kind == "implicit" or spark
+        self.w["optimizer"].disabled = kind in IMPLICIT_KINDS or spark
         if spark:
             for name, widget in self.form.widgets.items():
                 widget.disabled = widget.disabled or name not in SPARK_FIELDS

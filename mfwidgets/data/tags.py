@@ -1,0 +1,87 @@
+"""Items' tags as side information: a row-normalised items × tags matrix and the tag names.
+
+A hybrid model's item factor is its free part plus ``matrix[i] @ T`` — the mean of the learned
+embeddings of the item's tags (LightFM-style; every kept tag of an item weighs the same). Tags
+given to fewer than ``min_count`` items are dropped (the vocabulary pruning): a tag seen on one
+or two items cannot be learned apart from those items and only adds parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..checks import check_number
+from .dataset import Dataset
+
+#: the items-table columns read for tags, first found wins (Last.fm's all_tags holds every
+#: distinct tag of an artist; the neutral ``tags`` column at most the top three)
+TAG_COLUMNS = ("all_tags", "tags")
+
+
+@dataclass(frozen=True)
+class ItemTags:
+    """``matrix`` (n_items, n_tags), float32 CSR, each row summing to 1 (0 for an item without a
+    kept tag); ``names[k]`` is tag k's name."""
+
+    matrix: sp.csr_matrix
+    names: tuple[str, ...]
+
+    @property
+    def n_tags(self) -> int:
+        return self.matrix.shape[1]
+
+    @property
+    def tagged(self) -> np.ndarray:
+        """(n_items,) True for the items with at least one kept tag."""
+        return np.diff(self.matrix.indptr) > 0
+
+    @classmethod
+    def from_matrix(cls, matrix: Any, names: Any = None, *, n_items: int | None = None) -> ItemTags:
+        """Any non-negative (n_items, n_tags) array or sparse matrix, its rows normalised to
+        sum to 1; ``names`` default to "tag_0", "tag_1", …"""
+        try:
+            m = sp.csr_matrix(matrix, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"item_tags must be a 2-D array or sparse matrix ({exc})") from exc
+        if n_items is not None and m.shape[0] != n_items:
+            raise ValueError(f"item_tags must have one row per item ({n_items}), got {m.shape[0]}")
+        if m.nnz and (not np.isfinite(m.data).all() or m.data.min() < 0):
+            raise ValueError("item_tags must hold finite weights >= 0")
+        m.eliminate_zeros()
+        sums = np.asarray(m.sum(axis=1)).ravel()
+        m = sp.diags(1.0 / np.where(sums > 0, sums, 1.0)) @ m
+        names = tuple(f"tag_{k}" for k in range(m.shape[1])) if names is None else tuple(names)
+        if len(names) != m.shape[1]:
+            raise ValueError(f"names must hold one name per tag ({m.shape[1]}), got {len(names)}")
+        return cls(sp.csr_matrix(m, dtype=np.float32), names)
+
+
+def item_tags(dataset: Dataset, min_count: int = 5) -> ItemTags:
+    """The dataset's item tags (column ``all_tags`` when present, else ``tags``) as an
+    :class:`ItemTags`, keeping the tags given to at least ``min_count`` items."""
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a Dataset, got {type(dataset).__name__}")
+    check_number("min_count", min_count, minimum=1, strict=False, integer=True)
+    column = next((c for c in TAG_COLUMNS if c in dataset.items), None)
+    lists = dataset.items[column].to_numpy() if column else [[] for _ in range(dataset.n_items)]
+    rows = np.repeat(np.arange(len(lists)), [len(t) for t in lists])
+    flat = [t for tags in lists for t in tags]
+    codes, vocabulary = pd.factorize(pd.Series(flat, dtype=object))
+    if len(codes):  # an item listing a tag twice counts once
+        pairs = np.unique(np.stack([rows, codes], 1), axis=0)
+        rows, codes = pairs[:, 0], pairs[:, 1]
+    items_per_tag = np.bincount(codes, minlength=len(vocabulary))
+    kept = np.flatnonzero(items_per_tag >= min_count)
+    new_code = np.full(len(vocabulary), -1)
+    new_code[kept] = np.arange(len(kept))
+    keep = new_code[codes] >= 0 if len(codes) else np.zeros(0, bool)
+    matrix = sp.csr_matrix(
+        (np.ones(int(keep.sum())), (rows[keep], new_code[codes[keep]])),
+        shape=(dataset.n_items, len(kept)),
+    )
+    return ItemTags.from_matrix(matrix, [str(vocabulary[k]) for k in kept])
