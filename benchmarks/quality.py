@@ -104,8 +104,9 @@ def rating_models(data, train, fit, val, grids, bias_grid, sweeps=20):
     reg_user, reg_item = min(scores, key=scores.get)
 
     def make(kind):
-        def build(dim, lam, grav, min_count=5):
-            extra = {"tag_min_count": min_count} if kind == "hybrid" else {}
+        def build(dim, lam, grav, min_count=5, free_scale=1.0):
+            extra = {"tag_min_count": min_count, "free_reg_scale": free_scale}
+            extra = extra if kind == "hybrid" else {}
             return lambda tr, te: CFModel(
                 tr, te, n_users=n_users, n_items=n_items, dataset=data, kind=kind,
                 embedding_dim=dim, init_stddev=0.01, regularization_coeff=lam,
@@ -157,7 +158,7 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
     held, rest, held_listens = hold_out_items(data.listens, data.n_items, seed=0)
     val_held, fit, val_listens = hold_out_items(rest, data.n_items, seed=1)
 
-    def fitted(frame, dim, lam, alpha, min_count):
+    def fitted(frame, dim, lam, alpha, min_count, free_scale):
         model = CFModel(
             frame,
             None,
@@ -170,6 +171,7 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
             regularization_coeff=lam,
             alpha=alpha,
             tag_min_count=min_count,
+            free_reg_scale=free_scale,
             seed=0,
         )
         model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als"))
@@ -181,7 +183,8 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
 
     scores = {g: recall(fitted(fit, *g), val_held, val_listens)[0] for g in grid}
     best = max(scores, key=scores.get)
-    print(f"  hybrid implicit picked on validation artists: (d, reg, alpha, min count) = {best}"
+    print(f"  hybrid implicit picked on validation artists: (d, reg, alpha, min count, "
+          f"free_reg_scale) = {best}"
           f" (validation recall@10 {scores[best]:.4f})")  # fmt: skip
     model = fitted(rest, *best)
     assert model.from_tags_only[held].sum() == item_tags(data, best[3]).tagged[held].sum()
@@ -328,19 +331,21 @@ def main() -> None:
     # and the factors cannot. The hybrid: the biased model's d and gravity, its L2 and the tag
     # vocabulary's pruning picked on validation.
     dim, _, grav = biased_pick[0]
-    hybrid_grid = [(dim, 1.0, grav, 5)] if args.quick else list(
-        itertools.product((dim,), (0.6, 1.0, 1.5), (grav,), (2, 5, 20))
+    hybrid_grid = [(dim, 1.0, grav, 5, 1.0)] if args.quick else list(
+        itertools.product((dim,), (0.6, 1.0), (grav,), (5, 20), (1.0, 10.0))
     )  # fmt: skip
 
-    def hybrid(dim, lam, grav, min_count):
+    def hybrid(dim, lam, grav, min_count, free_scale):
         return lambda tr, te: CFModel(
             tr, te, n_users=n_users, n_artists=n_artists, dataset=data, kind="hybrid",
             embedding_dim=dim, init_stddev=0.01, regularization_coeff=lam, gravity_coeff=grav,
-            user_bias_reg=reg_user, item_bias_reg=reg_artist, tag_min_count=min_count, seed=0,
+            user_bias_reg=reg_user, item_bias_reg=reg_artist, tag_min_count=min_count,
+            free_reg_scale=free_scale, seed=0,
         )  # fmt: skip
 
     pick = pick_on_validation(hybrid, hybrid_grid, fit, val, 20, score, larger_is_better=False)
-    print(f"hybrid (tags) picked on validation: (d, reg, gravity, tag min count) = {pick[0]} "
+    print(f"hybrid (tags) picked on validation: (d, reg, gravity, tag min count, free_reg_scale) = "
+          f"{pick[0]} "
           f"(validation MSE {pick[2]:.4f})")  # fmt: skip
     hybrid_model, seconds["hybrid MF (ALS)"] = refit(hybrid, pick, train, test)
     print("Last.fm 2K, test MSE by rows of seen and unseen artists:")
@@ -354,16 +359,16 @@ def main() -> None:
     # implicit with tags, on the same split and protocol as the implicit model
     dim_i, lam_i, alpha_i = implicit_pick[0]
 
-    def hybrid_implicit(min_count):
+    def hybrid_implicit(min_count, free_scale):
         return lambda tr, te: CFModel(
             tr, te, n_users=n_users, n_artists=n_artists, dataset=data, kind="hybrid_implicit",
             embedding_dim=dim_i, init_stddev=0.01, regularization_coeff=lam_i, alpha=alpha_i,
-            tag_min_count=min_count, seed=0,
+            tag_min_count=min_count, free_reg_scale=free_scale, seed=0,
         )  # fmt: skip
 
-    grid = [(5,)] if args.quick else [(2,), (5,), (20,)]
+    grid = [(5, 1.0)] if args.quick else list(itertools.product((5, 20), (1.0, 10.0)))
     pick = pick_on_validation(hybrid_implicit, grid, fit, val, 15, recall, larger_is_better=True)
-    print(f"hybrid implicit picked on validation: tag min count {pick[0][0]} "
+    print(f"hybrid implicit picked on validation: (tag min count, free_reg_scale) {pick[0]} "
           f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
     hi_model, seconds["hybrid implicit MF (ALS)"] = refit(hybrid_implicit, pick, train, test)
     result["hybrid_implicit_recall_at_10"] = ranking_metrics(hi_model, train, test, 10)["recall@10"]
@@ -372,8 +377,8 @@ def main() -> None:
           f"{result['hybrid_implicit_recall_at_10']:.4f}")  # fmt: skip
 
     print("Item cold start (Last.fm 2K, 10 % of the artists held out):")
-    grid = [(64, 10.0, 8.0, 5)] if args.quick else list(
-        itertools.product((32, 64), (3.0, 10.0, 30.0), (8.0,), (5, 20))
+    grid = [(32, 10.0, 8.0, 5, 10.0)] if args.quick else list(
+        itertools.product((32, 64), (3.0, 10.0), (8.0,), (5,), (1.0, 10.0, 30.0))
     )  # fmt: skip
     result |= cold_start(data, grid)
 
@@ -393,8 +398,8 @@ def main() -> None:
         grids = {
             "biased": [(32, 0.2, 0.0)] if args.quick
             else list(itertools.product((8, 32), (0.1, 0.2, 0.4), (0.0,))),
-            "hybrid": [(32, 0.2, 0.0, 5)] if args.quick
-            else list(itertools.product((8, 32), (0.1, 0.2, 0.4), (0.0,), (5,))),
+            "hybrid": [(32, 0.2, 0.0, 5, 1.0)] if args.quick
+            else list(itertools.product((8, 32), (0.1, 0.2, 0.4), (0.0,), (5,), (1.0, 10.0))),
         }  # fmt: skip
         print("MovieLens 100K (genres as tags), picked on validation:")
         ml_models, _ = rating_models(ml, ml_train, ml_fit, ml_val, grids,

@@ -9,6 +9,7 @@ import tensorflow as tf
 from synthetic import dataset
 
 from mfwidgets import CFModel
+from mfwidgets.analysis import mse
 from mfwidgets.data import ItemTags, item_tags
 from mfwidgets.models.config import TrainConfig
 from mfwidgets.models.whatif import warm_start
@@ -57,7 +58,9 @@ def test_item_tags_prunes_normalises_and_prefers_all_tags():
         item_tags(data, min_count=0)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(gravity_coeff=2.0, regularization_coeff=0.3)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(), dict(gravity_coeff=2.0, regularization_coeff=0.3, free_reg_scale=4.0)]
+)
 def test_hybrid_gradients_match_autodiff(kwargs):
     data, _, _ = grouped()
     m = model(data, **kwargs)
@@ -79,7 +82,9 @@ def test_hybrid_gradients_match_autodiff(kwargs):
 )
 def test_hybrid_als_lowers_the_loss_and_cold_items_come_from_tags(kind, solver):
     data, groups, cold = grouped()
-    extra = {"alpha": 5.0} if kind == "hybrid_implicit" else {"gravity_coeff": 0.5}
+    extra = {"alpha": 5.0, "free_reg_scale": 5.0} if kind == "hybrid_implicit" else {
+        "gravity_coeff": 0.5, "free_reg_scale": 3.0 if solver == "cg" else 1.0
+    }  # fmt: skip
     m = model(data, kind=kind, **extra)
     m.train(config=TrainConfig(num_iterations=7, optimizer="als", als_solver=solver))
     h = m.history
@@ -196,3 +201,22 @@ def test_trainer_trains_both_hybrid_kinds_and_the_explorer_marks_tags_only_items
     assert TAGS_ONLY not in ex.tables.value
     trainer.w["kind"].value = "biased"
     assert trainer.w["tag_min_count"].disabled
+
+
+def test_the_board_compares_a_hybrid_run_like_any_other():
+    from mfwidgets.widgets.board import ComparisonBoard
+
+    data, _, _ = grouped()
+    runs = {}
+    for kind in ("biased", "hybrid"):
+        extra = {"tag_min_count": 2} if kind == "hybrid" else {}
+        m = CFModel.from_listens(data, seed=0, kind=kind, embedding_dim=4, init_stddev=0.1,
+                                 regularization_coeff=0.05, **extra)  # fmt: skip
+        m.train(num_iterations=4, optimizer="als")
+        runs[kind] = m
+    board = ComparisonBoard(runs, data, reference="biased", k=5)
+    assert board.wait(60)
+    metrics = board.results["metrics"]
+    assert list(metrics.index) == ["biased", "hybrid"]
+    hybrid = runs["hybrid"]
+    assert np.isclose(metrics.loc["hybrid", "test_mse"], mse(hybrid, hybrid.test_listens))

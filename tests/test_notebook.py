@@ -40,6 +40,8 @@ def test_notebook_runs_top_to_bottom_headless(lastfm, tmp_path):
     assert "global mean" in text and "Coldplay" in text
     # the comparison board's table (every chapter run) and the popularity-bias figures
     assert "reg_model" in text and "precision@10" in text and "popularity_lift" in text
+    printed = "\n".join(o.text for o in outputs if o.output_type == "stream")
+    assert "artists get their factor from their tags alone" in printed  # the hybrid's cold artists
 
 
 @pytest.mark.realdata

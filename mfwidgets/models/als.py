@@ -70,10 +70,12 @@ class AlsSweep:
             lam = o.regularization + eps
             U = self._solve(self.users, Ve, tf.matmul(Ve, Ve, True) + lam * eye, c - 1, c, U)
             shared = tf.matmul(U, U, True)
-            ridge = tf.fill([d], o.regularization)
-            Ve = self._solve(self.items, U, shared + lam * eye, c - 1, c, Ve, ridge, offset)
+            free = o.free_scale * o.regularization  # the items' free parts' ridge
+            ridge = tf.fill([d], free)
+            G = shared + (free + eps) * eye
+            Ve = self._solve(self.items, U, G, c - 1, c, Ve, ridge, offset)
             new = [U, Ve]
-            blocks = (shared, ridge)
+            blocks = (shared, ridge, tf.fill([d], o.regularization))
         else:
             # The loss is a mean over the n observed pairs; multiplying it by n turns each row's
             # problem into Σ_pairs (x·y − t)² + xᵀGx, so L2 and gravity enter G scaled by n:
@@ -82,10 +84,10 @@ class AlsSweep:
             ones = tf.ones_like(tr.a)
             cfg = o.config
 
-            def gram(X, n_rows, bias_reg, ridge=True):
+            def gram(X, n_rows, bias_reg, ridge=True, scale=1.0):
                 G = grav * tf.matmul(X, X, True)
                 if ridge:
-                    G += (n * o.regularization / n_rows + eps) * eye
+                    G += (scale * n * o.regularization / n_rows + eps) * eye
                 if not o.biased:
                     return G
                 # the bias is one more unknown per row, paired with a constant 1 column appended
@@ -115,16 +117,18 @@ class AlsSweep:
             else:
                 t_i = tr.a
             Y = with_ones(U)
-            ridge = tf.fill([d], n * o.regularization / o.n_items)
+            tag_ridge = tf.fill([d], n * o.regularization / o.n_items)
+            ridge = o.free_scale * tag_ridge
             if o.biased:
                 ridge = tf.concat([ridge, [cfg.item_bias_reg]], 0)
+                tag_ridge = tf.concat([tag_ridge, [cfg.item_bias_reg]], 0)
                 if offset is not None:
                     offset = and_bias(offset, biases[1] - params[3])
             x0 = and_bias(Ve, biases[1]) if o.biased else Ve
-            G = gram(U, o.n_items, cfg.item_bias_reg)
+            G = gram(U, o.n_items, cfg.item_bias_reg, scale=o.free_scale)
             Xi = self._solve(self.items, Y, G, ones, t_i, x0, ridge, offset)
             new = [U, Xi[:, :d]] + ([bu, Xi[:, d]] if o.biased else [])
-            blocks = (gram(U, o.n_items, 0.0, ridge=False), ridge)
+            blocks = (gram(U, o.n_items, 0.0, ridge=False), ridge, tag_ridge)
         if kern.tags is not None:
             new = self._tag_block(new, params, *blocks)
         for v, value in zip(kern.variables, new, strict=True):
@@ -138,14 +142,15 @@ class AlsSweep:
             return side.solve_cg(Y, G, w, t, x0, CG_STEPS, prior)
         return side.solve(Y, G, w, t, prior)
 
-    def _tag_block(self, new, params, shared, ridge):
+    def _tag_block(self, new, params, shared, ridge, tag_ridge):
         """``new`` with the tag embeddings T re-solved and the free item parts v = x − A·T.
 
         In the coordinates (x, T) — x an item's whole factor — the loss depends on T only
         through the ridges λ‖x − A·T‖² of the items with training pairs, the cold items' terms
         (their x is A·T: xᵀ·shared·x, from gravity or the implicit unobserved cells) and
         T's own ridge. With x fixed, T solves that regression of the factors on the tags,
-        (Aᵀ(M·λ + (1 − M)·shared)A + λ)·T = Aᵀ M·λ·x (M: has pairs), by :data:`TAG_CG_STEPS`
+        (Aᵀ(M·κλ + (1 − M)·shared)A + λ)·T = Aᵀ M·κλ·x (M: has pairs; κλ the free parts'
+        ridge ``ridge``, λ the tags' ``tag_ridge``), by :data:`TAG_CG_STEPS`
         conjugate-gradient steps from the current T: an exact block step, so the loss never rises
         and T follows the items at once (updating v and T in turn crept: v took it all).
         """
@@ -166,7 +171,7 @@ class AlsSweep:
         def times(P):
             AP = a_times(P)
             return a_times(mask * AP * ridge + (1.0 - mask) * tf.matmul(AP, shared), True) + (
-                P * ridge
+                P * tag_ridge
             )
 
         T = conjugate_gradient(times, a_times(mask * X * ridge, True), T, TAG_CG_STEPS, None)

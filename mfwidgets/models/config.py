@@ -152,6 +152,10 @@ class ModelConfig(Config):
         5, "keep the tags given to at least this many items (rarer tags are dropped)",
         minimum=1, integer=True, kinds=TAGGED_KINDS,
     )  # fmt: skip
+    free_reg_scale: float = param(
+        1.0, "L2 of an item's free part, in multiples of its tag embeddings' (higher: items "
+        "lean on their tags)", minimum=0, strict=True, kinds=TAGGED_KINDS,
+    )  # fmt: skip
     seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
                              optional=True, suggest=0)  # fmt: skip
 

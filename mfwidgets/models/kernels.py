@@ -60,8 +60,8 @@ class Objective:
     the weighted matrix factorization of implicit feedback (c = 1 + alpha · weight).
     Hybrid kinds: each item's factor (bias) is V + A·T (bi + A·tb), A the row-normalised
     items × tags matrix; a tag embedding is regularized as an item row is, the L2 term reading
-    regularization_coeff·(ΣU²/n_users + (ΣV² + ΣT²)/n_items) (implicit: λ(‖U‖² + ‖V‖² + ‖T‖²)),
-    and the tag biases join the bias ridge as item_bias_reg·Σtb²/n_train.
+    regularization_coeff·(ΣU²/n_users + (κ·ΣV² + ΣT²)/n_items) (implicit: λ(‖U‖² + κ‖V‖² + ‖T‖²)),
+    κ = free_reg_scale, and the tag biases join the bias ridge as item_bias_reg·Σtb²/n_train.
     """
 
     config: ModelConfig
@@ -80,6 +80,11 @@ class Objective:
     @property
     def regularization(self) -> float:
         return self.config.regularization_coeff
+
+    @property
+    def free_scale(self) -> float:
+        """κ: the items' free parts' L2 in multiples of the others' (1 but for hybrid kinds)."""
+        return self.config.free_reg_scale if self.config.tagged else 1.0
 
     @property
     def gravity(self) -> float:
@@ -189,7 +194,10 @@ class Kernels:
         square = lambda X: tf.reduce_sum(tf.square(X))  # noqa: E731
         parts["regularization"] = (
             o.regularization
-            * (square(U) / o.n_users + (square(V) + (square(tag[0]) if tag else 0.0)) / o.n_items)
+            * (
+                square(U) / o.n_users
+                + (o.free_scale * square(V) + (square(tag[0]) if tag else 0.0)) / o.n_items
+            )
             if o.regularization and not o.implicit
             else zero
         )
@@ -213,7 +221,9 @@ class Kernels:
             all_sq = tf.reduce_sum(tf.matmul(U, U, True) * tf.matmul(Ve, Ve, True))
             parts["unobserved"] = (all_sq - pred_sq) / n
             parts["regularization"] = (
-                o.regularization * (square(U) + square(V) + sum(map(square, tag))) / n
+                o.regularization
+                * (square(U) + o.free_scale * square(V) + sum(map(square, tag)))
+                / n
             )
         if self.test is not None:
             parts["test"] = tf.reduce_mean(tf.square(self.residual(params, self.test)))
@@ -263,7 +273,7 @@ class Kernels:
             gU += g * tf.matmul(U, tf.matmul(Ve, Ve, True))
             gVe += g * tf.matmul(Ve, tf.matmul(U, U, True))
         lam = 2.0 * o.regularization
-        grads = [gU + (lam / o.n_users) * U, gVe + (lam / o.n_items) * params[1]]
+        grads = [gU + (lam / o.n_users) * U, gVe + (lam * o.free_scale / o.n_items) * params[1]]
         if o.biased:
             grads += self._bias_grads(params, r, scale)  # the ridges on the free biases
         if self.tags is None:

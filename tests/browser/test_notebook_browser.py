@@ -27,7 +27,7 @@ def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab
     trainer.screenshot(path=str(ARTIFACTS / "widget-trainer.png"))
 
     # the explorer: look Coldplay up by typing, then switch to cosine
-    explorer = page.locator(f"{root} .mf-explorer")
+    explorer = page.locator(f"{root} .mf-explorer").first  # (the last is the hybrid's)
     explorer.scroll_into_view_if_needed()
     box = explorer.locator(".mf-search input")
     box.fill("")
@@ -67,3 +67,8 @@ def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab
     expect(page.locator(f"{root} .mf-board-metrics")).to_contain_text("reg_model")
     page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
     assert not page.blocked_urls
+
+    # the hybrid's explorer (the last cell): an artist unseen in training, from its tags only
+    cold = page.locator(f"{root} .mf-explorer").last
+    cold.scroll_into_view_if_needed()
+    expect(cold.locator(".mf-neighbors")).to_contain_text("from tags only", timeout=30_000)
