@@ -56,6 +56,9 @@ def test_item_tags_prunes_normalises_and_prefers_all_tags():
     assert t.names == ("x", "y") and np.allclose(t.matrix.toarray(), 0.5)
     with pytest.raises(ValueError, match="min_count"):
         item_tags(data, min_count=0)
+    sqrt = tags.pooled("sqrt")  # two tags each: 1/√2 each, and back
+    assert sqrt.pooling == "sqrt" and np.allclose(sqrt.matrix.data, 2**-0.5)
+    assert np.allclose(sqrt.pooled("mean").matrix.toarray(), tags.matrix.toarray())
 
 
 @pytest.mark.parametrize(
@@ -82,7 +85,8 @@ def test_hybrid_gradients_match_autodiff(kwargs):
 )
 def test_hybrid_als_lowers_the_loss_and_cold_items_come_from_tags(kind, solver):
     data, groups, cold = grouped()
-    extra = {"alpha": 5.0, "free_reg_scale": 5.0} if kind == "hybrid_implicit" else {
+    extra = {"alpha": 5.0, "free_reg_scale": 5.0, "tag_pooling": "sqrt"} if (
+        kind == "hybrid_implicit") else {
         "gravity_coeff": 0.5, "free_reg_scale": 3.0 if solver == "cg" else 1.0
     }  # fmt: skip
     m = model(data, kind=kind, **extra)
@@ -137,10 +141,11 @@ def test_hybrid_beats_biased_on_cold_items_where_tags_carry_the_taste():
 
 def test_hybrid_saves_loads_and_warm_starts(tmp_path):
     data, _, cold = grouped()
-    m = model(data)
+    m = model(data, tag_pooling="sqrt")
     m.train(num_iterations=3, optimizer="als")
     back = CFModel.load(m.save(tmp_path / "h.npz"), listens=data)
-    assert back.item_tags.names == m.item_tags.names
+    assert back.item_tags.names == m.item_tags.names and back.item_tags.pooling == "sqrt"
+    assert np.allclose(back.item_tags.matrix.toarray(), m.item_tags.matrix.toarray())
     assert np.allclose(back.item_factors, m.item_factors)
     assert np.allclose(back.item_bias, m.item_bias)
     assert back.from_tags_only.tolist() == m.from_tags_only.tolist()
@@ -167,6 +172,8 @@ def test_hybrid_refuses_what_it_cannot_use():
         model(data, kind="hybrid_implicit").train(2)
     with pytest.raises(ValueError, match="tag_min_count"):
         model(data, tag_min_count=0)
+    with pytest.raises(ValueError, match="tag_pooling must be one of 'mean', 'sqrt'"):
+        model(data, tag_pooling="max")
 
 
 def test_hybrid_takes_any_tag_matrix():

@@ -1,7 +1,10 @@
 """Items' tags as side information: a row-normalised items × tags matrix and the tag names.
 
 A hybrid model's item factor is its free part plus ``matrix[i] @ T`` — the mean of the learned
-embeddings of the item's tags (LightFM-style; every kept tag of an item weighs the same). Tags
+embeddings of the item's tags (LightFM-style; every kept tag of an item weighs the same), or with
+``pooling="sqrt"`` their sum over √(number of tags), as SVD++ pools a user's items: an item with
+more tags gets a longer tag part (on Last.fm tags come from listeners, so the count says how
+widely an artist is heard; the mean throws that away). Tags
 given to fewer than ``min_count`` items are dropped (the vocabulary pruning): a tag seen on one
 or two items cannot be learned apart from those items and only adds parameters.
 """
@@ -21,15 +24,30 @@ from .dataset import Dataset
 #: the items-table columns read for tags, first found wins (Last.fm's all_tags holds every
 #: distinct tag of an artist; the neutral ``tags`` column at most the top three)
 TAG_COLUMNS = ("all_tags", "tags")
+#: how an item's tag embeddings are pooled into its tag part
+POOLINGS = ("mean", "sqrt")
 
 
 @dataclass(frozen=True)
 class ItemTags:
-    """``matrix`` (n_items, n_tags), float32 CSR, each row summing to 1 (0 for an item without a
-    kept tag); ``names[k]`` is tag k's name."""
+    """``matrix`` (n_items, n_tags), float32 CSR; ``names[k]`` is tag k's name. ``pooling``
+    says how a row weighs its tags: ``"mean"`` (each row sums to 1) or ``"sqrt"`` (each of an
+    item's n tags weighs 1/√n); a row of an item without a kept tag is 0."""
 
     matrix: sp.csr_matrix
     names: tuple[str, ...]
+    pooling: str = "mean"
+
+    def pooled(self, pooling: str) -> ItemTags:
+        """The same tags with rows weighted by ``pooling`` (see :data:`POOLINGS`)."""
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(map(repr, POOLINGS))}")
+        if pooling == self.pooling:
+            return self
+        n = np.diff(self.matrix.indptr).astype(np.float64)
+        scale = np.sqrt(n) if pooling == "sqrt" else 1.0 / np.sqrt(np.maximum(n, 1.0))
+        matrix = sp.csr_matrix(sp.diags(scale) @ self.matrix, dtype=np.float32)
+        return ItemTags(matrix, self.names, pooling)
 
     @property
     def n_tags(self) -> int:

@@ -164,6 +164,7 @@ class CFModel(FactorScoring):
             tags = item_tags(dataset, cfg.tag_min_count)
         elif not isinstance(tags, ItemTags):
             tags = ItemTags.from_matrix(tags, n_items=self.n_items)
+        tags = tags.pooled(cfg.tag_pooling)
         if tags.matrix.shape[0] != self.n_items:
             raise ValueError(f"item_tags must have one row per item ({self.n_items})")
         if tags.n_tags == 0:

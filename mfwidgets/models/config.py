@@ -16,6 +16,7 @@ from typing import Any
 
 from ..checks import check_number, check_seed
 from ..data.split import check_holdout_fraction
+from ..data.tags import POOLINGS
 
 #: "plain": the chapter's build_model (observed MSE only); "regularized": its
 #: build_regularized_model (+ L2 + gravity); "biased": + global mean and user/item biases;
@@ -151,6 +152,11 @@ class ModelConfig(Config):
     tag_min_count: int = param(
         5, "keep the tags given to at least this many items (rarer tags are dropped)",
         minimum=1, integer=True, kinds=TAGGED_KINDS,
+    )  # fmt: skip
+    tag_pooling: str = param(
+        "mean", "an item's tag part: the mean of its tags' embeddings, or their sum / √(number "
+        "of tags) (items with more tags get longer tag parts)", choices=POOLINGS,
+        kinds=TAGGED_KINDS,
     )  # fmt: skip
     free_reg_scale: float = param(
         1.0, "L2 of an item's free part, in multiples of its tag embeddings' (higher: items "

@@ -135,7 +135,7 @@ def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Datas
     if config.tagged and {"tags_data", "tags_indices", "tags_indptr"} <= set(arrays):
         parts = (arrays.pop("tags_data"), arrays.pop("tags_indices"), arrays.pop("tags_indptr"))
         matrix = sp.csr_matrix(parts, shape=(n_items, len(meta.get("tag_names", ()))))
-        tags = ItemTags(matrix, tuple(meta["tag_names"]))
+        tags = ItemTags(matrix, tuple(meta["tag_names"]), config.tag_pooling)
     expected = {"U", "V"} | ({"bu", "bi"} if config.biased else set())
     expected |= ({"T", "tb"} if config.biased else {"T"}) if config.tagged else set()
     if set(arrays) != expected or (config.tagged and tags is None):
