@@ -4,9 +4,9 @@ A hybrid model's item factor is its free part plus ``matrix[i] @ T`` — the mea
 embeddings of the item's tags (LightFM-style; every kept tag of an item weighs the same), or with
 ``pooling="sqrt"`` their sum over √(number of tags), as SVD++ pools a user's items: an item with
 more tags gets a longer tag part (on Last.fm tags come from listeners, so the count says how
-widely an artist is heard; the mean throws that away). Tags
-given to fewer than ``min_count`` items are dropped (the vocabulary pruning): a tag seen on one
-or two items cannot be learned apart from those items and only adds parameters.
+widely an artist is heard; the mean throws that away). Tags given to fewer than ``min_count``
+items are dropped (the vocabulary pruning): a tag seen on one or two items cannot be learned
+apart from those items and only adds parameters.
 """
 
 from __future__ import annotations
