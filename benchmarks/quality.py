@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 import time
 
@@ -34,10 +35,10 @@ from _common import ROOT, data_source, emit, machine
 from als_speed import implicit_against_the_library
 
 from mfwidgets import CFModel, build_model, build_regularized_model, load_lastfm, split_dataframe
-from mfwidgets.analysis import BiasBaseline, evaluate, mse, ranking_metrics
+from mfwidgets.analysis import BiasBaseline, evaluate, mse, ranking_metrics, user_ranking_metrics
 from mfwidgets.data import interaction_arrays, item_tags, load_movielens_100k
 from mfwidgets.data.tags import POOLINGS
-from mfwidgets.models import TrainConfig
+from mfwidgets.models import Factors, TrainConfig
 
 
 def timed(fn):
@@ -46,14 +47,35 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def tune_bias(fit, val, n_users, n_artists):
-    grid = itertools.product((0.5, 1, 2, 4), (4, 8, 12, 16, 24))
+def tune_bias(fit, val, n_users, n_items, grid=((0.5, 1, 2, 4), (4, 8, 12, 16, 24))):
+    """The bias baseline's (user, item) ridges with the lowest validation MSE over ``grid``."""
     scores = {
-        g: mse(BiasBaseline(fit, n_users=n_users, n_items=n_artists, reg_user=g[0],
+        g: mse(BiasBaseline(fit, n_users=n_users, n_items=n_items, reg_user=g[0],
                             reg_item=g[1]), val)
-        for g in grid
+        for g in itertools.product(*grid)
     }  # fmt: skip
     return min(scores, key=scores.get)
+
+
+#: the grid points' field names: a rating model's, an implicit model's, the tag part's
+RATING = ("embedding_dim", "regularization_coeff", "gravity_coeff")
+IMPLICIT = ("embedding_dim", "regularization_coeff", "alpha")
+TAGS = ("tag_min_count", "free_reg_scale", "tag_pooling")
+
+
+def factory(data, kind, names, **fixed):
+    """``make(*point)`` for :func:`pick_on_validation` and :func:`refit`: a grid point (its
+    fields named by ``names``) plus ``fixed`` as (train, test) -> CFModel of ``kind`` on
+    ``data``'s sizes and tags (init σ 0.01, seed 0)."""
+
+    def make(*point):
+        options = fixed | dict(zip(names, point, strict=True))
+        return lambda tr, te: CFModel(
+            tr, te, n_users=data.n_users, n_items=data.n_items, dataset=data, kind=kind,
+            init_stddev=0.01, seed=0, **options,
+        )  # fmt: skip
+
+    return make
 
 
 def converged_score(make, fit, val, sweeps, score):
@@ -100,54 +122,27 @@ def seen_unseen(models: dict, train, test) -> dict[str, float]:
 
 def rating_models(data, train, fit, val, grids, bias_grid, sweeps=20):
     """Bias baseline, biased MF and hybrid MF on one dataset, each picked on validation."""
-    n_users, n_items = data.n_users, data.n_items
-    grid = itertools.product(*bias_grid)
-    scores = {g: mse(BiasBaseline(fit, n_users=n_users, n_items=n_items, reg_user=g[0],
-                                  reg_item=g[1]), val) for g in grid}  # fmt: skip
-    reg_user, reg_item = min(scores, key=scores.get)
-
-    def make(kind):
-        def build(dim, lam, grav, min_count=5, free_scale=1.0, pooling="mean"):
-            extra = {"tag_min_count": min_count, "free_reg_scale": free_scale,
-                     "tag_pooling": pooling}  # fmt: skip
-            extra = extra if kind == "hybrid" else {}
-            return lambda tr, te: CFModel(
-                tr, te, n_users=n_users, n_items=n_items, dataset=data, kind=kind,
-                embedding_dim=dim, init_stddev=0.01, regularization_coeff=lam,
-                gravity_coeff=grav, user_bias_reg=reg_user, item_bias_reg=reg_item, seed=0,
-                **extra,
-            )  # fmt: skip
-
-        return build
-
+    reg_user, reg_item = tune_bias(fit, val, data.n_users, data.n_items, bias_grid)
+    ridges = {"user_bias_reg": reg_user, "item_bias_reg": reg_item}
     score = lambda m: mse(m, val)  # noqa: E731
-    models = {"bias": BiasBaseline(train, n_users=n_users, n_items=n_items, reg_user=reg_user,
-                                   reg_item=reg_item)}  # fmt: skip
-    picks = {}
-    for kind in ("biased", "hybrid"):
-        pick = pick_on_validation(make(kind), grids[kind], fit, val, sweeps, score, False)
+    models = {"bias": BiasBaseline(train, n_users=data.n_users, n_items=data.n_items,
+                                   reg_user=reg_user, reg_item=reg_item)}  # fmt: skip
+    for kind, names in (("biased", RATING), ("hybrid", RATING + TAGS)):
+        make = factory(data, kind, names, **ridges)
+        pick = pick_on_validation(make, grids[kind], fit, val, sweeps, score, False)
         print(f"  {kind} picked on validation: {pick[0]} (validation MSE {pick[2]:.4f})")
-        models[kind] = refit(make(kind), pick, train, None)[0]
-        picks[kind] = pick[0]
-    return models, picks
+        models[kind] = refit(make, pick, train, None)[0]
+    return models
 
 
-def held_out_ranking(scores: np.ndarray, held: np.ndarray, listens, k: int = 10):
-    """(recall@k, NDCG@k) of ranking the held-out items for each of their listeners;
-    ``scores`` (n_users, len(held)) or (len(held),), the same list for every user."""
-    users, items, _ = interaction_arrays(listens)
-    column = np.full(items.max() + 1, -1)
-    column[held] = np.arange(len(held))
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    recall, ndcg = [], []
-    for u in np.unique(users):
-        relevant = column[items[users == u]]
-        s = scores[u] if scores.ndim == 2 else scores
-        top = np.argsort(-s, kind="stable")[:k]
-        hits = np.isin(top, relevant)
-        recall.append(hits.sum() / min(k, len(relevant)))
-        ndcg.append((hits * discount).sum() / discount[: min(k, len(relevant))].sum())
-    return float(np.mean(recall)), float(np.mean(ndcg))
+def held_out_ranking(U, V, held, listens, k: int = 10) -> tuple[float, float]:
+    """(recall@k, NDCG@k) of ranking only the held-out items for each of their listeners by
+    U·Vᵀ (V: the held-out items' rows, in ``held`` order), with the project's own
+    :func:`user_ranking_metrics` (recall = hits / the user's held-out items)."""
+    users, items, weights = interaction_arrays(listens)
+    test = pd.DataFrame({"user": users, "item": np.searchsorted(held, items), "weight": weights})
+    per_user, _ = user_ranking_metrics(Factors(U, V, predicts_ratings=False), test[:0], test, k)
+    return float(per_user[f"recall@{k}"].mean()), float(per_user[f"ndcg@{k}"].mean())
 
 
 def hold_out_items(listens, n_items: int, seed: int, fraction: float = 0.1):
@@ -162,29 +157,13 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
     held, rest, held_listens = hold_out_items(data.listens, data.n_items, seed=0)
     val_held, fit, val_listens = hold_out_items(rest, data.n_items, seed=1)
 
-    def fitted(frame, dim, lam, alpha, min_count, free_scale, pooling):
-        model = CFModel(
-            frame,
-            None,
-            n_users=data.n_users,
-            n_items=data.n_items,
-            dataset=data,
-            kind="hybrid_implicit",
-            embedding_dim=dim,
-            init_stddev=0.01,
-            regularization_coeff=lam,
-            alpha=alpha,
-            tag_min_count=min_count,
-            free_reg_scale=free_scale,
-            tag_pooling=pooling,
-            seed=0,
-        )
+    def fitted(frame, *point):
+        model = factory(data, "hybrid_implicit", IMPLICIT + TAGS)(*point)(frame, None)
         model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als"))
         return model
 
     def recall(model, items, listens):
-        scores = model.user_factors @ model.item_factors[items].T
-        return held_out_ranking(scores, items, listens)
+        return held_out_ranking(model.user_factors, model.item_factors[items], items, listens)
 
     scores = {g: recall(fitted(fit, *g), val_held, val_listens)[0] for g in grid}
     best = max(scores, key=scores.get)
@@ -192,30 +171,36 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
           f"free_reg_scale, pooling) = {best}"
           f" (validation recall@10 {scores[best]:.4f})")  # fmt: skip
     model = fitted(rest, *best)
-    assert model.from_tags_only[held].sum() == item_tags(data, best[3]).tagged[held].sum()
+    kept = item_tags(data, best[3])
+    assert model.from_tags_only[held].sum() == kept.tagged[held].sum()
     out = dict(zip(("cold_start_recall_at_10", "cold_start_ndcg_at_10"),
                    recall(model, held, held_listens), strict=True))  # fmt: skip
-    tags = item_tags(data, best[3]).matrix.astype(bool).astype(float)
+    tags = kept.matrix.astype(bool).astype(float)
+    everyone = np.ones((data.n_users, 1))  # the same list for every user
     listeners = np.bincount(interaction_arrays(rest).items, minlength=data.n_items)
     per_tag = (tags.T @ listeners) / np.maximum(np.asarray(tags.sum(0)).ravel(), 1)
     n_tags = np.maximum(np.asarray(tags.sum(1)).ravel(), 1)
     base = (tags @ per_tag) / n_tags
     out |= dict(zip(("cold_start_baseline_recall_at_10", "cold_start_baseline_ndcg_at_10"),
-                    held_out_ranking(base[held], held, held_listens), strict=True))  # fmt: skip
+                    held_out_ranking(everyone, base[held, None], held, held_listens),
+                    strict=True))  # fmt: skip
     # stronger baselines, for scale: how many kept tags an artist has (Last.fm's tags come from
     # listeners, so the count tracks popularity), the same list for everyone; and the user's tag
     # profile (the tags of the artists they listened to, summed) dotted with the artist's tags
     n_tags = np.asarray(tags.sum(1)).ravel()
     out |= dict(zip(("cold_start_tag_count_recall_at_10", "cold_start_tag_count_ndcg_at_10"),
-                    held_out_ranking(n_tags[held], held, held_listens), strict=True))  # fmt: skip
+                    held_out_ranking(everyone, n_tags[held, None], held, held_listens),
+                    strict=True))  # fmt: skip
     u, i, _ = interaction_arrays(rest)
     listened = sp.csr_matrix((np.ones(len(u)), (u, i)), shape=(data.n_users, data.n_items))
-    profile = (listened @ tags @ tags[held].T).toarray()
+    profile = (listened @ tags).toarray()
     out |= dict(zip(("cold_start_profile_recall_at_10", "cold_start_profile_ndcg_at_10"),
-                    held_out_ranking(profile, held, held_listens), strict=True))  # fmt: skip
+                    held_out_ranking(profile, tags[held].toarray(), held, held_listens),
+                    strict=True))  # fmt: skip
     print(
         f"  {len(held)} held-out artists ({int(model.from_tags_only[held].sum())} with kept "
-        f"tags), {len(held_listens)} listens of {held_listens['userID'].nunique()} users"
+        f"tags; {kept.n_tags} tags kept), {len(held_listens)} listens of "
+        f"{held_listens['userID'].nunique()} users"
     )
     print(f"  hybrid implicit: recall@10 {out['cold_start_recall_at_10']:.4f}, NDCG@10 "
           f"{out['cold_start_ndcg_at_10']:.4f}; tag popularity: recall@10 "
@@ -230,8 +215,6 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
 
 def movielens_source() -> str | None:
     shared = ROOT.parent / "shared" / "data" / "ml-100k"
-    import os
-
     return os.environ.get("MFWIDGETS_DATA_MOVIELENS_100K") or (
         str(shared) if shared.is_dir() else None
     )
@@ -277,13 +260,8 @@ def main() -> None:
     print(f"bias baseline ridges picked on validation: user {reg_user}, artist {reg_artist}")
 
     # -- biased factorization (ALS), picked on validation ---------------------------------------
-    def biased(dim, lam, grav):
-        return lambda tr, te: CFModel(
-            tr, te, n_users=n_users, n_artists=n_artists, kind="biased", embedding_dim=dim,
-            init_stddev=0.01, regularization_coeff=lam, gravity_coeff=grav,
-            user_bias_reg=reg_user, item_bias_reg=reg_artist, seed=0,
-        )  # fmt: skip
-
+    ridges = {"user_bias_reg": reg_user, "item_bias_reg": reg_artist}
+    biased = factory(data, "biased", RATING, **ridges)
     grid = (
         [(32, 1.0, 0.0)]
         if args.quick
@@ -296,12 +274,7 @@ def main() -> None:
     models["biased MF (ALS)"], seconds["biased MF (ALS)"] = refit(biased, pick, train, test)
 
     # -- implicit weighted MF (ALS) for ranking, picked on validation ---------------------------
-    def implicit(dim, lam, alpha):
-        return lambda tr, te: CFModel(
-            tr, te, n_users=n_users, n_artists=n_artists, kind="implicit", embedding_dim=dim,
-            init_stddev=0.01, regularization_coeff=lam, alpha=alpha, seed=0,
-        )  # fmt: skip
-
+    implicit = factory(data, "implicit", IMPLICIT)
     grid = (
         [(64, 60.0, 8.0)]
         if args.quick
@@ -346,14 +319,7 @@ def main() -> None:
         itertools.product((dim,), (0.6, 1.0), (grav,), (5, 20), (1.0, 10.0), POOLINGS)
     )  # fmt: skip
 
-    def hybrid(dim, lam, grav, min_count, free_scale, pooling):
-        return lambda tr, te: CFModel(
-            tr, te, n_users=n_users, n_artists=n_artists, dataset=data, kind="hybrid",
-            embedding_dim=dim, init_stddev=0.01, regularization_coeff=lam, gravity_coeff=grav,
-            user_bias_reg=reg_user, item_bias_reg=reg_artist, tag_min_count=min_count,
-            free_reg_scale=free_scale, tag_pooling=pooling, seed=0,
-        )  # fmt: skip
-
+    hybrid = factory(data, "hybrid", RATING + TAGS, **ridges)
     pick = pick_on_validation(hybrid, hybrid_grid, fit, val, 20, score, larger_is_better=False)
     print(f"hybrid (tags) picked on validation: (d, reg, gravity, tag min count, free_reg_scale, "
           f"pooling) = "
@@ -376,12 +342,10 @@ def main() -> None:
     # implicit with tags, on the same split and protocol as the implicit model
     dim_i, lam_i, alpha_i = implicit_pick[0]
 
-    def hybrid_implicit(min_count, free_scale, pooling):
-        return lambda tr, te: CFModel(
-            tr, te, n_users=n_users, n_artists=n_artists, dataset=data, kind="hybrid_implicit",
-            embedding_dim=dim_i, init_stddev=0.01, regularization_coeff=lam_i, alpha=alpha_i,
-            tag_min_count=min_count, free_reg_scale=free_scale, tag_pooling=pooling, seed=0,
-        )  # fmt: skip
+    hybrid_implicit = factory(
+        data, "hybrid_implicit", TAGS, embedding_dim=dim_i, regularization_coeff=lam_i,
+        alpha=alpha_i,
+    )  # fmt: skip
 
     grid = [(5, 1.0, "sqrt")] if args.quick else list(
         itertools.product((5, 20), (1.0, 10.0), POOLINGS)
@@ -426,7 +390,7 @@ def main() -> None:
                                         POOLINGS)),
         }  # fmt: skip
         print("MovieLens 100K (genres as tags), picked on validation:")
-        ml_models, _ = rating_models(ml, ml_train, ml_fit, ml_val, grids,
+        ml_models = rating_models(ml, ml_train, ml_fit, ml_val, grids,
                                      ((1, 2, 5, 10), (2, 5, 10, 25)))  # fmt: skip
         side = seen_unseen(ml_models, ml_train, ml_test)
         result["movielens"] = {k: round(float(v), 5) for k, v in side.items()}

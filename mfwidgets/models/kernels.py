@@ -144,9 +144,12 @@ class Kernels:
             pred += self.obj.global_mean + tf.gather(params[2], u) + tf.gather(params[3], i)
         return pred - a
 
-    def residual(self, params, pairs: Pairs):
+    def residual(self, params, pairs: Pairs, effective=None):
+        """prediction − target at ``pairs``; ``effective``: :meth:`effective` of ``params``,
+        when the caller has it (a hybrid's A·T is then not formed again)."""
+        E = self.effective(params) if effective is None else effective
         target = tf.ones_like(pairs.a) if self.obj.implicit else pairs.a
-        return self._residual(tuple(self.effective(params)), pairs.u, pairs.i, target)
+        return self._residual(tuple(E), pairs.u, pairs.i, target)
 
     def tag_part(self, X, adjoint: bool = False):
         """A·X, or Aᵀ·X (A the items × tags matrix); X (rows, d) or (rows, 1)."""
@@ -185,10 +188,11 @@ class Kernels:
         """
         o = self.obj
         U, V = params[0], params[1]
-        Ve = self.effective(params)[1]
+        E = self.effective(params)
+        Ve = E[1]
         tag = self.tag_params(params)
         if r is None:
-            r = self.residual(params, self.train)
+            r = self.residual(params, self.train, E)
         parts = {"observed": tf.reduce_mean(tf.square(r))}
         zero = tf.constant(0.0)
         square = lambda X: tf.reduce_sum(tf.square(X))  # noqa: E731
@@ -226,7 +230,7 @@ class Kernels:
                 / n
             )
         if self.test is not None:
-            parts["test"] = tf.reduce_mean(tf.square(self.residual(params, self.test)))
+            parts["test"] = tf.reduce_mean(tf.square(self.residual(params, self.test, E)))
         return parts
 
     def _observed_products(self, params, r=None, scale=1.0):
@@ -266,7 +270,7 @@ class Kernels:
         U, Ve = E[0], E[1]
         scale = 2.0 / self.train.n
         if r is None:
-            r = self.residual(params, self.train)
+            r = self.residual(params, self.train, E)
         r, gU, gVe = self._observed_products(E, r, scale=scale)
         if o.gravity:  # ∂/∂U of g/2·Σ(UᵀU)∘(VᵀV) is g·U·VᵀV (and the reverse)
             g = 2.0 * o.gravity / (o.n_users * o.n_items)
