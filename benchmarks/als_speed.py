@@ -69,7 +69,7 @@ def main() -> None:
         als = make()
         stop = StopAt(LOSS[kind], target)
         t0 = time.perf_counter()
-        als.train(num_iterations=49, optimizer="als", callbacks=stop)
+        als.train(num_iterations=50, optimizer="als", callbacks=stop)
         t_als = time.perf_counter() - t0
         sweeps = stop.reached
         print(
@@ -95,14 +95,14 @@ def implicit_against_the_library(data, dim=30, reg=60.0, alpha=8.0, sweeps=15) -
         model = CFModel.from_listens(data, holdout_fraction=0.1, seed=0, kind="implicit",
                                      embedding_dim=dim, init_stddev=0.01,
                                      regularization_coeff=reg, alpha=alpha)  # fmt: skip
-        model.train(config=TrainConfig(num_iterations=0, optimizer="als", als_solver=solver))
+        model.train(config=TrainConfig(num_iterations=1, optimizer="als", als_solver=solver))
         t0 = time.perf_counter()
-        model.train(config=TrainConfig(num_iterations=sweeps - 2, optimizer="als",
+        model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als",
                                        als_solver=solver))  # fmt: skip
         seconds = (time.perf_counter() - t0) / (sweeps - 1)
-        recall = ranking_metrics(model, model.train_listens, model.test_listens, 10)["recall@10"]
+        recall = ranking_metrics(model, model.split.train, model.split.test, 10)["recall@10"]
         out[f"ours_{solver}_s"], out[f"ours_{solver}_recall"] = seconds, recall
-        train, test = model.train_listens, model.test_listens
+        train, test = model.split.train, model.split.test
     u, i, w = (train[c].to_numpy() for c in train.columns[:3])
     conf = sp.csr_matrix((1.0 + alpha * w, (u, i)), shape=(data.n_users, data.n_items))
     lib = AlternatingLeastSquares(factors=dim, regularization=reg, iterations=sweeps,

@@ -40,9 +40,9 @@ def main() -> None:
                         ("implicit", {"regularization_coeff": 60.0, "alpha": 8.0})):  # fmt: skip
         model = CFModel.from_listens(data, holdout_fraction=0.1, seed=0, kind=kind,
                                      embedding_dim=32, init_stddev=0.01, **extra)  # fmt: skip
-        model.train(config=TrainConfig(num_iterations=14, optimizer="als"))
+        model.train(config=TrainConfig(num_iterations=15, optimizer="als"))
         runs[kind] = model
-    train, test = lowinit.train_listens, lowinit.test_listens
+    train, test = lowinit.split.train, lowinit.split.test
 
     _, t_eval = timed(lambda: evaluate(runs, data, train, test, k=10, baselines=False))
 

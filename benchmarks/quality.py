@@ -85,7 +85,7 @@ def converged_score(make, fit, val, sweeps, score):
     picks noise (it chose an under-regularized model that lost on test).
     """
     model = make(fit, val)
-    model.train(num_iterations=sweeps - 1, optimizer="als")
+    model.train(num_iterations=sweeps, optimizer="als")
     return score(model)
 
 
@@ -100,7 +100,7 @@ def refit(make, pick, train, test):
     """The picked configuration trained on the whole train split: (model, seconds)."""
     config, sweeps, _ = pick
     model = make(*config)(train, test)
-    _, seconds = timed(lambda: model.train(sweeps - 1, optimizer="als"))
+    _, seconds = timed(lambda: model.train(sweeps, optimizer="als"))
     return model, seconds
 
 
@@ -159,7 +159,7 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
 
     def fitted(frame, *point):
         model = factory(data, "hybrid_implicit", IMPLICIT + TAGS)(*point)(frame, None)
-        model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als"))
+        model.train(config=TrainConfig(num_iterations=sweeps, optimizer="als"))
         return model
 
     def recall(model, items, listens):

@@ -1,8 +1,9 @@
 """5-fold cross-validated RMSE and MAE on MovieLens 100K (and 1M when present).
 
-Random folds over the ratings (seeded). In each fold: the global mean, the user + movie bias
-baseline, the chapter's plain model (d=30, σ=0.5, 1,001 gradient steps at lr 10) and regularized
-model (d=35, L2 0.1, gravity 1, σ=0.05, 2,001 steps at lr 20), and the biased model with its
+Random folds over the ratings (seeded; ``mfwidgets.analysis.cross_validate``). In each fold: the
+global mean, the user + movie bias baseline, the chapter's plain model (d=30, σ=0.5, 1,001
+gradient steps at lr 10) and regularized model (d=35, L2 0.1, gravity 1, σ=0.05, 2,001 steps at
+lr 20), and the biased model with its
 regularization and dimension picked by ``mfwidgets.analysis.tune`` on a validation share carved
 from that fold's training ratings (the held-out fold is never seen), then refitted on the whole
 training fold. The reference table printed beside ours is Surprise's published 5-fold table
@@ -18,11 +19,9 @@ import os
 import sys
 import time
 
-import numpy as np
-import pandas as pd
 from _common import ROOT, emit, machine
 
-from mfwidgets.analysis import BiasBaseline, GlobalMean, mae, rmse, tune
+from mfwidgets.analysis import BiasBaseline, GlobalMean, cross_validate, tune
 from mfwidgets.data import DataError, load_dataset
 from mfwidgets.models import CFModel, TrainConfig
 
@@ -46,53 +45,52 @@ CHAPTER = {
 }  # fmt: skip
 
 
-def folds(n: int, k: int, seed: int) -> list[np.ndarray]:
-    """``k`` disjoint random folds of row positions (seeded)."""
-    return np.array_split(np.random.default_rng(seed).permutation(n), k)
-
-
-def one_fold(data, train: pd.DataFrame, test: pd.DataFrame, seed: int) -> dict:
+def fold_models(data, seed: int) -> dict:
+    """name -> a callable that trains that model on a fold's Split (for cross_validate)."""
     sizes = {"n_users": data.n_users, "n_items": data.n_items}
-    out, picks = {}, None
-    for name, model in (("global mean", GlobalMean(train, **sizes)),
-                        ("user+movie bias", BiasBaseline(train, **sizes))):  # fmt: skip
-        out[name] = (rmse(model, test), mae(model, test), 0.0)
+    makers = {
+        "global mean": lambda split: GlobalMean(split.train, **sizes),
+        "user+movie bias": lambda split: BiasBaseline(split.train, **sizes),
+    }
     for name, (config, how) in CHAPTER.items():
-        t0 = time.perf_counter()
-        model = CFModel(train, test, **sizes, seed=seed, **config)
-        model.train(config=how)
-        out[name] = (rmse(model, test), mae(model, test), time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    picks = tune(train, GRID, seed=seed)
-    model = CFModel(train, test, **sizes, config=picks.best)
-    model.train(config=TrainConfig(num_iterations=18, optimizer="als"))
-    out["biased MF (tuned, ALS)"] = (rmse(model, test), mae(model, test),
-                                     time.perf_counter() - t0)  # fmt: skip
-    return out, picks.best
+        makers[name] = lambda split, config=config, how=how: _trained(
+            CFModel(split, **sizes, seed=seed, **config), how
+        )
+
+    def tuned(split):
+        picks = tune(split, GRID, seed=seed)  # validation carved from the fold's train rows
+        tuned.picks.append(picks.best)
+        return _trained(CFModel(split, **sizes, config=picks.best),
+                        TrainConfig(num_iterations=19, optimizer="als"))  # fmt: skip
+
+    tuned.picks = []
+    makers["biased MF (tuned, ALS)"] = tuned
+    return makers
 
 
-def cross_validate(name: str, k: int, seed: int) -> dict | None:
+def _trained(model, how):
+    model.train(config=how)
+    return model
+
+
+def run(name: str, k: int, seed: int) -> dict | None:
     source = ROOT.parent / "shared" / "data" / name.replace("movielens-", "ml-")
     try:
         data = load_dataset(name, source if source.is_dir() else None)
     except DataError as exc:
         print(f"{name}: skipped ({str(exc).splitlines()[0][:160]})")
         return None
-    frame = data.interactions
-    results, t0 = [], time.perf_counter()
-    for i, test_rows in enumerate(folds(len(frame), k, seed)):
-        test = frame.iloc[test_rows]
-        train = frame.drop(frame.index[test_rows])
-        fold, best = one_fold(data, train, test, seed)
-        results.append(fold)
-        print(f"  fold {i + 1}/{k}: picked regularization_coeff={best.regularization_coeff}, "
-              f"embedding_dim={best.embedding_dim}; biased RMSE "
-              f"{fold['biased MF (tuned, ALS)'][0]:.4f}", flush=True)  # fmt: skip
-    table = pd.DataFrame(
-        {m: np.mean([r[m] for r in results], axis=0) for m in results[0]},
-        index=["RMSE", "MAE", "seconds per fold"],
-    ).T
-    print(f"\n{name}: {k}-fold CV (seed {seed}), {len(frame):,} ratings")
+    makers = fold_models(data, seed)
+    t0 = time.perf_counter()
+
+    def progress(done, folds):
+        best = makers["biased MF (tuned, ALS)"].picks[-1]
+        print(f"  fold {done}/{folds}: picked regularization_coeff={best.regularization_coeff}, "
+              f"embedding_dim={best.embedding_dim}", flush=True)  # fmt: skip
+
+    cv = cross_validate(makers, data, k, seed=seed, metrics=("rmse", "mae"), progress=progress)
+    table = cv.mean.rename(columns={"rmse": "RMSE", "mae": "MAE", "seconds": "seconds per fold"})
+    print(f"\n{name}: {k}-fold CV (seed {seed}), {len(data.interactions):,} ratings")
     print(table.round(4).to_string())
     print("Surprise's published table (5-fold, default parameters):")
     for algo, (r, m) in SURPRISE[name].items():
@@ -124,7 +122,7 @@ def main() -> None:
             if not shared.is_dir():
                 print("movielens-1m: skipped (set MFWIDGETS_DATA_MOVIELENS_1M to run it)")
                 continue
-        if (r := cross_validate(name, args.folds, args.seed)) is not None:
+        if (r := run(name, args.folds, args.seed)) is not None:
             result[name] = r
     if not result:
         sys.exit("no MovieLens data found")

@@ -60,7 +60,7 @@ def quality(name: str, data, spark, quick: bool) -> dict:
     def ours_implicit(tr, te, dim, reg, alpha):
         model = CFModel(tr, te, **sizes, kind="implicit", embedding_dim=dim, init_stddev=0.01,
                         regularization_coeff=reg, alpha=alpha, seed=0)  # fmt: skip
-        model.train(config=TrainConfig(num_iterations=SWEEPS - 1, optimizer="als"))
+        model.train(config=TrainConfig(num_iterations=SWEEPS, optimizer="als"))
         return model
 
     product = lambda *axes: list(itertools.product(*axes))  # noqa: E731
@@ -95,7 +95,7 @@ def quality(name: str, data, spark, quick: bool) -> dict:
         seconds[f"Spark ALS {label.split()[1]}"] = factors.params["fit_seconds"]
     biased = CFModel(train, test, **sizes, config=tuned.best)
     _, seconds["ours biased (ALS)"] = timed(
-        lambda: biased.train(config=TrainConfig(num_iterations=SWEEPS - 1, optimizer="als"))
+        lambda: biased.train(config=TrainConfig(num_iterations=SWEEPS, optimizer="als"))
     )
     models["ours biased (ALS)"] = biased
     models["ours implicit (ALS)"], seconds["ours implicit (ALS)"] = timed(
@@ -163,7 +163,7 @@ def scale_child(engine: str, n_listens: int, rank: int) -> None:
         fits = {}
         for sweeps in (1, 3):
             t0 = time.perf_counter()
-            model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als"))
+            model.train(config=TrainConfig(num_iterations=sweeps, optimizer="als"))
             fits[sweeps] = time.perf_counter() - t0
         out["fit_1_s"], out["fit_3_s"] = fits[1], fits[3]
         out["seconds_per_sweep"] = fits[3] / 3

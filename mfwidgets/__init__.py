@@ -21,6 +21,13 @@ _LAZY: dict[str, str] = {
     "datasets": "data",
     "DataError": "data",
     "split_dataframe": "data",
+    "Split": "data",
+    "random_split": "data",
+    "leave_k_out": "data",
+    "user_fraction_split": "data",
+    "temporal_split": "data",
+    "last_n_split": "data",
+    "kfold": "data",
     # models
     "CFModel": "models",
     "ModelConfig": "models",
@@ -43,6 +50,9 @@ _LAZY: dict[str, str] = {
     "evaluate": "analysis",
     "recommend": "analysis",
     "recommend_for_artists": "analysis",
+    "recommend_for_items": "analysis",
+    "predict": "analysis",
+    "cross_validate": "analysis",
     "popularity_bias": "analysis",
     "explain": "analysis",
     # widgets

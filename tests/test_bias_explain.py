@@ -56,7 +56,7 @@ def test_a_model_that_recommends_the_same_k_items_to_everyone():
         assert row["popularity_lift"] == pytest.approx(pop[:k].mean() / expected_profile - 1)
         assert row["long_tail_share"] == pytest.approx(long_tail(pop)[:k].mean())
     curve = result.curve
-    dot = curve[curve["measure"] == "dot"].set_index("item_id")["recommended"].sort_index()
+    dot = curve[curve["measure"] == "dot"].set_index("item_index")["recommended"].sort_index()
     assert dot[:k].tolist() == [n_users] * k and dot[k:].sum() == 0
 
 
@@ -88,7 +88,7 @@ def test_explanations_add_up_for_every_kind(kind):
         assert why.user_norm * why.item_norm * why.cosine == pytest.approx(dot, abs=1e-9)
         assert why.contributions["contribution"].sum() + why.rest == pytest.approx(dot, abs=1e-9)
         # the user's training items, largest contribution first
-        assert set(why.contributions["item_id"]) == set(
+        assert set(why.contributions["item_index"]) == set(
             train.loc[train["userID"] == user, "artistID"]
         )
         size = why.contributions["contribution"].abs().to_numpy()
@@ -101,7 +101,11 @@ def test_explanations_add_up_for_every_kind(kind):
 def test_explain_refuses_bad_ids():
     data = dataset(_listens(10, 20, 0, n=50), 10, 20)
     model = Factors(np.ones((10, 2)), np.ones((20, 2)), dataset=data)
-    with pytest.raises(ValueError, match=r"user_id must lie in \[0, 10\)"):
+    with pytest.raises(ValueError, match=r"user id 10 is not in the data \(10 ids, such as 0\)"):
         explain(model, data, 10, 0)
-    with pytest.raises(TypeError, match="item_id must be an integer"):
+    with pytest.raises(ValueError, match=r"artist id 'Björk' is not in the data .*ids are numbers"):
         explain(model, data, 0, "Björk")
+    with pytest.raises(ValueError, match=r"user_index must lie in \[0, 10\), got 10"):
+        explain(model, data, user_index=10, item_index=0)
+    with pytest.raises(TypeError, match=r"user_id .* or user_index, exactly one"):
+        explain(model, data, 1, 0, user_index=1)

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from synthetic import dataset
 
+from mfwidgets.analysis import mse
 from mfwidgets.analysis.compare import holm, paired_p
-from mfwidgets.data import split_dataframe
+from mfwidgets.data import leave_k_out, split_dataframe
 from mfwidgets.models import CFModel, Factors, Runs, TrainConfig
 from mfwidgets.widgets.board import ComparisonBoard
 
@@ -135,6 +136,14 @@ def test_factors_without_a_split_need_one(data):
     train, test = split_dataframe(data.interactions, 0.2, seed=0)
     board = ComparisonBoard({"f": factors}, data, train=train, test=test)
     assert board.wait(60) and list(board.results["metrics"].index) == ["f"]
+    split = leave_k_out(data, 1, seed=0)  # any protocol's Split
+    by_split = ComparisonBoard({"f": factors}, data, split=split)
+    assert by_split.wait(60)
+    assert by_split.results["metrics"].loc["f", "test_mse"] == pytest.approx(
+        mse(factors, split.test)
+    )
+    with pytest.raises(TypeError, match="no train=/test="):
+        ComparisonBoard({"f": factors}, data, split=split, train=train)
 
 
 def test_long_histories_are_thinned_in_the_curves_chart():

@@ -36,12 +36,12 @@ def test_factors_from_numpy_feed_evaluate_recommend_explorer_and_map(world):
     assert table.loc["true factors", "test_mse"] < table.loc["user+artist bias", "test_mse"]
     rec = recommend(factors, data, 0, k=4, exclude_listened=False)
     scores = factors.user_factors[0] @ factors.item_factors.T
-    assert rec["item_id"].tolist() == np.argsort(-scores, kind="stable")[:4].tolist()
+    assert rec["item_index"].tolist() == np.argsort(-scores, kind="stable")[:4].tolist()
     explorer = NeighborExplorer(data, {"numpy": factors}, k=3)
     explorer.select(5)
     V = factors.item_factors.astype(float)
     best = np.argsort(-(V @ V[5]), kind="stable")[:3]
-    assert explorer.results[("numpy", "dot")]["item_id"].tolist() == best.tolist()
+    assert explorer.results[("numpy", "dot")]["item_index"].tolist() == best.tolist()
     emap = EmbeddingMap(data, factors)
     assert len(emap.points) == N_ITEMS and emap.model is factors
     np.testing.assert_allclose(emap.points["norm"], np.linalg.norm(V, axis=1), atol=1e-3)

@@ -146,9 +146,12 @@ def test_vectorised_cleaning_equals_the_sequential_loop(seed):
 def test_load_synthetic_folder(hetrec):
     data = load_lastfm(hetrec)
     assert (data.n_users, data.n_artists, len(data.listens)) == (5, 6, len(LISTENS))
-    # users in order of first appearance, artists in file order, 0-based
-    np.testing.assert_array_equal(data.user_raw_ids, [10, 20, 40, 30, 50])
-    np.testing.assert_array_equal(data.artist_raw_ids, [1, 2, 3, 4, 5, 6])
+    # users in order of first appearance, artists in file order, 0-based; the chapter's ids are
+    # the data's own (id = index), the GroupLens ids kept beside them
+    np.testing.assert_array_equal(data.grouplens_user_ids, [10, 20, 40, 30, 50])
+    np.testing.assert_array_equal(data.grouplens_artist_ids, [1, 2, 3, 4, 5, 6])
+    np.testing.assert_array_equal(data.user_raw_ids, np.arange(5))
+    assert data.user_index(3) == 3 and data.item_id(5) == 5
     assert data.listens["userID"].tolist()[:7] == [0, 0, 0, 0, 1, 1, 2]
     assert data.listens["artistID"].tolist()[:3] == [0, 1, 2]
     raw = np.array(EXPECTED_RAW_CLEAN, dtype=float)
@@ -400,3 +403,22 @@ def test_real_zip_loads_like_the_folder(lastfm, tmp_path):
         pytest.skip("the real data came from a zip already")
     z = zip_folder(folder, tmp_path / f"{DATASET_NAME}.zip")
     pd.testing.assert_frame_equal(load_lastfm(z).listens, lastfm.listens)
+
+
+def test_a_repeated_listen_row_is_refused_by_default_and_merged_when_asked(tmp_path):
+    rows = [*LISTENS, (30, 1, 70)]  # user 30's artist 1 appended again by hand
+    text = "userID\tartistID\tweight\n" + "".join(f"{u}\t{a}\t{w}\n" for u, a, w in rows)
+    folder = write_hetrec(tmp_path / "dup", **{"user_artists.dat": text})
+    with pytest.raises(DataError, match=r"1 duplicate \(userID, artistID\) row\(s\): the first, "
+                       r"user_artists.dat line 15 \(userID 30, artistID 1\), repeats "
+                       r"user_artists.dat line 10"):  # fmt: skip
+        load_lastfm(folder)
+    summed = load_lastfm(folder, duplicates="sum")
+    assert summed.notes == {"duplicate (user, artist) rows summed": 1}
+    assert "1 duplicate (user, artist) rows summed" in repr(summed)
+    assert len(summed.listens) == len(LISTENS)
+    u, a = summed.listens["userID"], summed.listens["artistID"]
+    row = (u == summed.user_index(3)) & (a == summed.item_index(0))  # GroupLens user 30, artist 1
+    assert summed.grouplens_user_ids[3] == 30 and summed.raw_weights[row.to_numpy()].tolist() == [
+        120
+    ]

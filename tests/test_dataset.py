@@ -58,16 +58,35 @@ def test_string_ids_are_reindexed_in_sorted_order_with_metadata():
     assert "movies" in repr(ds) and ds.item_noun == "movie"
 
 
-def test_duplicates_are_summed_or_refused_and_weights_default_to_one():
-    df = pd.DataFrame({"u": [1, 1, 2], "i": ["a", "a", "b"], "w": [2.0, 3.0, 1.0]})
-    summed = Dataset.from_dataframe(df, user="u", item="i", weight="w")
-    assert sorted(summed.interactions["weight"]) == [1.0, 5.0]
-    with pytest.raises(ValueError, match=r"duplicate \(u, i\) pair at row 1"):
-        Dataset.from_dataframe(df, user="u", item="i", weight="w", duplicates="refuse")
-    counts = Dataset.from_dataframe(df, user="u", item="i")
-    assert sorted(counts.interactions["weight"]) == [1.0, 2.0]
-    with pytest.raises(ValueError, match="duplicates must be"):
-        Dataset.from_dataframe(df, user="u", item="i", duplicates="max")
+def test_duplicates_are_refused_by_default_and_merged_as_asked_and_counted():
+    # one user's rating given twice: summing would make a 10 no single row had
+    df = pd.DataFrame(
+        {"u": [1, 1, 2, 1], "i": ["a", "a", "b", "a"], "w": [5.0, 5.0, 1.0, 2.0], "t": [3, 1, 2, 2]}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"2 duplicate \(u, i\) row\(s\): the first, row 1 "
+        r"\(u 1, i 'a'\), repeats row 0 .*'sum' \(play counts\), 'mean'",
+    ):
+        Dataset.from_dataframe(df, user="u", item="i", weight="w")
+    expected = {"sum": 12.0, "mean": 4.0, "max": 5.0, "first": 5.0, "last": 2.0}
+    for how, value in expected.items():
+        ds = Dataset.from_dataframe(df, user="u", item="i", weight="w", duplicates=how)
+        merged = ds.interactions.sort_values("user")
+        assert merged["weight"].tolist() == [value, 1.0], how
+        assert list(ds.notes.values()) == [2] and "2 duplicate (user, item) rows" in repr(ds)
+    # with timestamps the default keeps the latest row (t=3: the 5.0), and first/last follow time
+    latest = Dataset.from_dataframe(df, user="u", item="i", weight="w", timestamp="t")
+    latest_rows = latest.interactions.sort_values("user")
+    assert latest_rows["weight"].tolist() == [5.0, 1.0]
+    assert latest_rows["timestamp"].tolist() == [3, 2]
+    first = Dataset.from_dataframe(df, user="u", item="i", weight="w", timestamp="t",
+                                   duplicates="first")  # fmt: skip
+    assert first.interactions.sort_values("user")["weight"].tolist() == [5.0, 1.0]  # t=1
+    counts = Dataset.from_dataframe(df.drop_duplicates(["u", "i"]), user="u", item="i")
+    assert counts.interactions["weight"].tolist() == [1.0, 1.0] and counts.notes == {}
+    with pytest.raises(ValueError, match="duplicates must be one of"):
+        Dataset.from_dataframe(df, user="u", item="i", duplicates="add")
 
 
 @pytest.mark.parametrize(

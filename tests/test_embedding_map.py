@@ -121,7 +121,7 @@ def click(emap, artist):
     """What the browser sends when the user clicks an artist (vega's point-selection signal)."""
     emap.chart._vl_selections = {
         **emap.chart._vl_selections,
-        "pick": {"value": {"vlPoint": {"or": [{"item_id": artist}]}}, "store": []},
+        "pick": {"value": {"vlPoint": {"or": [{"item_index": artist}]}}, "store": []},
     }
 
 
@@ -132,7 +132,7 @@ def test_click_selects_and_a_linked_explorer_follows_and_rings_neighbours(data, 
     click(emap, 7)
     assert emap.selected_artist == 7 and explorer.selected_artist == 7
     ringed = emap.chart.params.highlight
-    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("b", "dot")]["item_id"])
+    assert ringed[0] == 7 and set(ringed) == set(explorer.results[("b", "dot")]["item_index"])
     explorer.select("artist 12")  # and the other way round
     assert emap.selected_artist == 12 and emap.chart.params.highlight[0] == 12
 

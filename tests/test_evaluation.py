@@ -137,16 +137,18 @@ def test_recommend_excludes_listened_unless_asked():
     data = fake_data(listens, 5)
     model = FixedScorer([[10, 9, 8, 7, 6], [0, 0, 0, 0, 0]])
     rec = recommend(model, data, 0, k=3)
-    assert rec["item_id"].tolist() == [2, 3, 4]
-    assert list(rec.columns) == ["rank", "item_id", "name", "score", "n_users", "tags"]
+    assert rec["item_index"].tolist() == [2, 3, 4]
+    assert list(rec.columns) == ["rank", "item_index", "raw_id", "name", "score", "n_users", "tags"]
     assert rec["score"].tolist() == [8, 7, 6] and rec["rank"].tolist() == [1, 2, 3]
-    assert recommend(model, data, 0, k=2, exclude_listened=False)["item_id"].tolist() == [0, 1]
-    with pytest.raises(ValueError, match="user_id"):
+    assert recommend(model, data, 0, k=2, exclude_listened=False)["item_index"].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="user id 7 is not in the data"):
         recommend(model, data, 7)
     with pytest.raises(ValueError, match="measure"):
         recommend(model, data, 0, measure="euclid")
-    with pytest.raises(TypeError, match="user_id"):
+    with pytest.raises(ValueError, match=r"user id '0' is not in the data.*ids are numbers"):
         recommend(model, data, "0")
+    with pytest.raises(ValueError, match=r"user_index must lie in \[0, 2\), got 2"):
+        recommend(model, data, user_index=2)
 
 
 def test_fold_in_recovers_a_known_user_vector():
@@ -166,7 +168,7 @@ def test_recommend_for_artists_finds_the_liked_artists_block():
     data = fake_data(listens, 10, [f"a{i}" for i in range(10)])
     model = Factors(np.zeros((1, 2)), V)
     rec = recommend_for_artists(model, data, ["a1", "A2"], k=3)
-    assert set(rec["item_id"]) <= {0, 3, 4} and len(rec) == 3
+    assert set(rec["item_index"]) <= {0, 3, 4} and len(rec) == 3
     assert rec.attrs["liked"] == ["a1", "a2"]
     with pytest.raises(ValueError, match="empty"):
         recommend_for_artists(model, data, [])
@@ -190,7 +192,7 @@ def test_als_reaches_the_gradient_descent_loss_in_a_few_sweeps():
     gd = CFModel(df, **kwargs)
     gd.train(num_iterations=2000, learning_rate=0.5)
     als = CFModel(df, **kwargs)
-    als.train(num_iterations=9, optimizer="als")
+    als.train(num_iterations=10, optimizer="als")
     total = lambda h: h[["observed_loss", "regularization_loss", "gravity_loss"]].sum(axis=1)  # noqa: E731
     assert total(als.history).iloc[-1] <= total(gd.history).iloc[-1] * 1.001
     assert total(als.history).is_monotonic_decreasing  # each half-sweep is an exact minimiser
@@ -245,7 +247,9 @@ def test_implicit_model_ranks_the_held_out_item_first_on_a_checkerboard():
     metrics = ranking_metrics(m, train, test, k=1)
     assert metrics["hit_rate@1"] == 1.0
     with pytest.raises(ValueError, match="als"):
-        m.train(num_iterations=1)  # implicit trains by ALS only
+        m.train(num_iterations=1, optimizer="sgd")  # implicit trains by ALS only
+    m.train(num_iterations=2)  # its own optimizer by default: 2 ALS sweeps
+    assert m.iterations_done == 11 and m.history["iteration"].iloc[-1] == 10
 
 
 def test_same_seed_same_als_result():

@@ -59,7 +59,7 @@ def test_implicit_loads_our_export_and_recommends_the_same_top_10(data, biased, 
     seen = user_items(data)
     for user in (0, 7, 23):
         ids, _ = loaded.recommend(user, seen[user], N=10, filter_already_liked_items=True)
-        ours = recommend(biased, data, user, k=10)["item_id"].tolist()
+        ours = recommend(biased, data, user, k=10)["item_index"].tolist()
         assert ids.tolist() == ours, user
 
 
@@ -73,7 +73,7 @@ def test_an_implicit_model_is_explored_as_factors(data):
     explorer = NeighborExplorer(data, {"implicit": factors}, k=5, measure="cosine")
     explorer.select(2)
     ids, _ = als.similar_items(2, N=5)
-    assert explorer.results[("implicit", "cosine")]["item_id"].tolist() == ids.tolist()
+    assert explorer.results[("implicit", "cosine")]["item_index"].tolist() == ids.tolist()
 
 
 def test_projector_files_round_trip_with_escaped_names(data, biased, tmp_path):

@@ -167,7 +167,7 @@ def test_hybrid_refuses_what_it_cannot_use():
     with pytest.raises(ValueError, match="finite weights >= 0"):
         model(data, item_tags=-np.ones((N_ITEMS, 2)))
     with pytest.raises(ValueError, match="optimizer='als'"):
-        model(data, kind="hybrid_implicit").train(2)
+        model(data, kind="hybrid_implicit").train(2, optimizer="adam")
     with pytest.raises(ValueError, match="tag_min_count"):
         model(data, tag_min_count=0)
     with pytest.raises(ValueError, match="tag_pooling must be one of 'mean', 'sqrt'"):

@@ -81,11 +81,11 @@ def test_both_measures_side_by_side_and_shared_artists_are_marked(data, models):
     ex.measure.value = "both"
     assert set(ex.results) == {("a", "dot"), ("a", "cosine")}
     dot, cos = ex.results[("a", "dot")], ex.results[("a", "cosine")]
-    shared = set(dot["item_id"]) & set(cos["item_id"])
-    assert set(dot.loc[dot["shared"], "item_id"]) == shared
+    shared = set(dot["item_index"]) & set(cos["item_index"])
+    assert set(dot.loc[dot["shared"], "item_index"]) == shared
     assert 0 in shared  # the query itself is in both lists
     ex.show_query.value = False
-    assert 0 not in set(ex.results[("a", "dot")]["item_id"])
+    assert 0 not in set(ex.results[("a", "dot")]["item_index"])
     ex.k.value = 2
     assert len(ex.results[("a", "cosine")]) == 2
 
@@ -95,7 +95,7 @@ def test_several_models_one_column_each_and_scores_from_the_core(data, models):
     ex.select("muse")
     V = models["b"].item_factors
     expected = np.argsort(-(V @ V[5]), kind="stable")[:3]
-    assert ex.results[("b", "dot")]["item_id"].tolist() == expected.tolist()
+    assert ex.results[("b", "dot")]["item_index"].tolist() == expected.tolist()
     np.testing.assert_allclose(
         ex.results[("b", "dot")]["norm"], np.linalg.norm(V[expected], axis=1)
     )
@@ -117,14 +117,14 @@ def test_select_by_name_or_id_sets_the_observable_trait(data, models):
 def test_user_view_hides_listened_artists_by_default(data, models):
     ex = NeighborExplorer(data, models, k=5)
     ex.tabs.selected_index = 1  # the user view computes when shown
-    ex.user.value = 0
+    ex.user.value = "0"
     rec = ex.recommendations["a"]
-    assert not set(rec["item_id"]) & {0, 5, 7}
-    assert ex.recommendations["listened"]["item_id"].tolist() == [0, 5, 7]
+    assert not set(rec["item_index"]) & {0, 5, 7}
+    assert ex.recommendations["listened"]["item_index"].tolist() == [0, 5, 7]
     ex.hide_listened.value = False  # the shown tab recomputes on every control
-    assert set(ex.recommendations["a"]["item_id"]) & {0, 5, 7}
-    ex.user.value = 1
-    assert ex.recommendations["listened"]["item_id"].tolist() == [0, 2]
+    assert set(ex.recommendations["a"]["item_index"]) & {0, 5, 7}
+    ex.user.value = "1"
+    assert ex.recommendations["listened"]["item_index"].tolist() == [0, 2]
     ex.k.value = 3
     assert len(ex.recommendations["a"]) == 3
     assert ex.status.level != "error", ex.status.text
@@ -177,18 +177,18 @@ def test_a_new_run_refreshes_the_tables_once(data, models):
 def test_why_view_takes_a_recommendation_apart(data, models):
     ex = NeighborExplorer(data, models, k=4)
     ex.tabs.selected_index = 1
-    ex.user.value = 0
-    recommended = ex.recommendations["a"]["item_id"].tolist()
+    ex.user.value = "0"
+    recommended = ex.recommendations["a"]["item_index"].tolist()
     assert [v for _, v in ex.why.options] == recommended and ex.why.value is None
     script = NAMES.index("<script>alert(1)</script>")
     ex.why.value = script if script in recommended else recommended[0]
     why = ex.explanation
-    assert why is not None and why.item_id == ex.why.value and why.user_id == 0
+    assert why is not None and why.item_index == ex.why.value and why.user_index == 0
     assert why.parts.sum() == pytest.approx(why.score)
     html = ex.why_view.value
     assert "dot product" in html and "Method:" in html
     assert "<script>" not in html  # every name escaped
-    ex.user.value = 1  # a new user: new options, nothing picked
+    ex.user.value = "1"  # a new user: new options, nothing picked
     assert ex.why.value is None
     assert ex.status.level != "error", ex.status.text
 

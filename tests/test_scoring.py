@@ -68,10 +68,12 @@ def test_neighbors_on_a_checkerboard_stay_in_their_block():
     for measure in (DOT, COSINE):
         res = artist_neighbors(model, data, "artist 2", measure=measure, k=6)
         assert 2 in res.index  # the query is included, as in the chapter
-        assert set(res["item_id"]) == set(range(6)), measure
-        assert list(res.columns) == [f"{measure} score", "names", "item_id", "n_users", "tags"]
+        assert set(res["item_index"]) == set(range(6)), measure
+        assert list(res.columns) == [
+            f"{measure} score", "names", "item_index", "raw_id", "n_users", "tags",
+        ]  # fmt: skip
     res = artist_neighbors(model, data, 9, measure=COSINE, k=6)
-    assert set(res["item_id"]) == set(range(6, 12))
+    assert set(res["item_index"]) == set(range(6, 12))
 
 
 def test_neighbors_lookup_rules_and_candidates():
@@ -80,7 +82,7 @@ def test_neighbors_lookup_rules_and_candidates():
     )
     model = FixedModel(np.eye(5))
     res = artist_neighbors(model, data, "coldplay", k=2)
-    assert res.attrs["query"] == "Coldplay" and res.attrs["item_id"] == 0
+    assert res.attrs["query"] == "Coldplay" and res.attrs["item_index"] == 0
     assert res.attrs["candidates"] == ["Coldplay/U2", "Jay-Z & Coldplay"]
     assert (
         artist_neighbors(model, data, "oldpla", k=1).attrs["query"] == "Coldplay"

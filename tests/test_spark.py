@@ -365,7 +365,7 @@ def test_trainer_trains_on_spark_and_keeps_the_run(spark):
     # the live plot shows what Spark gives: train and test error at the last sweep
     assert t.history[["train_error", "test_error"]].notna().all().all()
     # the same split as a TensorFlow run of the same settings
-    assert model.test_listens.equals(
+    assert model.split.test.equals(
         split_dataframe(data.interactions, 0.1, t.form.fields(ModelConfig)["seed"])[1]
     )
 

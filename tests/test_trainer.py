@@ -178,7 +178,7 @@ def test_implicit_kind_forces_als_and_log_toggle_redraws(data):
     assert t.w["optimizer"].value == "als" and t.w["optimizer"].disabled
     assert t.w["learning_rate"].disabled
     t.train(block=True)
-    assert "implicit_model" in t.models and t.model.iterations_done == 4
+    assert "implicit_model" in t.models and t.model.iterations_done == 3  # ALS: n sweeps
     t.curves.log_y.value = True
     assert t.curves.errors.widget.spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
 
@@ -252,12 +252,14 @@ def test_tune_button_fills_the_controls_with_the_best_validation_point(data):
     best = table.iloc[0]
     assert t.w["embedding_dim"].value == best["embedding_dim"]
     assert t.w["regularization_coeff"].value == best["regularization_coeff"]
-    assert t.status.text.startswith("tuned:") and "validation RMSE" in t.status.text
+    assert t.status.text.startswith("tuned:") and "validation rmse" in t.status.text
+    edges = t.last_tune.edges  # an edge is said, with the way to widen the grid
+    assert all(f"{n}={getattr(t.last_tune.best, n)}" in t.status.text for n in edges)
     assert t.progress.value == t.progress.max == 9 and "fit 9/9" in t.progress_label.value
     assert not t.train_button.disabled and not t.runs.names  # tuning keeps no run
 
 
-def test_tune_stops_and_refuses_the_implicit_kind(data):
+def test_tune_stops_and_ranks_the_implicit_kind_by_recall_and_refuses_hybrids(data):
     t = TrainerWidget(data, kind="biased", embedding_dim=8, seed=0)
     t.tune_button.click()
     wait_until(lambda: t.last_tune is not None or "fit 1/" in t.progress_label.value, 60)
@@ -265,4 +267,10 @@ def test_tune_stops_and_refuses_the_implicit_kind(data):
     assert t.wait(60)
     assert len(t.last_tune.table) < 9 and t.last_tune.stopped
     t.w["kind"].value = "implicit"
-    assert t.tune() is None and "rating models" in t.status.text
+    t.w["embedding_dim"].value = 2
+    result = t.tune(block=True)
+    assert result.metric == "recall@10" and len(result.table) == 9 and not result.stopped
+    assert "validation recall@10" in t.status.text
+    assert t.w["embedding_dim"].value == result.best.embedding_dim
+    t.w["kind"].value = "hybrid"
+    assert t.tune() is None and "does not offer the hybrid kinds" in t.status.text

@@ -3,12 +3,20 @@ projections and the data behind the embedding views."""
 
 from .baselines import BiasBaseline, GlobalMean, Popularity
 from .bias import PopularityBias, gini, long_tail, popularity_bias
+from .crossval import CrossValidation, cross_validate
 from .embeddings import item_norms, map_points, norm_popularity, spearman
 from .evaluation import evaluate, mae, mse, ranking_metrics, rmse, user_ranking_metrics
 from .explain import Explanation, explain
 from .lookup import ArtistIndex, ItemIndex, normalize
 from .projection import project
-from .recommend import fold_in_user, recommend, recommend_for_artists
+from .recommend import (
+    fold_in,
+    fold_in_user,
+    predict,
+    recommend,
+    recommend_for_artists,
+    recommend_for_items,
+)
 from .scoring import (
     COSINE,
     DOT,
@@ -26,6 +34,7 @@ __all__ = [
     "DOT",
     "ArtistIndex",
     "BiasBaseline",
+    "CrossValidation",
     "Explanation",
     "GlobalMean",
     "ItemEmbeddings",
@@ -35,8 +44,10 @@ __all__ = [
     "TuneResult",
     "artist_neighbors",
     "compute_scores",
+    "cross_validate",
     "evaluate",
     "explain",
+    "fold_in",
     "fold_in_user",
     "gini",
     "item_neighbors",
@@ -50,10 +61,12 @@ __all__ = [
     "norm_popularity",
     "normalize",
     "popularity_bias",
+    "predict",
     "project",
     "ranking_metrics",
     "recommend",
     "recommend_for_artists",
+    "recommend_for_items",
     "rmse",
     "spearman",
     "top_k",

@@ -113,7 +113,7 @@ def bias_table(recs: dict[str, dict[str, np.ndarray]], data: Any) -> PopularityB
             }
             curve = pd.DataFrame(
                 {"model": name, "measure": m, "popularity_rank": rank,
-                 "item_id": np.arange(data.n_items), "n_users": popularity.astype(np.int64),
+                 "item_index": np.arange(data.n_items), "n_users": popularity.astype(np.int64),
                  "recommended": counts}
             )  # fmt: skip
             curves.append(curve.sort_values("popularity_rank"))

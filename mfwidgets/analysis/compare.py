@@ -126,7 +126,7 @@ def compare(
         frame, recs = user_ranking_metrics(
             model, train, test, k, popularity=popularity, recs=prof.recs
         )
-        frame = frame.set_index("user")
+        frame = frame.set_index("user").drop(columns="raw_id")
         if prof.user_mse is not None:
             frame["test_mse"] = prof.user_mse.reindex(frame.index)
         per_user[name] = frame
@@ -182,7 +182,7 @@ def run_summary(model: Any, data: Any, item: int, k: int = 10) -> dict[str, Any]
     """One run at a glance (what the what-if panel sets beside the starting run): test MSE
     (NaN without ratings), recall@k, the norm-vs-popularity rank correlation, and the names of
     the item's k dot and cosine neighbours (the item left out)."""
-    train, test = model.train_listens, model.test_listens
+    train, test = model.split.train, model.split.test
     emb = ItemEmbeddings(model)
     names = np.asarray(data.item_names)
     return {

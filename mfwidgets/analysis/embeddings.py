@@ -47,7 +47,7 @@ def map_points(data: Any, coords: np.ndarray, norms: np.ndarray, n_tags: int) ->
         {
             "x": np.round(coords[:, 0], 3),
             "y": np.round(coords[:, 1], 3),
-            "item_id": ids,
+            "item_index": ids,
             "name": data.item_names,
             "tag": np.where(tag.isin(common), tag, OTHER),
             "tags": data.top_tags(ids),

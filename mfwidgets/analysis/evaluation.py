@@ -9,6 +9,7 @@ interact with in training is a candidate; the held-out items are the relevant on
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,8 @@ import pandas as pd
 
 from ..checks import check_k
 from ..data.dataset import interaction_arrays
+from ..data.split import Split
+from ..models.contract import split_of
 from .baselines import BiasBaseline, GlobalMean, Popularity
 from .scoring import top_k
 
@@ -37,10 +40,10 @@ def rmse(model: Any, interactions: pd.DataFrame) -> float:
 def global_mean_mse(model: Any) -> float | None:
     """The test MSE of predicting the model's training mean: the reference line every rating
     model is drawn against (None for models that do not predict ratings, or without a test)."""
-    test = getattr(model, "test_listens", None)
-    if not model.predicts_ratings or test is None or test.empty:
+    split = split_of(model)
+    if not model.predicts_ratings or split is None or split.test is None or split.test.empty:
         return None
-    return mse(GlobalMean(model.train_listens), test)
+    return mse(GlobalMean(split.train), split.test)
 
 
 def mae(model: Any, interactions: pd.DataFrame) -> float:
@@ -121,7 +124,7 @@ def ranking_metrics(
     per_user, recs = user_ranking_metrics(
         model, train, test, k, chunk_size=chunk_size, popularity=popularity
     )
-    out = per_user.drop(columns="user").mean().to_dict()
+    out = per_user.drop(columns=["user", "raw_id"]).mean().to_dict()
     out["coverage"] = len(np.unique(recs)) / model.n_items
     return {c: float(out[c]) for c in ranking_columns(k)}
 
@@ -136,7 +139,8 @@ def user_ranking_metrics(
     popularity: np.ndarray | None = None,
     recs: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Each test user's top-k metrics (a row per user with held-out interactions: ``user``,
+    """Each test user's top-k metrics (a row per user with held-out interactions: ``user``, its
+    index; ``raw_id``, the data's own id when the model knows its dataset, else the index;
     precision, recall, ndcg, hit_rate, mean_popularity, novelty, as in :func:`ranking_metrics`)
     and the (users, k) recommendations. ``recs``: those users' ranked lists already computed
     (at least k long), for example once at a large k and cut for each smaller one."""
@@ -156,9 +160,11 @@ def user_ranking_metrics(
     discounts = 1.0 / np.log2(np.arange(2, recs.shape[1] + 2))
     ideal = np.cumsum(discounts)[np.minimum(n_relevant, recs.shape[1]) - 1]
     share = np.maximum(popularity[recs], 1) / max(len(np.unique(train_users)), 1)
+    dataset = getattr(model, "dataset", None)
     frame = pd.DataFrame(
         {
             "user": users,
+            "raw_id": users if dataset is None else np.asarray(dataset.user_raw_ids)[users],
             f"precision@{k}": hit.sum(1) / k,
             f"recall@{k}": hit.sum(1) / n_relevant,
             f"ndcg@{k}": (hit * discounts).sum(1) / ideal,
@@ -178,11 +184,24 @@ def ranking_columns(k: int) -> list[str]:
     ]  # fmt: skip
 
 
+def split_frames(split: Split | pd.DataFrame, test: pd.DataFrame | None) -> tuple[Any, Any]:
+    """(train, test) of a :class:`Split`, or the two frames given."""
+    if isinstance(split, Split):
+        if test is not None:
+            raise TypeError("split is a Split, which holds the test rows: pass no test=")
+        train, test = split.train, split.test
+    else:
+        train = split
+    if not isinstance(train, pd.DataFrame) or not isinstance(test, pd.DataFrame):
+        raise TypeError("pass a Split, or the train and test interaction frames")
+    return train, test
+
+
 def evaluate(
     models: dict[str, Any],
     data: Any,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
+    split: Split | pd.DataFrame,
+    test: pd.DataFrame | None = None,
     k: int = 10,
     *,
     baselines: bool = True,
@@ -190,12 +209,14 @@ def evaluate(
 ) -> pd.DataFrame:
     """One row per model (baselines first), one column per metric: test MSE/RMSE and top-k.
 
+    ``split`` is a :class:`~mfwidgets.data.Split` (or the train frame, with ``test``).
     ``models`` maps a name to a model (CFModel, Factors, or anything with ``predict`` and
     ``score_users``). Rating errors are NaN for models whose scores are not ratings
-    (``predicts_ratings`` False). Baselines are fitted on ``train`` only. Deterministic.
+    (``predicts_ratings`` False). Baselines are fitted on the train rows only. Deterministic.
     """
     if not isinstance(models, dict):
         raise TypeError(f"models must be a dict name -> model, got {type(models).__name__}")
+    train, test = split_frames(split, test)
     sizes = {"n_users": data.n_users, "n_items": data.n_items}
     candidates: dict[str, Any] = {}
     if baselines:  # named in the dataset's words: "user+artist bias", "user+movie bias"
@@ -221,3 +242,41 @@ def evaluate(
         row["eval_seconds"] = time.perf_counter() - t0
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+
+# ------------------------------------------------------------------------------------------------
+# one metric by name: what tune ranks by and cross_validate reports
+# ------------------------------------------------------------------------------------------------
+RATING_METRICS = ("rmse", "mae", "mse")
+_RANKING = re.compile(r"^(precision|recall|ndcg|hit_rate)@([1-9]\d*)$")
+
+
+def check_metric(metric: Any, predicts_ratings: bool | None = None) -> str:
+    """A metric name: ``rmse``/``mae``/``mse`` (rating models only) or ``recall@k``,
+    ``ndcg@k``, ``precision@k``, ``hit_rate@k``; a ranking model measured by a rating error
+    is refused (its scores are not ratings)."""
+    if not isinstance(metric, str) or not (metric in RATING_METRICS or _RANKING.match(metric)):
+        raise ValueError(
+            f"metric must be 'rmse', 'mae', 'mse' (rating kinds) or 'recall@k', 'ndcg@k', "
+            f"'precision@k', 'hit_rate@k' (any kind); got {metric!r}"
+        )
+    if metric in RATING_METRICS and predicts_ratings is False:
+        raise ValueError(
+            f"metric={metric!r} measures predicted ratings, and this kind's scores only rank: "
+            "use 'recall@10' or 'ndcg@10'"
+        )
+    return metric
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric not in RATING_METRICS
+
+
+def metric_value(model: Any, train: pd.DataFrame, test: pd.DataFrame, metric: str) -> float:
+    """``metric`` (see :func:`check_metric`) of ``model`` on ``test``, training rows excluded
+    from the rankings."""
+    if metric in RATING_METRICS:
+        return {"rmse": rmse, "mae": mae, "mse": mse}[metric](model, test)
+    k = int(_RANKING.match(metric).group(2))
+    per_user, _ = user_ranking_metrics(model, train, test, k)
+    return float(per_user[metric].mean())

@@ -25,23 +25,25 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import interaction_arrays
-from ..models.contract import check_model
-
-DEFAULT_RIDGE = 0.1
+from ..models.contract import check_model, split_of
+from .ids import item_position, user_position
+from .recommend import fold_in_system
 
 
 @dataclass(frozen=True)
 class Explanation:
     """A score's parts, its geometry and the user's items behind it (see the module notes)."""
 
-    user_id: int
-    item_id: int
+    user_id: Any  #: the data's own id of the user
+    item_id: Any  #: the data's own id of the item
+    user_index: int
+    item_index: int
     score: float  #: the model's own score (``model.predict``)
     parts: pd.Series  #: global mean, user bias, item bias, dot product: they sum to ``score``
     user_norm: float
     item_norm: float
     cosine: float  #: dot product = user_norm · item_norm · cosine
-    contributions: pd.DataFrame  #: item_id, name, weight, contribution (largest first)
+    contributions: pd.DataFrame  #: item_index, raw_id, name, weight, contribution (largest first)
     rest: float  #: dot product − Σ contributions
     method: str
 
@@ -57,36 +59,28 @@ class Explanation:
         )
 
 
-def _check_id(value: Any, n: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if not 0 <= value < n:
-        raise ValueError(f"{name} must lie in [0, {n}), got {value}")
-    return int(value)
-
-
-def _fold_in_terms(model: Any, ridge: float | None) -> tuple[float, float]:
-    """(α, λ) of the refit: the model's own for an implicit CFModel kind, else defaults."""
-    config = getattr(model, "config", None)
-    if getattr(config, "implicit", False):
-        lam = config.regularization_coeff if ridge is None else ridge
-        return float(config.alpha), float(lam) + 1e-6  # (the ALS solver's own epsilon)
-    return 1.0, DEFAULT_RIDGE if ridge is None else float(ridge)
-
-
 def explain(
-    model: Any, data: Any, user_id: int, item_id: int, *, ridge: float | None = None
+    model: Any,
+    data: Any,
+    user_id: Any = None,
+    item_id: Any = None,
+    *,
+    user_index: int | None = None,
+    item_index: int | None = None,
+    ridge: float | None = None,
 ) -> Explanation:
-    """Why ``model`` scores ``item_id`` as it does for ``user_id`` (see the module notes).
+    """Why ``model`` scores an item as it does for a user (see the module notes).
 
-    ``ridge``: λ of the refit (default: the model's own for an implicit CFModel, else 0.1).
-    The user's items are those of the model's training split when it has one, else the data's.
+    The user and item are named by the data's own ids (``user_id``, ``item_id``) or by their
+    indexes (``user_index``, ``item_index``). ``ridge``: λ of the refit (default: the model's
+    own for an implicit CFModel, else 0.1). The user's items are those of the model's training
+    split when it has one, else the data's.
     """
     check_model(model)
-    u = _check_id(user_id, model.n_users, "user_id")
-    i = _check_id(item_id, model.n_items, "item_id")
     if ridge is not None and (isinstance(ridge, bool) or not ridge >= 0):
         raise ValueError(f"ridge must be a number >= 0, got {ridge!r}")
+    u = user_position(data, user_id, user_index)
+    i = item_position(data, item_id, item_index)
     U = np.asarray(model.user_factors, dtype=np.float64)
     V = np.asarray(model.item_factors, dtype=np.float64)
     bu = 0.0 if model.user_bias is None else float(model.user_bias[u])
@@ -103,32 +97,20 @@ def explain(
     nu, nv = float(np.linalg.norm(U[u])), float(np.linalg.norm(V[i]))
     cosine = dot / (nu * nv) if nu > 0 and nv > 0 else 0.0
 
-    train = getattr(model, "train_listens", None)
-    users, items, weights = interaction_arrays(train if train is not None else data.interactions)
+    split = split_of(model)
+    users, items, weights = interaction_arrays(
+        split.train if split is not None else data.interactions
+    )
     mine = users == u
     J, w = items[mine], weights[mine]
-    alpha, lam = _fold_in_terms(model, ridge)
-    VJ = V[J]
+    A, coef, how = fold_in_system(model, J, w, ridge)
     if model.predicts_ratings:
-        item_bias = 0.0 if model.item_bias is None else np.asarray(model.item_bias)[J]
-        coef = w - model.global_mean - bu - item_bias
-        A = VJ.T @ VJ + lam * np.eye(V.shape[1])
-        method = (
-            f"ridge refit of the user's vector to their {len(J)} ratings net of the biases "
-            f"(λ = {lam:g}): item j adds (r_j − μ − b_u − b_j) · vᵀ(Σ v_j v_jᵀ + λI)⁻¹ v_j"
-        )
-    else:
-        coef = 1.0 + alpha * w
-        A = V.T @ V + (VJ * (coef - 1.0)[:, None]).T @ VJ + lam * np.eye(V.shape[1])
-        method = (
-            f"implicit-feedback ALS refit from the user's {len(J)} items (α = {alpha:g}, "
-            f"λ = {lam:g}), as implicit's explain: item j adds c_j · vᵀ A⁻¹ v_j, "
-            "A = VᵀV + Σ (c_j − 1) v_j v_jᵀ + λI, c_j = 1 + α·weight_j"
-        )
-    contribution = coef * (VJ @ np.linalg.solve(A, V[i])) if len(J) else np.zeros(0)
+        coef = coef - bu  # a known user: the ratings net of their own bias too
+    contribution = coef * (V[J] @ np.linalg.solve(A, V[i])) if len(J) else np.zeros(0)
     table = pd.DataFrame(
         {
-            "item_id": J,
+            "item_index": J,
+            "raw_id": np.asarray(data.item_raw_ids)[J],
             "name": np.asarray(data.item_names)[J],
             "weight": w,
             "contribution": contribution,
@@ -136,8 +118,10 @@ def explain(
     )
     table = table.iloc[np.argsort(-np.abs(contribution), kind="stable")].reset_index(drop=True)
     return Explanation(
-        user_id=u,
-        item_id=i,
+        user_id=data.user_id(u),
+        item_id=data.item_id(i),
+        user_index=u,
+        item_index=i,
         score=float(np.asarray(model.predict([u], [i]))[0]),
         parts=parts,
         user_norm=nu,
@@ -145,5 +129,5 @@ def explain(
         cosine=cosine,
         contributions=table,
         rest=dot - float(contribution.sum()),
-        method=method,
+        method=f"{how}: item j adds c_j · vᵀ A⁻¹ v_j",
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_k
-from .lookup import ItemIndex
+from .ids import item_position, resolve_item
 from .tables import item_table
 
 DOT = "dot"
@@ -137,30 +137,44 @@ def neighbor_frame(
 
 
 def artist_neighbors(
-    model: Any, data: Any, name_or_id: Any, measure: str = DOT, k: int = 6
+    model: Any,
+    data: Any,
+    name_or_id: Any = None,
+    measure: str = DOT,
+    k: int = 6,
+    *,
+    item_index: int | None = None,
 ) -> pd.DataFrame:
     """The ``k`` items whose embeddings score highest against the query item's.
 
+    ``name_or_id`` is a name or an id of the data as written in it (for the chapter's Last.fm
+    tables the chapter's artist ids); ``item_index=`` takes a 0-based position instead.
     Columns as in the chapter (``"dot score"`` or ``"cosine score"``, ``names``) plus
-    ``item_id``, ``n_users`` and ``tags``; the index is the item id, and the query item is
-    included (it normally ranks first). Lookup is case- and accent-insensitive: an exact name
-    wins, otherwise the most popular item whose name contains the text. The other candidates
-    are in ``result.attrs["candidates"]``; nothing is printed.
+    ``item_index``, ``raw_id``, ``n_users`` and ``tags``; the index is the data's item id, and
+    the query item is included (it normally ranks first). Lookup is case- and
+    accent-insensitive: an exact name wins, otherwise the most popular item whose name
+    contains the text. The other candidates are in ``result.attrs["candidates"]``; nothing is
+    printed.
     """
     check_measure(measure)
     check_k(k)
-    index = ItemIndex.from_data(data)
-    item, others = index.resolve(name_or_id)
+    if item_index is not None:
+        if name_or_id is not None:
+            raise TypeError("name the item by name_or_id or item_index, not both")
+        item, others = item_position(data, item_index=item_index), []
+    else:
+        item, others = resolve_item(data, name_or_id)
     best, scores = ItemEmbeddings(model).neighbors(item, measure, k)
     table = item_table(data, best, scores).rename(
         columns={"score": f"{measure} score", "name": "names"}
     )
-    df = table[[f"{measure} score", "names", "item_id", "n_users", "tags"]]
-    df.index = pd.Index(best, name="id")
+    df = table[[f"{measure} score", "names", "item_index", "raw_id", "n_users", "tags"]]
+    df.index = pd.Index(table["raw_id"].to_numpy(), name="id")
     names = data.item_names
     df.attrs = {
         "query": str(names[item]),
-        "item_id": item,
+        "item_index": item,
+        "item_id": data.item_id(item),
         "measure": measure,
         "candidates": [str(names[i]) for i in others],
     }

@@ -9,20 +9,23 @@ measures it on the rest; the test rows are never seen.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ..data.dataset import Dataset, check_interactions
-from ..data.split import split_dataframe
+from ..data.split import Split, split_dataframe
 from ..models.cfmodel import CFModel
 from ..models.config import ModelConfig, TrainConfig
 from ..models.training import Callback
-from .evaluation import mae, rmse
+from .evaluation import check_metric, higher_is_better, metric_value
+
+log = logging.getLogger(__name__)
 
 #: (points done, points in the grid, the point's settings) after each fitted point
 Progress = Callable[[int, int, dict[str, Any]], None]
@@ -30,15 +33,45 @@ Progress = Callable[[int, int, dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class TuneResult:
-    """``table``: one row per fitted grid point (its settings, validation RMSE and MAE, seconds),
+    """``table``: one row per fitted grid point (its settings, the validation metric, seconds),
     best first; ``best``: the full configuration of the first row; ``stopped``: True when a
     stop came before the grid was done (the table holds the points fitted so far); ``names``:
-    the fields the grid varied."""
+    the fields the grid varied; ``metric``: what ranked them; ``edges``: for each numeric field
+    whose best value is the smallest or largest of its grid (with more than one value), the
+    direction to widen the grid ("larger" or "smaller") — the best may lie beyond it."""
 
     table: pd.DataFrame
     best: ModelConfig | None
     stopped: bool
     names: tuple[str, ...]
+    metric: str = "rmse"
+    edges: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def warning(self) -> str:
+        """A sentence saying where the best point lies on the grid's edge ("" when inside)."""
+        if not self.edges:
+            return ""
+        where = ", ".join(
+            f"{name}={getattr(self.best, name)!r} (try {way} values)"
+            for name, way in self.edges.items()
+        )
+        return f"the best point lies on the edge of the grid: {where}"
+
+
+def grid_edges(grid: dict[str, list], best: ModelConfig | None) -> dict[str, str]:
+    """Fields whose best value is the grid's smallest or largest (see TuneResult.edges)."""
+    edges = {}
+    for name, values in grid.items():
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if best is None or len(set(numbers)) < 2 or len(numbers) != len(values):
+            continue
+        value = getattr(best, name)
+        if value == max(numbers):
+            edges[name] = "larger"
+        elif value == min(numbers):
+            edges[name] = "smaller"
+    return edges
 
 
 class _StopWhenAsked(Callback):
@@ -75,33 +108,46 @@ def tuning_grid(config: ModelConfig) -> dict[str, list]:
 
 
 def tune(
-    data: Dataset | pd.DataFrame,
+    data: Dataset | Split | pd.DataFrame,
     grid: dict[str, list],
     *,
     base: dict[str, Any] | None = None,
     train: TrainConfig | None = None,
+    metric: str | None = None,
     validation_fraction: float = 0.1,
     seed: int = 0,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> TuneResult:
     """Fit one model per point of ``grid`` (ModelConfig field -> values, all combinations) on
-    ``data`` less a seeded validation share, and rank the points by validation RMSE.
+    ``data`` less a seeded validation share, and rank the points by ``metric`` on it.
 
-    Pass the *training* interactions (a Dataset or a frame): the validation rows are carved
-    from them. ``base`` holds the fixed fields (default: the biased kind), ``train`` how each
-    point trains (default: 19 ALS sweeps). Every point is validated before any fitting.
+    Pass the *training* interactions (a Dataset, a frame, or a :class:`Split`, whose train rows
+    are used and test rows never seen): the validation rows are carved from them. ``base``
+    holds the fixed fields (default: the biased kind), ``train`` how each point trains
+    (default: 19 ALS sweeps). ``metric``: ``"rmse"`` (the default for rating kinds) or
+    ``"mae"``; ``"recall@k"`` / ``"ndcg@k"`` (the default for ranking kinds is recall@10); a
+    rating metric for a ranking kind is refused. When the best point lies on the grid's edge,
+    ``result.edges`` says which way to widen it (and a warning is logged). Every point is
+    validated before any fitting.
     """
     base = {"kind": "biased", "seed": seed} | (base or {})
     configs = _grid_configs(grid, base)
-    train = train or TrainConfig(num_iterations=18, optimizer="als")
-    frame = data.interactions if isinstance(data, Dataset) else data
+    implicit = configs[0].implicit
+    metric = check_metric(metric or ("recall@10" if implicit else "rmse"), not implicit)
+    train = train or TrainConfig(num_iterations=19, optimizer="als")
+    if implicit and train.optimizer != "als":
+        raise ValueError(f"kind={configs[0].kind!r} trains with optimizer='als'")
+    if any(c.tagged for c in configs):
+        raise ValueError("tune does not offer the hybrid kinds (their tags come from a dataset)")
+    frame = data.train if isinstance(data, Split) else getattr(data, "interactions", data)
     checked = check_interactions(frame, "data")
     n_users = data.n_users if isinstance(data, Dataset) else int(checked.users.max()) + 1
     n_items = data.n_items if isinstance(data, Dataset) else int(checked.items.max()) + 1
     fit, val = split_dataframe(frame, validation_fraction, seed)
     stop = stop or threading.Event()
     rows, fitted, stopped = [], [], False
+    column = f"val_{metric}"
     for done, config in enumerate(configs, 1):
         if stop.is_set():
             stopped = True
@@ -113,12 +159,19 @@ def tune(
             stopped = True
             break
         point = {name: getattr(config, name) for name in grid}
-        rows.append(point | {"val_rmse": rmse(model, val), "val_mae": mae(model, val),
-                             "seconds": time.perf_counter() - t0})  # fmt: skip
+        value = metric_value(model, fit, val, metric)
+        rows.append(point | {column: value, "seconds": time.perf_counter() - t0})
         fitted.append(config)
         if progress is not None:
             progress(done, len(configs), point)
-    table = pd.DataFrame(rows, columns=[*grid, "val_rmse", "val_mae", "seconds"])
-    order = table["val_rmse"].to_numpy().argsort(kind="stable")
+    table = pd.DataFrame(rows, columns=[*grid, column, "seconds"])
+    values = table[column].to_numpy()
+    order = (-values if higher_is_better(metric) else values).argsort(kind="stable")
     best = fitted[order[0]] if len(order) else None
-    return TuneResult(table.iloc[order].reset_index(drop=True), best, stopped, tuple(grid))
+    edges = grid_edges(grid, best) if not stopped else {}
+    result = TuneResult(
+        table.iloc[order].reset_index(drop=True), best, stopped, tuple(grid), metric, edges
+    )
+    if edges:
+        log.info("tune: %s", result.warning)
+    return result

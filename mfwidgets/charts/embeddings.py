@@ -91,7 +91,7 @@ def embedding_map_chart(
     data_ref, tables = table(points, "points")
     tag_param = alt.param(name="tag_filter", value=tag_filter)
     highlight_param = alt.param(name="highlight", value=[int(i) for i in highlight])
-    pick = alt.selection_point(name="pick", fields=["item_id"], on="click", empty=False)
+    pick = alt.selection_point(name="pick", fields=["item_index"], on="click", empty=False)
     zoom = alt.selection_interval(name="zoom", bind="scales")
     tags = [t for t in points["tag"].value_counts().index if t != OTHER]
     domain = [*tags, OTHER] if (points["tag"] == OTHER).any() else tags
@@ -117,7 +117,7 @@ def embedding_map_chart(
         )
         .add_params(pick, zoom)
     )
-    ringed = base.transform_filter("indexof(highlight, datum.item_id) >= 0")
+    ringed = base.transform_filter("indexof(highlight, datum.item_index) >= 0")
     rings = ringed.mark_point(
         shape="circle", size=140, strokeWidth=2, color="black", filled=False
     ).encode(tooltip=[alt.Tooltip("name:N", title=noun)])

@@ -23,7 +23,18 @@ from .lastfm import (
 from .lastfm360k import load_lastfm_360k
 from .movielens import load_movielens_1m, load_movielens_100k
 from .sources import Archive, DataError, default_cache_dir, fetch, safe_extract
-from .split import check_holdout_fraction, split_dataframe
+from .split import (
+    Split,
+    check_holdout_fraction,
+    kfold,
+    last_n_split,
+    leave_k_out,
+    pairs_hash,
+    random_split,
+    split_dataframe,
+    temporal_split,
+    user_fraction_split,
+)
 from .tags import ItemTags, item_tags
 
 __all__ = [
@@ -39,6 +50,7 @@ __all__ = [
     "Interactions",
     "ItemTags",
     "LastfmData",
+    "Split",
     "check_holdout_fraction",
     "check_interactions",
     "clean_weights",
@@ -49,11 +61,18 @@ __all__ = [
     "interaction_arrays",
     "interaction_columns",
     "item_tags",
+    "kfold",
+    "last_n_split",
+    "leave_k_out",
     "load_dataset",
     "load_lastfm",
     "load_lastfm_360k",
     "load_movielens_1m",
     "load_movielens_100k",
+    "pairs_hash",
+    "random_split",
     "safe_extract",
     "split_dataframe",
+    "temporal_split",
+    "user_fraction_split",
 ]

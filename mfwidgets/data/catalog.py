@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -72,6 +73,29 @@ CATALOG: dict[str, Entry] = {
 }
 
 
+#: names people type for the datasets (the archives' own names, short forms)
+ALIASES = {
+    "hetrec2011-lastfm-2k": "lastfm-2k", "lastfm": "lastfm-2k", "lastfm2k": "lastfm-2k",
+    "ml-100k": "movielens-100k", "ml100k": "movielens-100k", "movielens": "movielens-100k",
+    "ml-1m": "movielens-1m", "ml1m": "movielens-1m",
+    "lastfm-dataset-360k": "lastfm-360k", "lastfm360k": "lastfm-360k",
+}  # fmt: skip
+
+
+def catalog_name(name: str) -> str:
+    """The catalogue's name for ``name`` or one of its aliases (case-insensitive)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a dataset name (a str), got {name!r}")
+    key = name.strip().lower().replace("_", "-")
+    key = ALIASES.get(key, key)
+    if key not in CATALOG:
+        raise ValueError(
+            f"name must be one of {', '.join(map(repr, CATALOG))} (or an alias: "
+            f"{', '.join(map(repr, ALIASES))}); got {name!r}"
+        )
+    return key
+
+
 def datasets() -> pd.DataFrame:
     """One row per known dataset: size, licence, citation, the environment variable that may
     point at a local copy, and where the archive is downloaded from."""
@@ -91,10 +115,13 @@ def datasets() -> pd.DataFrame:
 
 
 def load_dataset(
-    name: str, source: str | Path | None = None, *, cache_dir: str | Path | None = None
+    name: str,
+    source: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    **options: Any,
 ) -> Dataset:
-    """Load a dataset by name (see :func:`datasets`): from ``source`` (a folder or the zip),
-    else its environment variable, else the cache, else a download of the official archive."""
-    if name not in CATALOG:
-        raise ValueError(f"name must be one of {', '.join(map(repr, CATALOG))}; got {name!r}")
-    return CATALOG[name].loader(source, cache_dir=cache_dir)
+    """Load a dataset by name (see :func:`datasets`; aliases such as ``"ml-100k"`` work): from
+    ``source`` (a folder or the zip), else its environment variable, else the cache, else a
+    download of the official archive. ``options`` go to the loader (``duplicates=``)."""
+    return CATALOG[catalog_name(name)].loader(source, cache_dir=cache_dir, **options)

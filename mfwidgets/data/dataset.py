@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from ..checks import show
+from .merge import check_merge, default_merge, merge_duplicates, merge_note
+
 NEUTRAL_COLUMNS = ("user", "item", "weight")
 CHAPTER_COLUMNS = ("userID", "artistID", "listenCount")
 #: the tag shown for an item without any tag (the chapter's word)
 NO_TAGS = "no_tags"
-DUPLICATES = ("sum", "refuse")
 
 
 class Interactions(NamedTuple):
@@ -75,12 +78,19 @@ def interaction_arrays(df: pd.DataFrame, name: str = "interactions") -> Interact
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class Dataset:
-    """Interactions between users and items with 0-based consecutive ids, and the item table.
+    """Interactions between users and items, and the item table.
 
-    ``items`` has one row per item id (in id order) with at least ``id``, ``name``, ``tags`` (a
-    list of strings, most telling first; empty when unknown) and ``n_users`` (how many distinct
-    users interacted with it). ``user_raw_ids[u]`` / ``item_raw_ids[i]`` give the raw ids back.
-    ``item_noun``/``user_noun`` are the words widgets and charts use.
+    Two kinds of id: the *ids* of the user's own data (raw ids, any hashable type, as written in
+    the file) and the *indexes*, 0-based consecutive positions that models and arrays use.
+    ``user_index(raw)`` / ``item_index(raw)`` map ids to indexes, ``user_id(index)`` /
+    ``item_id(index)`` back (both vectorised); ``user_raw_ids[u]`` / ``item_raw_ids[i]`` are the
+    tables behind them. ``interactions`` holds indexes (columns ``user, item, weight`` and
+    ``timestamp`` when the data has one).
+
+    ``items`` has one row per item index (in order) with at least ``id`` (the index), ``name``,
+    ``tags`` (a list of strings, most telling first; empty when unknown) and ``n_users`` (how
+    many distinct users interacted with it). ``item_noun``/``user_noun`` are the words widgets
+    and charts use. ``notes`` counts what reading changed (rows merged, dropped, replaced).
     """
 
     interactions: pd.DataFrame
@@ -122,15 +132,62 @@ class Dataset:
         """(n_items,) each item's most telling tag, or ``no_tags``."""
         return np.array([t[0] if len(t) else NO_TAGS for t in self.items["tags"]], dtype=object)
 
+    # -- ids as the user wrote them <-> indexes ------------------------------------------------
+    @cached_property
+    def _user_lookup(self) -> pd.Index:
+        return pd.Index(self.user_raw_ids)
+
+    @cached_property
+    def _item_lookup(self) -> pd.Index:
+        return pd.Index(self.item_raw_ids)
+
+    def user_index(self, user_id: Any) -> Any:
+        """The index of a user id of the data (or an array of indexes for an array of ids);
+        a ValueError names the first id the data does not hold, as it was written."""
+        return _to_index(self._user_lookup, user_id, f"{self.user_noun} id")
+
+    def item_index(self, item_id: Any) -> Any:
+        """The index of an item id of the data (or an array of them); see :meth:`user_index`."""
+        return _to_index(self._item_lookup, item_id, f"{self.item_noun} id")
+
+    def user_id(self, user_index: Any) -> Any:
+        """The data's own id of a user index (or an array of ids for an array of indexes)."""
+        return _to_id(self.user_raw_ids, user_index, "user_index")
+
+    def item_id(self, item_index: Any) -> Any:
+        """The data's own id of an item index (or an array of them)."""
+        return _to_id(self.item_raw_ids, item_index, "item_index")
+
+    def to_csr(self, alpha: float | None = None) -> Any:
+        """The (n_users, n_items) scipy CSR matrix of the weights, rows and columns by index:
+        the ``user_items`` matrix of the implicit library and of scipy users. With ``alpha``,
+        the confidence 1 + alpha · weight of each observed pair instead (what implicit's ALS
+        reads; its other cells are the implicit 1)."""
+        import scipy.sparse as sp
+
+        users, items, weights = interaction_arrays(self.interactions)
+        if alpha is not None:
+            if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha < 0:
+                raise ValueError(f"alpha must be a number >= 0 or None, got {alpha!r}")
+            weights = 1.0 + alpha * weights
+        return sp.csr_matrix((weights, (users, items)), shape=(self.n_users, self.n_items))
+
     def user_items(self, user: int) -> np.ndarray:
         """Ids of the items the user interacted with (anywhere in the interactions)."""
         users, items, _ = interaction_arrays(self.interactions)
         return items[users == user]
 
+    @property
+    def changes(self) -> dict[str, int]:
+        """Everything reading changed, by reason: ``notes`` and a loader's ``dropped`` rows."""
+        return {**getattr(self, "dropped", {}), **self.notes}
+
     def __repr__(self) -> str:
+        changed = "".join(f"; {n:,} {reason}" for reason, n in self.changes.items() if n)
         return (
             f"{type(self).__name__}({self.n_users:,} {self.user_noun}s, {self.n_items:,} "
-            f"{self.item_noun}s, {len(self.interactions):,} interactions, source={self.source!r})"
+            f"{self.item_noun}s, {len(self.interactions):,} interactions, source={self.source!r}"
+            f"{changed})"
         )
 
     @classmethod
@@ -147,26 +204,32 @@ class Dataset:
         users: pd.DataFrame | None = None,
         item_noun: str = "item",
         user_noun: str = "user",
-        duplicates: str = "sum",
+        timestamp: str | None = None,
+        duplicates: str | None = None,
         name: str = "",
     ) -> Dataset:
         """Build a :class:`Dataset` from a frame with one row per interaction.
 
         Raw ids of any hashable type are re-indexed to 0..n-1 in sorted order of the raw ids (order
-        of first appearance when they cannot be sorted); items listed only in ``items`` (metadata
-        keyed by raw item id) are included, with no interactions. ``weight=None`` gives every row
-        weight 1. Duplicate (user, item) rows are summed (``duplicates="sum"``) or refused
-        (``"refuse"``). ``item_name``/``item_tags`` name columns of ``items`` (tags: a list per item
-        or a ``|``-separated string). ``users`` (metadata keyed by raw user id) becomes the
-        ``users`` table, one row per user id. NaN ids, NaN or negative weights raise ValueError
-        naming the column and the first bad row. (A little over 60 lines: every argument is
-        checked before any work, in the order of the signature.)
+        of first appearance when they cannot be sorted); the ids stay the ones users type (see
+        :meth:`user_index`). Items listed only in ``items`` (metadata keyed by raw item id) are
+        included, with no interactions. ``weight=None`` gives every row weight 1; ``timestamp``
+        names a column kept as ``interactions["timestamp"]`` (for temporal splits).
+
+        ``duplicates`` says how several rows of one (user, item) pair are merged: ``"sum"`` (play
+        counts), ``"mean"``, ``"max"``, ``"first"``/``"last"`` (by timestamp when given, else row
+        order) or ``"refuse"``. The default (None) is ``"last"`` with a timestamp (the latest
+        rating wins) and ``"refuse"`` without: the error names the first duplicate pair, how
+        many there are and the choices. What a merge removed is counted in ``notes``.
+        ``item_name``/``item_tags`` name columns of ``items`` (tags: a list per item or a
+        ``|``-separated string). ``users`` (metadata keyed by raw user id) becomes the ``users``
+        table, one row per user. NaN ids, NaN or negative weights raise ValueError naming the
+        column and the first bad row. Every argument is checked before any work.
         """
-        _check_frame(df, user, item, weight)
+        _check_frame(df, user, item, weight, timestamp)
         if users is not None and not isinstance(users, pd.DataFrame):
             raise TypeError(f"users must be a pandas DataFrame or None, got {type(users)}")
-        if duplicates not in DUPLICATES:
-            raise ValueError(f"duplicates must be 'sum' or 'refuse', got {duplicates!r}")
+        how = check_merge(duplicates) or default_merge(timestamp is not None)
         if items is not None:
             if not isinstance(items, pd.DataFrame):
                 raise TypeError(f"items must be a pandas DataFrame or None, got {type(items)}")
@@ -181,15 +244,17 @@ class Dataset:
         i_codes, item_raw = _codes(df[item], [] if items is None else items.index)
         w = np.ones(len(df)) if weight is None else pd.to_numeric(df[weight]).to_numpy(np.float64)
         frame = pd.DataFrame({"user": u_codes, "item": i_codes, "weight": w})
-        dup = frame.duplicated(["user", "item"], keep="first").to_numpy()
-        if dup.any():
-            if duplicates == "refuse":
-                row = _first_bad_row(df, dup)
-                raise ValueError(
-                    f"duplicate ({user}, {item}) pair at row {row!r}: "
-                    f"{df[user][row]!r}, {df[item][row]!r} (pass duplicates='sum' to add them up)"
-                )
-            frame = frame.groupby(["user", "item"], as_index=False, sort=False)["weight"].sum()
+        if timestamp is not None:
+            frame["timestamp"] = df[timestamp].to_numpy()
+
+        def describe(pos: int) -> str:
+            return (
+                f"row {show(df.index[pos])} ({user} {show(df[user].iloc[pos])}, "
+                f"{item} {show(df[item].iloc[pos])})"
+            )
+
+        frame, merged = merge_duplicates(frame, how, describe, f"({user}, {item})")
+        notes = {merge_note(how): merged} if merged else {}
         n_users_per_item = np.bincount(frame["item"].to_numpy(), minlength=len(item_raw))
         table = _items_table(item_raw, n_users_per_item, items, item_name, item_tags)
         return cls(
@@ -202,6 +267,7 @@ class Dataset:
             user_noun=user_noun,
             name=name,
             source="DataFrame",
+            notes=notes,
         )
 
 
@@ -215,10 +281,44 @@ def _first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:
     return df.index[int(np.flatnonzero(bad)[0])]
 
 
-def _check_frame(df: Any, user: str, item: str, weight: str | None) -> None:
+def _to_index(lookup: pd.Index, ids: Any, what: str) -> Any:
+    scalar = np.ndim(ids) == 0
+    values = [ids] if scalar else list(np.asarray(ids, dtype=object).ravel())
+    found = lookup.get_indexer(pd.Index(values, dtype=object)) if len(values) else np.zeros(0)
+    if (found < 0).any():
+        bad = values[int(np.flatnonzero(found < 0)[0])]
+        example = lookup[0] if len(lookup) else None
+        other = len(lookup) and _kind(bad) != _kind(example)
+        raise ValueError(
+            f"{what} {show(bad)} is not in the data ({len(lookup):,} ids, such as "
+            f"{show(example)}{f'; its ids are {_kind(example)}s' if other else ''})"
+        )
+    out = found.astype(np.int64)
+    return int(out[0]) if scalar else out.reshape(np.shape(ids))
+
+
+def _kind(value: Any) -> str:
+    """What sort of id: "number", "string" or the type's name (for "ids of another type")."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return "number"
+    return "string" if isinstance(value, str) else type(value).__name__
+
+
+def _to_id(raw: np.ndarray, index: Any, name: str) -> Any:
+    arr = np.asarray(index)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be integer positions, got {show(index)}")
+    if arr.size and (arr.min() < 0 or arr.max() >= len(raw)):
+        bad = arr.max() if arr.max() >= len(raw) else arr.min()
+        raise ValueError(f"{name} must lie in [0, {len(raw)}), got {show(bad)}")
+    out = raw[arr]
+    return out.item() if np.ndim(out) == 0 and isinstance(out, np.generic) else out
+
+
+def _check_frame(df: Any, user: str, item: str, weight: str | None, timestamp: str | None) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    for arg, col in (("user", user), ("item", item), ("weight", weight)):
+    for arg, col in (("user", user), ("item", item), ("weight", weight), ("timestamp", timestamp)):
         if col is not None and col not in df.columns:
             raise ValueError(
                 f"{arg}={col!r} is not a column of df (columns: {', '.join(map(str, df.columns))})"
@@ -228,25 +328,30 @@ def _check_frame(df: Any, user: str, item: str, weight: str | None) -> None:
     for col in (user, item):
         bad = df[col].isna().to_numpy()
         if bad.any():
-            raise ValueError(f"column {col!r} has a missing id at row {_first_bad_row(df, bad)!r}")
+            raise ValueError(
+                f"column {col!r} has a missing id at row {show(_first_bad_row(df, bad))}"
+            )
     if weight is not None:
         values = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
             row = _first_bad_row(df, bad)
             raise ValueError(
-                f"column {weight!r} must hold finite numbers; row {row!r} has {df[weight][row]!r}"
+                f"column {weight!r} must hold finite numbers; row {show(row)} has "
+                f"{show(df[weight][row])}"
             )
         if (values < 0).any():
             row = _first_bad_row(df, values < 0)
             raise ValueError(
-                f"column {weight!r} must be >= 0; row {row!r} is {values[values < 0][0]}"
+                f"column {weight!r} must be >= 0; row {show(row)} is {values[values < 0][0]}"
             )
 
 
 def _codes(values: pd.Series | pd.Index, extra: Any = ()) -> tuple[np.ndarray, np.ndarray]:
     """(codes of ``values``, raw ids): raw ids sorted when they can be, else by first appearance."""
-    raw = pd.Index(pd.unique(pd.concat([pd.Series(values), pd.Series(list(extra))])))
+    raw = pd.Index(pd.unique(pd.Series(values)))
+    if len(extra):  # (appended only when there is some: an empty list would make ids objects)
+        raw = raw.append(pd.Index(list(extra))).unique()
     with contextlib.suppress(TypeError):  # mixed types cannot be ordered: first appearance
         raw = raw.sort_values()
     return raw.get_indexer(values), raw.to_numpy()

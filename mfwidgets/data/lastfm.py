@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..checks import show
 from .dataset import NO_TAGS, Dataset
+from .merge import check_merge, merge_duplicates, merge_note
 from .sources import Archive, DataError, Opener, fetch, resolve_source
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,10 @@ class LastfmData(Dataset):
     """The cleaned Last.fm tables, with 0-based consecutive ids: a :class:`Dataset` whose
     interactions are the chapter's ``listens`` and whose items are its ``artist_info``.
 
-    Artist ids follow the order of artists.dat; user ids the order of first appearance in
-    user_artists.dat. ``user_raw_ids[i]`` / ``artist_raw_ids[j]`` give the GroupLens ids back.
+    The chapter's cleaned tables are this dataset's own data, so its ids are the chapter's: user
+    and artist id = index (``user_index(7) == 7``). Artist ids follow the order of artists.dat;
+    user ids the order of first appearance in user_artists.dat. ``grouplens_user_ids[i]`` /
+    ``grouplens_artist_ids[j]`` give the ids of the GroupLens files back.
     ``artist_info`` has the chapter's columns (id, name, tag_1..3, all_tags, peak_year,
     listen_count) plus the dataset-neutral ``tags`` and ``n_users``. ``listen_count`` is the
     chapter's name for the number of *listeners* of an artist (``n_users``), kept for the chapter.
@@ -78,6 +82,8 @@ class LastfmData(Dataset):
     tag_assignments: pd.DataFrame  #: userID, artistID, tag, year (valid rows, cleaned tags)
     friends: pd.DataFrame  #: userID, friendID: each friendship once, userID < friendID
     dropped: dict[str, int] = field(default_factory=dict)  #: rows dropped while reading, by reason
+    grouplens_user_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    grouplens_artist_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     item_noun: str = "artist"
     user_noun: str = "listener"
     weight_noun: str = "listenCount"
@@ -268,6 +274,7 @@ def load_lastfm(
     *,
     cache_dir: str | Path | None = None,
     download_url: str = GROUPLENS_URL,
+    duplicates: str = "refuse",
 ) -> LastfmData:
     """Load and clean the Last.fm HetRec 2011 data.
 
@@ -275,9 +282,14 @@ def load_lastfm(
     Without it: ``$MFWIDGETS_DATA``, then the cache folder (``cache_dir`` or the platform's user
     cache), then a download of the GroupLens zip into the cache. Raises :class:`DataError`
     naming the file and the problem when the data is missing or malformed.
+
+    user_artists.dat holds one total play count per (user, artist): the published file has no
+    repeated pair, so one is refused by default (the error names it); ``duplicates`` merges them
+    instead (``"sum"``, ``"max"``, ...: see :meth:`Dataset.from_dataframe`), counted in ``notes``.
     """
     # Long on purpose: one pass over the five files in the chapter's order, each step a few
     # lines that read best in sequence (validate, re-index, clean, count what was dropped).
+    how = check_merge(duplicates) or "refuse"
     opener, where = resolve_source(ARCHIVE, source, cache_dir=cache_dir, download_url=download_url)
     tables = {name: _read_table(opener, name) for name in REQUIRED_FILES}
     artists_raw, tags_raw = tables["artists.dat"], tables["tags.dat"]
@@ -291,6 +303,7 @@ def load_lastfm(
     if (ua["weight"] < 0).any():
         line = int(np.flatnonzero(ua["weight"].to_numpy() < 0)[0]) + 2
         raise DataError(f"user_artists.dat: weights must be non-negative; line {line} is negative")
+    ua, notes = _merge_listens(ua, how)
 
     artist_raw_ids = artists_raw["id"].to_numpy()
     artist_index = pd.Series(np.arange(len(artist_raw_ids)), index=artist_raw_ids)
@@ -361,8 +374,31 @@ def load_lastfm(
         items=_artist_info(artists, tag_assignments, listens, len(artist_raw_ids)),
         tag_assignments=tag_assignments,
         friends=pairs,
-        user_raw_ids=user_raw_ids,
-        item_raw_ids=artist_raw_ids,
         dropped=dropped,
+        notes=notes,
         source=where,
+        user_raw_ids=np.arange(len(user_raw_ids)),
+        item_raw_ids=np.arange(len(artist_raw_ids)),
+        grouplens_user_ids=user_raw_ids,
+        grouplens_artist_ids=artist_raw_ids,
     )
+
+
+def _merge_listens(ua: pd.DataFrame, how: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """user_artists.dat with one row per (user, artist), merged as asked (see load_lastfm)."""
+    frame = ua.rename(columns={"userID": "user", "artistID": "item"})
+
+    def line(pos: int) -> str:
+        return (
+            f"user_artists.dat line {pos + 2} (userID {show(ua['userID'].iloc[pos])}, "
+            f"artistID {show(ua['artistID'].iloc[pos])})"
+        )
+
+    try:
+        merged, n = merge_duplicates(frame, how, line, "(userID, artistID)")
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    if not n:
+        return ua, {}
+    out = merged.rename(columns={"user": "userID", "item": "artistID"})
+    return out, {merge_note(how, "(user, artist)"): n}

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
+from .merge import check_merge, merge_duplicates, merge_note
 from .sources import Archive, DataError, Opener, resolve_source
 
 PLAYS = "usersha1-artmbid-artname-plays.tsv"
@@ -113,18 +114,22 @@ def load_lastfm_360k(
     *,
     cache_dir: str | Path | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    duplicates: str = "sum",
 ) -> Dataset:
     """Last.fm-360K as a Dataset: artists tagged with nothing, weights the raw play counts.
 
     ``source``: the unpacked folder or ``lastfm-dataset-360K.tar.gz`` (read as a stream); else
     ``$MFWIDGETS_DATA_LASTFM_360K``, the cache, or a download (543 MB). Duplicate (user, artist)
-    rows, which appear when one artist is listed under two names, are summed and counted.
+    rows appear when one artist (one MusicBrainz id) is listed under two spellings: each row is
+    part of the user's plays of that artist, so they are summed by default (the total is the
+    play count the user had), and counted in ``notes``; ``duplicates`` picks another merge.
     """
+    how = check_merge(duplicates) or "refuse"
     opener, where = resolve_source(ARCHIVE, source, cache_dir=cache_dir)
     frame, user_keys, (item_keys, names, mbids), notes = _read_plays(opener, chunk_rows)
-    n_before = len(frame)
-    frame = frame.groupby(["user", "item"], as_index=False, sort=False)["weight"].sum()
-    notes["duplicate (user, artist) rows summed"] = n_before - len(frame)
+    frame, merged = merge_duplicates(frame, how, what="(user, artist)")
+    if merged:
+        notes[merge_note(how, "(user, artist)")] = merged
     with opener(PROFILES) as fh:
         profiles = pd.read_csv(
             fh, names=["raw_id", "gender", "age", "country", "signup"], dtype=str, **_READ

@@ -100,7 +100,12 @@ def _year(titles: pd.Series) -> pd.Series:
 
 
 def _movielens(
-    ratings: pd.DataFrame, movies: pd.DataFrame, users: pd.DataFrame, name: str, where: str
+    ratings: pd.DataFrame,
+    movies: pd.DataFrame,
+    users: pd.DataFrame,
+    name: str,
+    where: str,
+    duplicates: str | None,
 ) -> Dataset:
     unknown = ~ratings["item"].isin(movies.index)
     if unknown.any():
@@ -110,24 +115,25 @@ def _movielens(
         )
     ds = Dataset.from_dataframe(
         ratings, user="user", item="item", weight="rating", items=movies, item_name="title",
-        item_tags="genres", users=users, item_noun="movie", duplicates="refuse", name=name,
+        item_tags="genres", users=users, item_noun="movie", timestamp="timestamp",
+        duplicates=duplicates, name=name,
     )  # fmt: skip
-    # duplicates are refused, so the interactions keep the ratings' rows in order
-    timestamps = ratings["timestamp"].to_numpy()
-    return dataclasses.replace(
-        ds, interactions=ds.interactions.assign(timestamp=timestamps), weight_noun="rating",
-        source=where,
-    )  # fmt: skip
+    return dataclasses.replace(ds, weight_noun="rating", source=where)
 
 
 def load_movielens_100k(
-    source: str | Path | None = None, *, cache_dir: str | Path | None = None
+    source: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    duplicates: str | None = None,
 ) -> Dataset:
     """MovieLens 100K: 100,000 ratings (1-5) by 943 users of 1,682 movies.
 
     Items: title, year (from the title), release date, IMDb URL, and the genre flags as the
-    movie's tags. Users: age, gender, occupation, zip code. Ids are re-indexed from GroupLens's
-    1-based ids (``item_raw_ids`` / ``user_raw_ids`` give them back).
+    movie's tags. Users: age, gender, occupation, zip code. The ids are GroupLens's own
+    (1-based; ``data.user_index(196)`` is the row of user 196); ``interactions`` keeps the
+    timestamps. A user's repeated rating of a movie keeps the latest (``duplicates``, counted in
+    ``notes``; the published files have none).
     """
     opener, where = resolve_source(ML_100K, source, cache_dir=cache_dir)
     ratings = _table(opener, "u.data", ["user", "item", "rating", "timestamp"], _on("\t"))
@@ -148,7 +154,7 @@ def load_movielens_100k(
     )
     users = _table(opener, "u.user", ["user", "age", "gender", "occupation", "zip"], _on("|"))
     users = _integers(users, ["user", "age"], "u.user").set_index("user")
-    return _movielens(ratings, movies, users, "movielens-100k", where)
+    return _movielens(ratings, movies, users, "movielens-100k", where, duplicates)
 
 
 def _dat(opener: Opener, name: str, columns: list[str]) -> pd.DataFrame:
@@ -156,7 +162,10 @@ def _dat(opener: Opener, name: str, columns: list[str]) -> pd.DataFrame:
 
 
 def load_movielens_1m(
-    source: str | Path | None = None, *, cache_dir: str | Path | None = None
+    source: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    duplicates: str | None = None,
 ) -> Dataset:
     """MovieLens 1M: about 1,000,209 ratings (1-5) by 6,040 users of 3,706 rated movies.
 
@@ -179,4 +188,4 @@ def load_movielens_1m(
     )
     users = _dat(opener, "users.dat", ["user", "gender", "age", "occupation", "zip"])
     users = _integers(users, ["user", "age", "occupation"], "users.dat").set_index("user")
-    return _movielens(ratings, movies, users, "movielens-1m", where)
+    return _movielens(ratings, movies, users, "movielens-1m", where, duplicates)

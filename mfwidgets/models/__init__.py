@@ -5,7 +5,7 @@ Importing this package does not import TensorFlow: ``cfmodel`` loads the kernels
 built.
 """
 
-from .cfmodel import CFModel, ModelState, SplitInfo, chapter_shape
+from .cfmodel import CFModel, ModelState, chapter_shape
 from .chapter import build_listens_sparse_tensor, build_model, build_regularized_model
 from .config import KINDS, OPTIMIZERS, Config, ModelConfig, Param, SplitConfig, TrainConfig
 from .contract import FactorModel, check_model
@@ -37,7 +37,6 @@ __all__ = [
     "RunInfo",
     "Runs",
     "SplitConfig",
-    "SplitInfo",
     "TrainConfig",
     "TrainingDiverged",
     "build_listens_sparse_tensor",

@@ -5,9 +5,10 @@ named parts, as in the chapter: the observed MSE, ``regularization_coeff * (ΣU�
 ``gravity_coeff / (N·M) * Σ (UᵀU)∘(VᵀV)``. ``train`` runs full-batch gradient descent by default.
 
 Step count, as in the chapter's loop ``for i in range(num_iterations + 1)``: ``train(n)`` takes
-n + 1 steps. Metrics are recorded at i = 0, every ``record_every`` and at i = n, each computed on
-the parameters *before* step i (what the chapter's ``session.run((train_op, metrics))`` saw), so
-the last record is one step behind the final embeddings. ``history['iteration']`` counts steps
+n + 1 gradient steps (ALS, where a step is a sweep, takes n sweeps, as ALS users count them).
+Metrics are recorded at the first step, every ``record_every`` and at the last, each computed on
+the parameters *before* that step (what the chapter's ``session.run((train_op, metrics))`` saw),
+so the last record is one step behind the final embeddings. ``history['iteration']`` counts steps
 taken before the record, continuing across calls to ``train``.
 
 TensorFlow is imported when a model is built, not when this module is imported.
@@ -15,10 +16,9 @@ TensorFlow is imported when a model is built, not when this module is imported.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..checks import check_number
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
-from ..data.split import split_dataframe
+from ..data.split import Split, random_split
 from ..data.tags import ItemTags, item_tags
 from .backend import is_keras_optimizer, keras_optimizer, new_variable
 from .config import ModelConfig, TrainConfig
@@ -44,24 +44,6 @@ from .training import (
 
 
 @dataclass(frozen=True)
-class SplitInfo:
-    """Identity of the train/test split a model was built on (stored in saved models)."""
-
-    holdout_fraction: float | None = None
-    seed: int | None = None
-    test_index: tuple[int, ...] = field(default=(), repr=False)  #: index labels of the test rows
-    test_hash: str = ""  #: sha256 of the test (user, item) pairs
-
-    @staticmethod
-    def pairs_hash(df: pd.DataFrame | None) -> str:
-        if df is None or df.empty:
-            return ""
-        users, items, _ = interaction_arrays(df)
-        pairs = np.ascontiguousarray(np.stack([users, items], 1).astype(np.int64))
-        return hashlib.sha256(pairs.tobytes()).hexdigest()
-
-
-@dataclass(frozen=True)
 class ModelState:
     """Trained parameters to start from instead of random ones (what a saved file holds)."""
 
@@ -75,9 +57,11 @@ class ModelState:
 class CFModel(FactorScoring):
     """User and item embeddings fitted to observed interactions, with the chapter's loss.
 
-    ``train``/``test`` are interaction frames (the chapter's ``userID, artistID, listenCount`` or
-    ``user, item, weight``) with 0-based ids; ``n_users``/``n_items`` default to the largest id
-    seen plus one. The configuration is a :class:`ModelConfig` or its fields as keywords.
+    ``train`` is a :class:`~mfwidgets.data.Split` (then ``test`` is its own), or ``train`` and
+    ``test`` are interaction frames (the chapter's ``userID, artistID, listenCount`` or
+    ``user, item, weight``) of 0-based indexes; :attr:`split` holds them either way.
+    ``n_users``/``n_items`` default to the dataset's sizes, else the largest index seen plus
+    one. The configuration is a :class:`ModelConfig` or its fields as keywords.
     Embeddings start as N(0, init_stddev²) draws from ``seed``, or from ``state`` (a loaded
     model; then ``train`` may be None and the model predicts but cannot train).
 
@@ -90,14 +74,14 @@ class CFModel(FactorScoring):
 
     def __init__(
         self,
-        train: pd.DataFrame | None,
+        train: pd.DataFrame | Split | None,
         test: pd.DataFrame | None = None,
         *,
         config: ModelConfig | None = None,
         n_users: int | None = None,
         n_items: int | None = None,
         n_artists: int | None = None,
-        split: SplitInfo | None = None,
+        split: Split | None = None,
         dataset: Dataset | None = None,
         state: ModelState | None = None,
         item_tags: Any = None,
@@ -110,6 +94,17 @@ class CFModel(FactorScoring):
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
         n_items = n_items if n_items is not None else n_artists
+        if isinstance(train, Split):
+            if test is not None or split is not None:
+                raise TypeError(
+                    "train is a Split: it holds the test rows (pass no test= or split=)"
+                )
+            split, train, test = train, train.train, train.test
+        elif split is not None and (split.train is not train or split.test is not test):
+            raise ValueError("split= must hold the train and test frames given")
+        if dataset is not None:
+            n_users = dataset.n_users if n_users is None else n_users
+            n_items = dataset.n_items if n_items is None else n_items
         for name, value in (("n_users", n_users), ("n_items", n_items)):
             if value is not None:
                 check_number(name, value, minimum=1, strict=False, integer=True)
@@ -130,8 +125,9 @@ class CFModel(FactorScoring):
         self.n_items = int(
             n_items or max(int(c.items.max()) for c in checked.values() if len(c.items)) + 1
         )
-        self.train_listens, self.test_listens = train, test
-        self.split = split or SplitInfo(test_hash=SplitInfo.pairs_hash(test))
+        #: the train/test interactions and how they were made (train is None once loaded
+        #: without its data)
+        self.split = split if split is not None else Split(train, test)
         self._dataset = dataset
         self._tags = self._read_tags(item_tags, dataset)
         if state is None:
@@ -205,27 +201,36 @@ class CFModel(FactorScoring):
         """Split ``listens`` (a frame or a :class:`Dataset`) as the chapter did, seeded, and build
         a model on the split; sizes come from the dataset (or the largest ids + 1).
 
-        ``options`` are :class:`ModelConfig` fields (or pass ``config``); everything is
-        validated before any work.
+        ``seed`` seeds the split (and, without ``config``, the initial embeddings too, as in
+        the chapter); ``options`` are :class:`ModelConfig` fields, or pass ``config`` (whose own
+        seed draws the embeddings, and the split when ``seed`` is None). For another protocol,
+        make a :class:`~mfwidgets.data.Split` and pass it to ``CFModel(split, dataset=...)``.
+        Everything is validated before any work.
         """
         dataset = listens if isinstance(listens, Dataset) else None
         frame = dataset.interactions if dataset is not None else listens
         checked = check_interactions(frame, "listens")
         if config is None:
             config = ModelConfig(seed=seed, **options)
-        elif options or seed is not None:
-            raise TypeError("pass either config= or its fields as keywords, not both")
-        train, test = split_dataframe(frame, holdout_fraction, config.seed)
-        split = SplitInfo(
-            holdout_fraction, config.seed, tuple(int(x) for x in test.index),
-            SplitInfo.pairs_hash(test),
-        )  # fmt: skip
+        elif options:
+            raise TypeError(
+                f"pass either config= or its fields as keywords, not both (got config= and "
+                f"{', '.join(options)})"
+            )
+        split = random_split(frame, holdout_fraction, config.seed if seed is None else seed)
         n_users = dataset.n_users if dataset is not None else int(checked.users.max()) + 1
         n_items = dataset.n_items if dataset is not None else int(checked.items.max()) + 1
-        return cls(
-            train, test, config=config, n_users=n_users, n_items=n_items, split=split,
-            dataset=dataset,
-        )  # fmt: skip
+        return cls(split, config=config, n_users=n_users, n_items=n_items, dataset=dataset)
+
+    @property
+    def train_listens(self) -> pd.DataFrame | None:
+        """The training interactions (``split.train``)."""
+        return self.split.train
+
+    @property
+    def test_listens(self) -> pd.DataFrame | None:
+        """The test interactions (``split.test``), or None."""
+        return self.split.test
 
     # -- the model contract ----------------------------------------------------------------------
     @property
@@ -357,18 +362,20 @@ class CFModel(FactorScoring):
         self,
         num_iterations: int = 10,
         learning_rate: float = 1.0,
-        optimizer: Any = "sgd",
+        optimizer: Any = None,
         callbacks: Callback | list[Callback] | None = None,
         record_every: int | None = None,
         *,
         snapshot_every: int | None = None,
         config: TrainConfig | None = None,
     ) -> list[dict[str, float]]:
-        """Train ``num_iterations + 1`` steps (the chapter's loop); return the last metrics.
+        """Train, and return the last metrics: ``num_iterations + 1`` gradient steps (the
+        chapter's loop), or ``num_iterations`` sweeps of ALS.
 
         ``optimizer`` is ``"sgd"`` (full-batch gradient descent, the chapter's), ``"adagrad"``,
         ``"adam"``, a Keras optimizer instance (then ``learning_rate`` is the instance's own), or
         ``"als"`` (alternating least squares; a step is a sweep; ``learning_rate`` is unused).
+        None (the default) is the kind's own: ALS for the implicit kinds, else ``"sgd"``.
         ``config`` (a :class:`TrainConfig`) replaces the first, second, third and fifth
         arguments. ``snapshot_every=N`` keeps the factors every N steps and at the end, in
         :attr:`snapshots` (for a replay; refused before any work when they would pass
@@ -376,8 +383,9 @@ class CFModel(FactorScoring):
         Raises :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
         """
         cfg = config or TrainConfig(
-            num_iterations, learning_rate, optimizer, record_every,
-            snapshot_every=snapshot_every,
+            num_iterations, learning_rate,
+            self.config.default_optimizer if optimizer is None else optimizer,
+            record_every, snapshot_every=snapshot_every,
         )  # fmt: skip
         if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
@@ -387,7 +395,7 @@ class CFModel(FactorScoring):
         snapshot = None
         if cfg.snapshot_every is not None:
             shape = (self.n_users, self.n_items, self.config.embedding_dim)
-            steps = cfg.num_iterations + 1
+            steps = cfg.num_steps
             check_budget(self._snapshots, cfg.snapshot_every, steps, shape, self.snapshot_cap)
             snapshot = (cfg.snapshot_every, self._take_snapshot)
         if not self._lock.acquire(blocking=False):
@@ -424,7 +432,7 @@ class CFModel(FactorScoring):
             name = "sgd" if sgd else type(optimizer).__name__.lower()
             lr = cfg.learning_rate if sgd else float(optimizer.learning_rate)
         bound = BoundRunner(kernels, runner, cfg.learning_rate)
-        return bound, RunInfo(self.run_state.steps, cfg.num_iterations + 1, name, lr)
+        return bound, RunInfo(self.run_state.steps, cfg.num_steps, name, lr)
 
     def _metrics(self, row: list[float]) -> dict[str, float]:
         """A row of solver loss parts as flat metrics under the chapter's names."""

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import check_number, check_seed
+from ..checks import check_number, check_seed, show
 from ..data.split import check_holdout_fraction
 from ..data.tags import POOLINGS
 
@@ -73,12 +73,12 @@ class Param:
             if (self.objects and not isinstance(value, str)) or value in self.choices:
                 return
             accepted = ", ".join(map(repr, self.choices))
-            raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
+            raise ValueError(f"{name} must be one of {accepted}; got {show(value)}")
         if self.minimum is None and self.maximum is None:
             return
         check_number(name, value, minimum=self.minimum, strict=self.strict, integer=self.integer)
         if self.maximum is not None and value > self.maximum:
-            raise ValueError(f"{name} must be <= {self.maximum:g}, got {value!r}")
+            raise ValueError(f"{name} must be <= {self.maximum:g}, got {show(value)}")
 
 
 def param(default: Any, help: str, **kwargs: Any) -> Any:
@@ -175,6 +175,13 @@ class ModelConfig(Config):
         return self.kind in BIASED_KINDS
 
     @property
+    def default_optimizer(self) -> str:
+        """How the kind trains when no optimizer is named: ALS for the implicit kinds (their
+        loss weighs every cell, which only ALS solves without the dense matrix), else the
+        chapter's gradient descent."""
+        return "als" if self.implicit else "sgd"
+
+    @property
     def tagged(self) -> bool:
         """True when items carry tag embeddings (see :data:`TAGGED_KINDS`)."""
         return self.kind in TAGGED_KINDS
@@ -205,8 +212,8 @@ class TrainConfig(Config):
     """The arguments of one call to ``CFModel.train``."""
 
     num_iterations: int = param(
-        10, "steps (or ALS sweeps) after the first; train(n) takes n + 1, as the chapter did",
-        minimum=0, integer=True, suggest=1000,
+        10, "gradient steps after the first (train(n) takes n + 1, as the chapter did), or ALS "
+        "sweeps (train(n) takes n)", minimum=0, integer=True, suggest=1000,
     )  # fmt: skip
     learning_rate: float = param(
         1.0, "gradient-descent step size", minimum=0, strict=True,
@@ -231,7 +238,14 @@ class TrainConfig(Config):
         minimum=1, integer=True, optional=True,
     )  # fmt: skip
 
+    @property
+    def num_steps(self) -> int:
+        """The steps this call takes: n + 1 gradient steps (the chapter's loop), or n sweeps."""
+        return self.num_iterations + (self.optimizer != "als")
+
     def check_rules(self) -> None:
+        if self.optimizer == "als" and self.num_iterations < 1:
+            raise ValueError("num_iterations is the number of ALS sweeps: >= 1, got 0")
         if self.record_every is None:  # every sweep for ALS, else every 10 steps
             object.__setattr__(self, "record_every", 1 if self.optimizer == "als" else 10)
         if self.snapshot_every is not None:  # records must fall on the snapshots

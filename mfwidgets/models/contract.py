@@ -21,7 +21,8 @@ class FactorModel(Protocol):
     (n_users,) or None, ``item_bias`` (n_items,) or None. A score is
     ``global_mean + user_bias[u] + item_bias[i] + user_factors[u] · item_factors[i]``.
     ``predicts_ratings`` is False for models whose scores rank but do not estimate the weights
-    (implicit feedback): rating errors are not reported for them.
+    (implicit feedback): rating errors are not reported for them. A model may also hold the
+    ``split`` it was trained on (see :func:`split_of`).
     """
 
     n_users: int
@@ -50,6 +51,13 @@ class FactorModel(Protocol):
     def predict(self, user_ids: Any, item_ids: Any) -> np.ndarray: ...
 
     def score_users(self, user_ids: Any) -> np.ndarray: ...
+
+
+def split_of(model: Any) -> Any:
+    """The :class:`~mfwidgets.data.Split` a model was trained on (``model.split``: CFModel,
+    Factors, Spark factors), or None when it has none or does not say."""
+    split = getattr(model, "split", None)
+    return split if split is not None and split.train is not None else None
 
 
 def check_model(model: Any, name: str = "model") -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.split import Split
 from .contract import FactorScoring
 
 
@@ -38,6 +39,7 @@ class Factors(FactorScoring):
     ``global_mean + user_bias[u] + item_bias[i] + U[u]·V[i]``. With ``dataset``, the sizes must
     match it. The arrays are copied and read-only, so ``version`` never changes.
     ``predicts_ratings=False`` marks implicit-feedback factors (no rating error is reported).
+    ``split``: the :class:`~mfwidgets.data.Split` they were trained on, when known.
     """
 
     version = 0
@@ -52,6 +54,7 @@ class Factors(FactorScoring):
         item_bias: Any = None,
         global_mean: float = 0.0,
         predicts_ratings: bool = True,
+        split: Split | None = None,
     ) -> None:
         U = _matrix(user_factors, "user_factors")
         V = _matrix(item_factors, "item_factors")
@@ -75,6 +78,7 @@ class Factors(FactorScoring):
         self.predicts_ratings = bool(predicts_ratings)
         self.n_users, self.n_items = len(U), len(V)
         self._dataset = dataset
+        self.split = split
 
     @property
     def user_factors(self) -> np.ndarray:
@@ -107,6 +111,7 @@ class Factors(FactorScoring):
             model.user_factors, model.item_factors, dataset=model.dataset,
             user_bias=model.user_bias, item_bias=model.item_bias,
             global_mean=model.global_mean, predicts_ratings=model.predicts_ratings,
+            split=model.split,
         )  # fmt: skip
 
     def __repr__(self) -> str:

@@ -19,13 +19,15 @@ import scipy.sparse as sp
 
 from .. import __version__
 from ..data.dataset import Dataset, check_interactions
+from ..data.split import Split, pairs_hash
 from ..data.tags import ItemTags
 from .config import ModelConfig
 from .training import History
 
 FILE_FORMAT = "mfwidgets.CFModel"
-#: 3: the hybrid kinds (tag embeddings "T", "tb" and the items × tags matrix)
-FILE_VERSION = 3
+#: 3: the hybrid kinds (tag embeddings "T", "tb" and the items × tags matrix); 4: the split
+#: as a protocol and its arguments (Split.method, Split.params)
+FILE_VERSION = 4
 #: version 1 names -> today's
 _RENAMED = {"artist_bias_reg": "item_bias_reg"}
 
@@ -59,8 +61,8 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
         "global_mean": model.global_mean,
         "steps_done": model.iterations_done,
         "split": {
-            "holdout_fraction": model.split.holdout_fraction,
-            "seed": model.split.seed,
+            "method": model.split.method,
+            "params": model.split.params,
             "test_hash": model.split.test_hash,
         },
         "history_columns": list(hist.columns),
@@ -72,8 +74,13 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
         meta["tag_names"] = list(model.item_tags.names)
     arrays["history"] = hist.to_numpy(dtype=np.float64)
     arrays["test_index"] = np.asarray(model.split.test_index, dtype=np.int64)
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays["meta"] = np.frombuffer(json.dumps(meta, default=_plain).encode(), dtype=np.uint8)
     return write_atomic(Path(path), lambda fh: np.savez(fh, **arrays))
+
+
+def _plain(value: Any) -> Any:
+    """A split parameter as JSON can hold it (numpy scalars as numbers, times as text)."""
+    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -99,36 +106,39 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def _split_frames(path: Path, listens: pd.DataFrame, split: Any, n_users: int, n_items: int):
-    """(train, test) rebuilt from the frame the model was split from, checked against the file."""
-    check_interactions(listens, "listens", n_users, n_items)
-    if not set(split.test_index) <= set(listens.index):
+def _split(path: Path, listens: pd.DataFrame | None, meta: dict, test_index: np.ndarray, sizes):
+    """The Split rebuilt from the frame the model was split from, checked against the file
+    (train None without the frame). Files before format 4 stored the chapter's split only."""
+    s = meta["split"]
+    method, params = s.get("method"), s.get("params")
+    if method is None:  # formats 1-3
+        method = "random" if s.get("holdout_fraction") is not None else "given"
+        params = {"holdout_fraction": s["holdout_fraction"], "seed": s["seed"]}
+        params = params if method == "random" else {}
+    if listens is None:
+        return Split(None, None, method, params, test_hash=s["test_hash"])
+    check_interactions(listens, "listens", *sizes)
+    if not set(test_index.tolist()) <= set(listens.index):
         raise ValueError(f"{path}: listens do not contain this model's test rows")
-    test = listens.loc[list(split.test_index)]
-    if split.pairs_hash(test) != split.test_hash:
+    test = listens.loc[test_index.tolist()]
+    if pairs_hash(test) != s["test_hash"]:
         raise ValueError(f"{path}: listens differ from the ones this model was split from")
-    return listens[~listens.index.isin(test.index)], (test if len(test) else None)
+    train = listens[~listens.index.isin(test.index)]
+    return Split(train, test if len(test) else None, method, params)
 
 
 def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Dataset | None) -> Any:
     """Read a file written by :func:`save_model` into a ``cls`` (a CFModel) through its one
     constructor, starting from the stored parameters."""
-    from .cfmodel import ModelState, SplitInfo
+    from .cfmodel import ModelState
 
     path = Path(path)
     meta, arrays = _read(path)
     config = ModelConfig(**meta["config"])
     n_users, n_items = int(meta["n_users"]), int(meta["n_items"])
-    s = meta["split"]
-    split = SplitInfo(
-        s["holdout_fraction"], s["seed"], tuple(int(x) for x in arrays.pop("test_index")),
-        s["test_hash"],
-    )  # fmt: skip
     dataset = listens if isinstance(listens, Dataset) else None
     frame = dataset.interactions if dataset is not None else listens
-    train = test = None
-    if frame is not None:
-        train, test = _split_frames(path, frame, split, n_users, n_items)
+    split = _split(path, frame, meta, arrays.pop("test_index"), (n_users, n_items))
     values = arrays.pop("history")
     history = History.from_frame(pd.DataFrame(values, columns=meta["history_columns"]))
     tags = None
@@ -142,6 +152,6 @@ def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Datas
         raise ValueError(f"{path}: damaged model file (arrays {sorted(arrays)})")
     state = ModelState(arrays, history, int(meta["steps_done"]), float(meta["global_mean"]))
     return cls(
-        train, test, config=config, n_users=n_users, n_items=n_items, split=split,
+        split.train, split.test, config=config, n_users=n_users, n_items=n_items, split=split,
         dataset=dataset, state=state, item_tags=tags,
     )  # fmt: skip

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..checks import check_number, check_seed
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
+from ..data.split import Split
 from .factors import Factors
 from .training import FINISHED, INTERRUPTED, STOPPED, Callback, CallbackList, RunInfo
 
@@ -152,8 +153,6 @@ class SparkFactors(Factors):
         self.id_report = id_report
         self.params = dict(params)
         self.history = pd.DataFrame({"iteration": pd.Series(dtype="int64")})
-        self.train_listens: pd.DataFrame | None = None
-        self.test_listens: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         return f"Spark{super().__repr__()}"
@@ -408,7 +407,8 @@ def train_als(
     """Train Spark MLlib's ALS and return its factors, tied to the dataset.
 
     ``data``: one of our datasets; an interactions frame of its rows (``user``, ``item``,
-    ``weight``, e.g. a training split) with ``dataset=``; or a Spark DataFrame with those
+    ``weight``, e.g. a training split) or a :class:`~mfwidgets.data.Split` with ``dataset=``;
+    or a Spark DataFrame with those
     columns (``ids`` says whether they hold raw ids or rows). ``spark``: a ``SparkSession``
     (a cluster), else :func:`local_spark`. ``test``: held-out interactions (rows) whose error
     goes in ``history`` with the training error, at iteration ``max_iter`` (Spark reports no
@@ -424,7 +424,11 @@ def train_als(
     if not isinstance(implicit_prefs, bool):
         raise TypeError(f"implicit_prefs must be True or False, got {implicit_prefs!r}")
     cbs = CallbackList(callbacks)
-    frame = None
+    frame = split = None
+    if isinstance(data, Split):
+        if test is not None:
+            raise ValueError("data is a Split, which holds the test rows: pass no test=")
+        split, data, test = data, data.train, data.test
     if isinstance(data, Dataset):
         if dataset is not None and dataset is not data:
             raise ValueError("dataset= is for frames; a Dataset ties the factors to itself")
@@ -470,7 +474,7 @@ def train_als(
     t1 = time.perf_counter()
     factors = from_spark(fitted, dataset, ids=ids, predicts_ratings=not implicit_prefs)
     factors.params |= params | {"startup_seconds": startup, "fit_seconds": fit_seconds}
-    factors.train_listens, factors.test_listens = frame, test
+    factors.split = split if split is not None else Split(frame, test)
     suffix = "_observed" if implicit_prefs else ""
     metrics = {}
     if frame is not None:

@@ -50,7 +50,7 @@ def warm_start(model: CFModel, **changes: Any) -> CFModel:
         raise ValueError(
             f"a what-if re-solves the chapter's loss: kind {config.kind!r} is not offered"
         )
-    if model.train_listens is None:
+    if model.split.train is None:
         raise ValueError("this model was loaded without its split: it cannot be re-solved")
     kind = config.kind
     if kind == "plain" and (changes.get("regularization_coeff") or changes.get("gravity_coeff")):
@@ -68,6 +68,6 @@ def warm_start(model: CFModel, **changes: Any) -> CFModel:
             if config.biased:
                 arrays |= {"bi": model.item_bias * free, "tb": np.zeros_like(arrays["tb"])}
     state = ModelState(arrays, History(), 0, model.global_mean)
-    return CFModel(model.train_listens, model.test_listens, config=new, n_users=model.n_users,
+    return CFModel(model.split, config=new, n_users=model.n_users,
                    n_items=model.n_items, state=state, dataset=model.dataset,
                    item_tags=model.item_tags)  # fmt: skip

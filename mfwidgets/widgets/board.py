@@ -28,6 +28,8 @@ from ..analysis.evaluation import user_csr
 from ..analysis.lookup import ItemIndex
 from ..analysis.scoring import COSINE, DOT, ItemEmbeddings
 from ..checks import check_k
+from ..data.split import Split
+from ..models.contract import split_of
 from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import StatusLine, check_dataset, escape, safe
@@ -45,7 +47,8 @@ class ComparisonBoard(W.VBox):
 
     ``runs``: a TrainerWidget (its registry: new runs appear as they finish), a Runs, a dict
     name -> model, a list, or one model. The test split is the first run's that holds one
-    (``train=``/``test=`` override it, and are needed when no run holds one). ``board.results``
+    (``split=``, a :class:`~mfwidgets.data.Split`, or ``train=``/``test=`` override it, and are
+    needed when no run holds one). ``board.results``
     holds the shown figures as DataFrames; ``board.to_html(path)`` writes them, charts
     included, as one offline HTML file; ``board.wait()`` blocks until the background work is
     done.
@@ -60,12 +63,17 @@ class ComparisonBoard(W.VBox):
         *,
         reference: str | None = None,
         k: int = 10,
+        split: Split | None = None,
         train: pd.DataFrame | None = None,
         test: pd.DataFrame | None = None,
     ) -> None:
         self.data = check_dataset(data)
         if check_k(k) > K_MAX:
             raise ValueError(f"k must be at most {K_MAX}, got {k!r}")
+        if split is not None:
+            if not isinstance(split, Split) or train is not None or test is not None:
+                raise TypeError("split must be a mfwidgets.data.Split (and then no train=/test=)")
+            train, test = split.train, split.test
         if (train is None) != (test is None):
             raise ValueError("give both train= and test=, or neither")
         self.runs = Runs.of(runs, "runs")
@@ -161,8 +169,9 @@ class ComparisonBoard(W.VBox):
         if self._split is not None:
             return self._split
         for m in models.values():
-            if getattr(m, "test_listens", None) is not None and len(m.test_listens):
-                return m.train_listens, m.test_listens
+            split = split_of(m)
+            if split is not None and split.test is not None and len(split.test):
+                return split.train, split.test
         raise ValueError("no run holds a train/test split: pass train= and test=")
 
     def _cached(self, name: str, model: Any, train: Any, test: Any) -> dict[str, Any]:
@@ -283,5 +292,6 @@ class ComparisonBoard(W.VBox):
 
 def _other_split(model: Any, test: pd.DataFrame) -> bool:
     """True when the model holds a test split that is not the board's."""
-    own = getattr(model, "test_listens", None)
+    split = split_of(model)
+    own = None if split is None else split.test
     return own is not None and own is not test and not own.equals(test)

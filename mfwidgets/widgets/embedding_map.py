@@ -180,7 +180,7 @@ class EmbeddingMap(W.VBox):
 
     # -- projection ------------------------------------------------------------------------------
     def _empty_points(self) -> pd.DataFrame:
-        cols = ["x", "y", "item_id", "name", "tag", "tags", "n_users", "norm"]
+        cols = ["x", "y", "item_index", "name", "tag", "tags", "n_users", "norm"]
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
 
     def _on_method(self, change) -> None:
@@ -302,7 +302,7 @@ class EmbeddingMap(W.VBox):
         chosen = self.chart.selections.pick.value if hasattr(self.chart.selections, "pick") else []
         if not chosen:
             return
-        artist = int(chosen[0]["item_id"])
+        artist = int(chosen[0]["item_index"])
         self.selected_artist = artist
         if self.explorer is not None:
             self._linking = True
@@ -323,7 +323,7 @@ class EmbeddingMap(W.VBox):
             self.selected_artist = artist
         tables = [df for (name, _), df in ex.results.items() if name == self.model_pick.value]
         tables = tables or list(ex.results.values())[:1]
-        ids = [artist] + [int(i) for df in tables for i in df["item_id"] if i != artist]
+        ids = [artist] + [int(i) for df in tables for i in df["item_index"] if i != artist]
         self.highlight(list(dict.fromkeys(ids)))
 
     def _on_runs(self) -> None:

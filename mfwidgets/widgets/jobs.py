@@ -12,7 +12,7 @@ from typing import Any
 
 from ..analysis.tuning import TuneResult, tune, tuning_grid
 from ..data.dataset import Dataset
-from ..data.split import split_dataframe
+from ..data.split import Split, random_split
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
 from ..models.spark import SparkFactors, train_als
 from ..models.training import FINISHED, Callback, RunInfo
@@ -34,6 +34,15 @@ class RunSpec:
     split: SplitConfig
     train: TrainConfig
     name: str
+    given: Split | None = None  #: a split fixed by the user, else the chapter's is drawn
+
+
+def spec_split(data: Dataset, spec: RunSpec) -> Split:
+    """The split a run trains on: the one given, else the chapter's random split of ``data``
+    from the run's seed and holdout fraction (what ``CFModel.from_listens`` draws)."""
+    if spec.given is not None:
+        return spec.given
+    return random_split(data, spec.split.holdout_fraction, spec.config.seed)
 
 
 def default_name(kind: str, init_stddev: float, taken: set[str], engine: str = "") -> str:
@@ -108,9 +117,8 @@ def run_spark(
         raise ValueError(
             f"Spark's ALS trains kind 'regularized' (explicit) or 'implicit', not {config.kind!r}"
         )
-    train, test = split_dataframe(data.interactions, spec.split.holdout_fraction, config.seed)
     return train_als(
-        train, dataset=data, test=test, rank=config.embedding_dim,
+        spec_split(data, spec), dataset=data, rank=config.embedding_dim,
         reg_param=config.regularization_coeff, max_iter=spec.train.num_iterations,
         implicit_prefs=config.kind == "implicit", alpha=config.alpha, seed=config.seed,
         callbacks=reporter, stop=stop,
@@ -118,16 +126,16 @@ def run_spark(
 
 
 def run_tuning(data: Dataset, spec: RunSpec, stop: threading.Event, progress) -> TuneResult:
-    """Tune around ``spec`` on validation ratings carved from its training split (ALS fits);
+    """Tune around ``spec`` on validation rows carved from its training split (ALS fits);
     ``progress`` gets (fits done, fits, seconds, running, "fit")."""
     t0 = time.perf_counter()
     grid = tuning_grid(spec.config)
     total = math.prod(len(values) for values in grid.values())
     progress((0, total, 0.0, True, "fit"))
-    train, _ = split_dataframe(data.interactions, spec.split.holdout_fraction, spec.config.seed)
+    split = spec_split(data, spec)
     fixed = {n: getattr(spec.config, n) for n, _ in type(spec.config).params() if n not in grid}
     return tune(
-        train, grid, base=fixed, train=TrainConfig(num_iterations=18, optimizer="als"),
+        split, grid, base=fixed, train=TrainConfig(num_iterations=19, optimizer="als"),
         seed=spec.config.seed or 0, stop=stop,
         progress=lambda done, n, point: progress((done, n, time.perf_counter() - t0, True, "fit")),
     )  # fmt: skip

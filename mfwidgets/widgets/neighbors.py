@@ -54,7 +54,7 @@ def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str
         cls = []
         if rec.get("shared"):
             cls.append("mf-shared")
-        if query is not None and rec.get("item_id") == query:
+        if query is not None and rec.get("item_index") == query:
             cls.append("mf-query")
         cells = []
         for c in cols:
@@ -304,9 +304,12 @@ class NeighborExplorer(W.VBox):
 
     # -- user view -------------------------------------------------------------------------------
     def _build_user_view(self) -> None:
-        self.user = W.BoundedIntText(
-            value=0, min=0, max=self.data.n_users - 1, description="user id"
-        )
+        # the data's own user ids, typed as text (MovieLens user 196 is "196")
+        self._user_texts: pd.Index | None = None
+        self.user = W.Text(
+            value=str(self.data.user_id(0)), description="user id", continuous_update=False,
+            layout=W.Layout(width="220px"),
+        )  # fmt: skip
         self.user_model = W.Dropdown(
             options=self.runs.names, value=next(iter(self.runs.names), None), description="model"
         )
@@ -336,26 +339,37 @@ class NeighborExplorer(W.VBox):
         if getattr(self, "tabs", None) is not None and self.tabs.selected_index == 1:
             self.refresh_user()
 
+    def user_index(self) -> int:
+        """The index of the user typed in the user box: the data's own id, as its text (user
+        ``196`` or ``"u-196"``); a ValueError names an id the data does not hold."""
+        text = self.user.value.strip()
+        if self._user_texts is None:  # built once: ids of any type, matched as written
+            self._user_texts = pd.Index(np.asarray(self.data.user_raw_ids).astype(str))
+        found = self._user_texts.get_indexer([text])[0]
+        if found < 0:
+            raise ValueError(f"{self.data.user_noun} id {text!r} is not in the data")
+        return int(found)
+
     def refresh_user(self) -> None:
         """The user's heaviest items beside the chosen model's top-k recommendations."""
         name = self.user_model.value
         if name is None or name not in self.runs:
             self.user_tables.value = ""
             return
-        user, k, noun = int(self.user.value), int(self.k.value), self.data.item_noun
+        user, k, noun = self.user_index(), int(self.k.value), self.data.item_noun
         top = user_top_items(self.data, user, k)
-        rec = recommend(self.runs[name], self.data, user, k=k,
+        rec = recommend(self.runs[name], self.data, user_index=user, k=k,
                         exclude_listened=self.hide_listened.value)  # fmt: skip
         self.recommendations = {"listened": top, name: rec}
         self.user_tables.value = (
             TABLE_STYLE + '<div style="display:flex;flex-wrap:wrap;gap:12px">'
-            + table_html(top, f"user {user}: heaviest (score = {self.data.weight_noun})",
-                         noun=noun)
+            + table_html(top, f"user {self.user.value.strip()}: heaviest (score = "
+                         f"{self.data.weight_noun})", noun=noun)
             + table_html(rec, f"{name}: top {k} recommendations", noun=noun)
             + "</div>"
         )  # fmt: skip
-        self.why.options = [(f"{n} (rank {r})", int(i)) for r, n, i in
-                            zip(rec["rank"], rec["name"], rec["item_id"], strict=True)]  # fmt: skip
+        picks = zip(rec["rank"], rec["name"], rec["item_index"], strict=True)
+        self.why.options = [(f"{n} (rank {r})", int(i)) for r, n, i in picks]
         self.why.value = None
         self.why_view.value = (
             f'<span style="color:#666">pick a recommended {noun} above: why it is there</span>'
@@ -366,7 +380,8 @@ class NeighborExplorer(W.VBox):
         item, name = self.why.value, self.user_model.value
         if item is None or name not in self.runs:
             return
-        why = explain(self.runs[name], self.data, int(self.user.value), int(item))
+        why = explain(self.runs[name], self.data, user_index=self.user_index(),
+                      item_index=int(item))  # fmt: skip
         self.explanation = why
         parts = why.parts.to_frame("value").rename_axis("part")
         parts.loc["score"] = why.score

@@ -50,6 +50,9 @@ class Throttle(Generic[T]):
                     self._timer.daemon = True
                     self._timer.start()
                 return
+            # claim the slot before delivering outside the lock: a submit racing in from
+            # another thread now waits for the quiet period instead of delivering too
+            self._last = time.monotonic()
         self._deliver()
 
     def flush(self) -> None:

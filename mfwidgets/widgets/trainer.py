@@ -24,6 +24,7 @@ from .. import charts
 from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
+from ..data.split import Split
 from ..models.cfmodel import CFModel
 from ..models.config import IMPLICIT_KINDS, ModelConfig, SplitConfig, TrainConfig
 from ..models.exchange import save_factors
@@ -42,6 +43,7 @@ from .jobs import (
     default_name,
     run_spark,
     run_tuning,
+    spec_split,
 )
 from .throttle import Throttle
 
@@ -56,6 +58,10 @@ KIND_LABELS = {
 }
 
 
+#: the sweeps an ALS run starts with when no iteration count was given
+ALS_SWEEPS = 10
+
+
 class TrainerWidget(W.VBox):
     """Train CFModels by clicking: hyper-parameters, Train/Stop/Continue, progress, live curves.
 
@@ -65,7 +71,9 @@ class TrainerWidget(W.VBox):
     the chapter's first run. ``config_class`` may be a ModelConfig subclass: its extra fields get
     controls too. ``engine="spark"`` trains with Spark's ALS instead (offered when pyspark and
     Java are there; :mod:`mfwidgets.spark`): rank ``embedding_dim``, regParam
-    ``regularization_coeff``, maxIter ``num_iterations``, the same split. Finished runs are
+    ``regularization_coeff``, maxIter ``num_iterations``, the same split. ``split`` (a
+    :class:`~mfwidgets.data.Split`) fixes the split of every run; without it each run draws the
+    chapter's random split from its seed and ``holdout_fraction``. Finished runs are
     kept in ``trainer.runs`` (a :class:`~mfwidgets.models.Runs` other widgets follow);
     ``trainer.model`` is the latest (or the one picked in the runs list) and
     ``trainer.history`` its metrics. ``trainer.train(block=True)`` runs exactly what the Train
@@ -73,9 +81,16 @@ class TrainerWidget(W.VBox):
     """
 
     def __init__(
-        self, data: Dataset, *, config_class: type[ModelConfig] = ModelConfig, **initial_values: Any
+        self,
+        data: Dataset,
+        *,
+        config_class: type[ModelConfig] = ModelConfig,
+        split: Split | None = None,
+        **initial_values: Any,
     ) -> None:
         check_dataset(data)
+        if split is not None and not isinstance(split, Split):
+            raise TypeError(f"split must be a mfwidgets.data.Split or None, got {type(split)}")
         if not (isinstance(config_class, type) and issubclass(config_class, ModelConfig)):
             raise TypeError(f"config_class must be a ModelConfig subclass, got {config_class!r}")
         self.classes = [config_class, TrainConfig, SplitConfig]
@@ -94,6 +109,7 @@ class TrainerWidget(W.VBox):
         if initial_values.get("engine") == "spark" and self.spark_unavailable:
             raise ValueError(f"engine='spark' is not available: {self.spark_unavailable}")
         self.data = data
+        self.split = split  #: the Split every run trains on (None: the chapter's, per seed)
         self.config_class = config_class
         self.runs = Runs()
         self.model: CFModel | None = None
@@ -101,7 +117,11 @@ class TrainerWidget(W.VBox):
         self.last_tune: TuneResult | None = None  #: the last Tune's table and best settings
         self._stop = threading.Event()  # Stop for tuning and Spark runs (CFModel has its own)
         self._thread: threading.Thread | None = None
-        self._build_controls(values | initial_values)
+        first = values | initial_values
+        als = first["optimizer"] == "als" or first["kind"] in IMPLICIT_KINDS
+        if (als or first["engine"] == "spark") and "num_iterations" not in initial_values:
+            first["num_iterations"] = ALS_SWEEPS  # the chapter's 1,000 steps are not sweeps
+        self._build_controls(first)
         super().__init__(children=self._layout())
         self.add_class("mf-trainer")
         self.runs.observe(lambda runs, name: self._on_new_run(name))
@@ -123,6 +143,7 @@ class TrainerWidget(W.VBox):
                                 style=STYLE)  # fmt: skip
         self.w["name"].add_class("mf-name")
         self.w["kind"].observe(self._on_kind, names="value")
+        self.w["optimizer"].observe(self._on_optimizer, names="value")
         reason = self.spark_unavailable
         self.w["engine"] = W.Dropdown(options=[(label, key) for key, label in ENGINES.items()],
                                       value=v["engine"], description="engine", style=STYLE,
@@ -141,7 +162,7 @@ class TrainerWidget(W.VBox):
         self.continue_button = W.Button(description="Continue", icon="forward", disabled=True)
         self.tune_button = W.Button(description="Tune", icon="sliders",
                                     tooltip="pick regularization and dimension on validation "
-                                    "ratings carved from the training split")  # fmt: skip
+                                    "rows carved from the training split")  # fmt: skip
         for b, cls in ((self.train_button, "mf-train"), (self.stop_button, "mf-stop"),
                        (self.continue_button, "mf-continue"),
                        (self.tune_button, "mf-tune")):  # fmt: skip
@@ -222,15 +243,14 @@ class TrainerWidget(W.VBox):
 
     def tune(self, block: bool = False) -> TuneResult | None:
         """What Tune does: pick ``embedding_dim`` (and ``regularization_coeff`` when the kind
-        has one) around the current values, on validation ratings carved from the training
-        split (``mfwidgets.analysis.tune``, ALS); the best values fill the controls."""
+        has one) around the current values, on validation interactions carved from the
+        training split (``mfwidgets.analysis.tune``, ALS), by RMSE for rating kinds and
+        recall@10 for ranking kinds; the best values fill the controls."""
         spec = self._checked_spec()
         if spec is None:
             return None
-        if spec.config.implicit or spec.config.tagged:
-            self.status.show(
-                "Tune picks rating models: choose plain, regularized or biased", "warn"
-            )
+        if spec.config.tagged:
+            self.status.show("Tune does not offer the hybrid kinds: choose another kind", "warn")
             return None
         self._stop.clear()
         self._start(self._tune_job, spec)
@@ -304,12 +324,18 @@ class TrainerWidget(W.VBox):
         name = self.w["name"].value.strip() or default_name(
             config.kind, config.init_stddev, taken, self.w["engine"].value
         )
-        return RunSpec(config, split, train, name)
+        return RunSpec(config, split, train, name, self.split)
 
     def _on_kind(self, change) -> None:
         if change["new"] in IMPLICIT_KINDS:
             self.w["optimizer"].value = "als"
         self._sync_enabled()
+
+    def _on_optimizer(self, change) -> None:
+        """ALS counts sweeps, tens of them: a gradient-descent step count moves there, said."""
+        if change["new"] == "als" and self.w["num_iterations"].value > 100:
+            self.w["num_iterations"].value = ALS_SWEEPS
+            self.status.show(f"ALS: {ALS_SWEEPS} iterations (sweeps)", "ok")
 
     def _on_engine(self, change) -> None:
         """Spark's ALS trains two kinds, in tens of sweeps: move the settings there, and say so."""
@@ -319,8 +345,8 @@ class TrainerWidget(W.VBox):
                 self.w["kind"].value = "regularized"
                 notes.append("kind regularized (explicit ALS)")
             if self.w["num_iterations"].value > 100:
-                self.w["num_iterations"].value = 10
-                notes.append("10 iterations (ALS sweeps)")
+                self.w["num_iterations"].value = ALS_SWEEPS
+                notes.append(f"{ALS_SWEEPS} iterations (ALS sweeps)")
             if notes:
                 self.status.show(f"Spark ALS: {', '.join(notes)}", "ok")
         self._sync_enabled()
@@ -351,7 +377,7 @@ class TrainerWidget(W.VBox):
         if not new and not isinstance(self.model, CFModel):
             self.status.show("only a TensorFlow run can continue: click Train", "warn")
             return None
-        if not new and self.model.train_listens is None:
+        if not new and self.model.split.train is None:
             self.status.show("this model was loaded without its split; it cannot train", "error")
             return None
         self.curves.busy(True)
@@ -392,12 +418,10 @@ class TrainerWidget(W.VBox):
                 self.status.show(
                     f"building {name} (the first model also loads TensorFlow)…", "running"
                 )
-                model = CFModel.from_listens(
-                    self.data, holdout_fraction=spec.split.holdout_fraction, config=spec.config
-                )
+                model = CFModel(spec_split(self.data, spec), config=spec.config, dataset=self.data)
                 self.runs.add(name, model)
             model = self.model
-            self.status.show(f"running {name}: {spec.train.num_iterations + 1} steps", "running")
+            self.status.show(f"running {name}: {spec.train.num_steps} steps", "running")
             reporter = Reporter(self._progress.submit, self.curves.submit)
             model.train(config=spec.train, callbacks=reporter)
             self._report(name, model, reporter.reason, time.perf_counter() - t0)
@@ -444,7 +468,7 @@ class TrainerWidget(W.VBox):
     def _tune_job(self, spec: RunSpec) -> None:
         """The tuning thread: fit the grid, fill the controls with the best point; never raises."""
         try:
-            self.status.show("tuning on validation ratings carved from train…", "running")
+            self.status.show("tuning on validation rows carved from train…", "running")
             result = self.last_tune = run_tuning(self.data, spec, self._stop, self._progress.submit)
             if result.best is None:
                 self.status.show("tuning stopped before the first fit ended", "warn")
@@ -453,10 +477,12 @@ class TrainerWidget(W.VBox):
                 self.w[name].value = getattr(result.best, name)
             picked = ", ".join(f"{n}={getattr(result.best, n)}" for n in result.names)
             verb = "stopped early; best so far" if result.stopped else "tuned"
-            rmse = result.table["val_rmse"].iloc[0]
+            value = result.table[f"val_{result.metric}"].iloc[0]
+            edge = f"; {result.warning}" if result.edges else ""
             self.status.show(
-                f"{verb}: {picked} (validation RMSE {rmse:.4f}); click Train to fit them", "ok"
-            )
+                f"{verb}: {picked} (validation {result.metric} {value:.4f}){edge}; click Train "
+                "to fit them", "warn" if edge else "ok",
+            )  # fmt: skip
         except Exception as exc:  # the widget shows it; the thread never dies loudly
             self._failed(exc)
         finally:

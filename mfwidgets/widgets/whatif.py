@@ -137,7 +137,7 @@ class WhatIfPanel(W.VBox):
                 model = warm_start(self.base, **values)
                 with self._lock:  # (a request from now on stops it; one before is seen below)
                     self._solving = model
-                model.train(config=TrainConfig(num_iterations=self.sweeps - 1, optimizer="als"))
+                model.train(config=TrainConfig(num_iterations=self.sweeps, optimizer="als"))
                 with self._lock:
                     stale = self._pending is not None
                     self._solving = None
