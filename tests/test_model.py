@@ -271,9 +271,11 @@ def test_request_stop_from_another_thread_keeps_the_model():
         target=m.train, kwargs={"num_iterations": 10**7, "learning_rate": 0.1, "callbacks": rec}
     )
     t.start()
-    assert seen.wait(60)
-    m.request_stop()
-    t.join(30)
+    try:
+        assert seen.wait(60)
+    finally:  # bounded: never trains on for minutes when the event never comes
+        m.request_stop()
+        t.join(30)
     assert not t.is_alive()
     end = rec.events[-1]
     assert end[0] == "end" and end[1] == "stopped"
@@ -291,11 +293,13 @@ def test_a_second_concurrent_train_is_refused():
     rec = Recorder(on_record=lambda model, it: started.set())
     t = threading.Thread(target=m.train, kwargs={"num_iterations": 10**7, "callbacks": rec})
     t.start()
-    assert started.wait(60)
-    with pytest.raises(RuntimeError, match="already training"):
-        m.train(num_iterations=1)
-    m.request_stop()
-    t.join(30)
+    try:
+        assert started.wait(60)
+        with pytest.raises(RuntimeError, match="already training"):
+            m.train(num_iterations=1)
+    finally:
+        m.request_stop()
+        t.join(30)
 
 
 @pytest.mark.parametrize("steps_per_call", [1, 1000])
@@ -359,13 +363,22 @@ def test_ctrl_c_during_a_compiled_call_waits_until_its_steps_are_counted():
     df = random_listens(n=150)
     m = fused(build_model(df, embedding_dim=3, seed=1), 500)
     m.train(num_iterations=0, learning_rate=0.1)  # trace outside the timed part
+    # A process started in the background by a non-interactive shell (as CI may run the suite)
+    # begins with SIGINT ignored: Ctrl-C is Python's KeyboardInterrupt only where its handler
+    # is installed, so the test installs it; and it is bounded: a lost interrupt fails in
+    # seconds instead of training 10⁷ steps.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    bound = threading.Timer(30, m.request_stop)
     timer.start()
+    bound.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             m.train(num_iterations=10**7, learning_rate=0.1)
     finally:
         timer.cancel()
+        bound.cancel()
+        signal.signal(signal.SIGINT, previous)
     steps = m.iterations_done
     assert 1 < steps < 10**7 and m.history["iteration"].iloc[-1] < steps
     assert_embeddings_after(m, df, steps, lr=0.1)

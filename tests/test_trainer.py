@@ -129,7 +129,11 @@ def test_stop_keeps_the_model_and_continue_trains_it_further(data):
     t = TrainerWidget(data, embedding_dim=3, num_iterations=10**7, learning_rate=0.1, seed=2)
     t.train_button.click()
     assert t.train_button.disabled and not t.stop_button.disabled
-    wait_until(lambda: t.model is not None and t.model.iterations_done >= 50)
+    try:
+        wait_until(lambda: t.model is not None and t.model.iterations_done >= 50)
+    except BaseException:  # bounded: the run never trains on after a failed wait
+        t.stop_button.click()
+        raise
     t.train_button.click()  # a second click cannot start a second run
     assert list(t.models) == ["model"]
     t.stop_button.click()

@@ -176,9 +176,14 @@ def deferred_interrupt() -> Iterator[None]:
     """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block has finished.
 
     A compiled call's steps are then always counted with the embeddings they produced. Only the
-    main thread receives signals; elsewhere this does nothing.
+    main thread receives signals; elsewhere this does nothing, and so it does where SIGINT is
+    ignored (a process started in the background by a non-interactive shell begins so: there
+    Ctrl-C is no interrupt, and a held one would be dropped).
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    ):
         yield
         return
     held: list[Any] = []
@@ -190,7 +195,7 @@ def deferred_interrupt() -> Iterator[None]:
     if held:
         if callable(previous):
             previous(signal.SIGINT, held[0])
-        elif previous != signal.SIG_IGN:
+        else:  # SIG_DFL (or None: set outside Python)
             raise KeyboardInterrupt
 
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from harness import ARTIFACTS, CHROME_ARGS, find_chromium, lab_server, offline_route
+from harness import (
+    ARTIFACTS,
+    CHROME_ARGS,
+    find_chromium,
+    lab_server,
+    offline_route,
+    shutdown_kernels,
+)
 
 REQUIRE = os.environ.get("MFWIDGETS_REQUIRE_BROWSER") == "1"
 
@@ -67,4 +74,5 @@ def page(browser, jupyter_lab):
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     yield pg
     ctx.close()
+    shutdown_kernels(jupyter_lab)  # the next test starts on a quiet machine
     assert not blocked, f"the page tried to reach hosts other than localhost: {blocked[:5]}"

@@ -118,6 +118,27 @@ def lab_server(root: Path, env: dict[str, str] | None = None) -> Iterator[dict]:
                     proc.wait()
 
 
+def shutdown_kernels(lab: dict, timeout: float = 30) -> int:
+    """Shut down every kernel the server runs (a test's kernels must not outlive it: each holds
+    a gigabyte or two and may still be computing); returns how many there were. Bounded."""
+
+    def call(method: str, path: str = "") -> bytes:
+        req = urllib.request.Request(
+            f"{lab['url']}/api/kernels{path}?token={lab['token']}", method=method
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.read()
+
+    kernels = json.loads(call("GET"))
+    for k in kernels:
+        with contextlib.suppress(OSError):  # (already gone)
+            call("DELETE", f"/{k['id']}")
+    deadline = time.time() + timeout
+    while json.loads(call("GET")) and time.time() < deadline:
+        time.sleep(0.2)
+    return len(kernels)
+
+
 def offline_route(blocked: list[str]):
     """A Playwright route handler that lets only localhost through and records the rest."""
     import urllib.parse
