@@ -88,6 +88,22 @@ def test_board_compares_marks_significance_and_follows_the_registry(data, runs):
     assert board.wait(60) and "precision@3" in board.results["metrics"]
 
 
+def test_many_runs_compare_the_reference_with_the_picked_and_latest(data, runs):
+    from mfwidgets.widgets.common import MAX_SHOWN
+
+    registry = Runs(runs)
+    board = ComparisonBoard(registry, data, reference="biased", k=5)
+    for r in range(MAX_SHOWN + 2):
+        registry.add(f"twin{r}", Factors.of(runs["implicit"]))
+    assert board.wait(120)
+    shown = list(board.run_picker.value)
+    assert len(shown) == MAX_SHOWN and shown[-1] == f"twin{MAX_SHOWN + 1}"
+    assert list(board.results["metrics"].index) == ["biased", *shown]  # and the reference
+    assert set(board._profiles) <= {"biased", *shown}  # the work of runs not shown let go
+    board.run_picker.value = ["implicit"]
+    assert board.wait(60) and list(board.results["metrics"].index) == ["biased", "implicit"]
+
+
 def test_neighbours_overlap_and_escaping(data, runs):
     board = ComparisonBoard(runs, data, k=4)
     board.search.value = "script"

@@ -568,3 +568,19 @@ def test_real_data_train_error_falls_as_in_the_chapter(lastfm):
     low = build_model(lastfm.listens, embedding_dim=30, init_stddev=0.05, seed=0)
     low.train(num_iterations=300, learning_rate=10.0, record_every=50)
     assert low.history["test_error"].iloc[-1] < model.history["test_error"].iloc[-1]
+
+
+def test_release_lets_go_of_the_machinery_and_training_goes_on_identically():
+    df = random_listens(n=150)
+    kept, released = (build_model(df, embedding_dim=3, seed=1) for _ in range(2))
+    for m in (kept, released):
+        m.train(num_iterations=20, learning_rate=0.3)
+    released.release()
+    assert released._kernels is None and len(released.history) == len(kept.history)
+    np.testing.assert_array_equal(released.user_factors, kept.user_factors)  # factors stay
+    for m in (kept, released):
+        m.train(num_iterations=20, learning_rate=0.3)  # rebuilt on the next train
+    np.testing.assert_allclose(released.user_factors, kept.user_factors, rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        released.history.drop(columns="seconds"), kept.history.drop(columns="seconds")
+    )

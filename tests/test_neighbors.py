@@ -199,3 +199,22 @@ def test_a_typo_offers_the_closest_names(data, models):
     assert ex.matches.value == NAMES.index("Radiohead")
     assert "did you mean Radiohead?" in ex.status.text
     assert ("a", "dot") in ex.results  # the suggestion's neighbours are shown
+
+
+def test_many_runs_show_the_picked_and_the_latest_at_most_eight(data):
+    from mfwidgets.widgets.neighbors import MAX_SHOWN
+
+    rng = np.random.default_rng(1)
+    runs = Runs()
+    ex = NeighborExplorer(data, runs)
+    ex.select("Muse")
+    for r in range(12):
+        runs.add(f"r{r}", Fixed(rng.normal(size=(8, 3)), rng.normal(size=(3, 3))))
+        if r == 3:
+            ex.model_picker.value = ["r1", "r3"]  # the user's pick
+    shown = list(ex.model_picker.value)
+    assert len(shown) == MAX_SHOWN == 8 and shown[-1] == "r11" and "r0" not in shown
+    assert "r2" not in shown  # unpicked by the user: stays unpicked
+    assert {key[0] for key in ex.results} == set(shown)
+    assert set(ex._cache) <= set(shown)  # embeddings of runs not shown are let go
+    assert "(id 5," in ex.status.text  # Muse's id, as the data holds it

@@ -278,3 +278,24 @@ def test_tune_stops_and_ranks_the_implicit_kind_by_recall_and_refuses_hybrids(da
     assert t.w["embedding_dim"].value == result.best.embedding_dim
     t.w["kind"].value = "hybrid"
     assert t.tune() is None and "does not offer the hybrid kinds" in t.status.text
+
+
+def test_only_the_run_in_training_keeps_its_compiled_machinery(data):
+    t = TrainerWidget(data, embedding_dim=3, num_iterations=5, learning_rate=0.1, seed=2)
+    t.train(block=True)
+    first = t.model
+    assert first.kernels() is not None
+    t.train(block=True)
+    assert first._kernels is None and t.model._kernels is not None  # memory follows what is kept
+    steps = first.iterations_done
+    first.train(num_iterations=2, learning_rate=0.1)  # an old run still trains on
+    assert first.iterations_done == steps + 3
+
+
+def test_runs_of_one_seed_and_holdout_share_one_split(data):
+    t = TrainerWidget(data, embedding_dim=2, num_iterations=2, learning_rate=0.1, seed=4)
+    first = t.train(block=True)
+    second = t.train(block=True)
+    assert second.split is first.split and first.split.seed == 4  # one copy of the frames
+    t.w["seed"].value = "5"
+    assert t.train(block=True).split is not first.split

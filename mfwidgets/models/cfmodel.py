@@ -332,6 +332,17 @@ class CFModel(FactorScoring):
         U.flags.writeable = V.flags.writeable = False
         self._snapshots.append(Snapshot(int(steps), U, V))
 
+    def release(self) -> None:
+        """Let go of what trained the model (compiled functions, the data as tensors, rollback
+        copies: tens of MB on Last.fm); factors, history and snapshots stay, and the next
+        ``train`` builds it again (a few seconds of compiling). Refused while it trains."""
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("this model is training: release it once the run has ended")
+        try:
+            self._kernels = None
+        finally:
+            self._lock.release()
+
     def request_stop(self) -> None:
         """Ask a running ``train`` (any thread) to stop at the next step boundary."""
         self.run_state.stop.set()

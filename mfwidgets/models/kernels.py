@@ -12,6 +12,7 @@ the chapter's dense formulation). The residual is XLA-compiled so gather, multip
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,9 +121,9 @@ class Kernels:
         self.cuts = column_cuts(self.dim)
         self.shape = (objective.n_users, objective.n_items)
         self.snapshot = [tf.Variable(v.read_value(), trainable=False) for v in self.variables]
-        # closures, not bound methods: each model gets its own tf.function objects (no spurious
-        # "retracing" warnings when many models are built)
-        self._residual = tf.function(lambda *args: self._residual_py(*args), jit_compile=True)
+        # each model gets its own tf.function objects, over closures that TF tells apart (see
+        # _compiled: no spurious "retracing" warnings when many models are built)
+        self._residual = _compiled(lambda *args: self._residual_py(*args), jit_compile=True)
         self._sgd = None
         self._als: dict[str, Runner] = {}
         self.confidence = 1.0 + objective.config.alpha * train.a if objective.implicit else None
@@ -395,7 +396,7 @@ class Kernels:
             if self._sgd is None:
                 self._sgd = Runner(
                     _records_fn(lambda ks, lr: self._records(self._sgd_loop, ks, lr, sgd_lr=lr)),
-                    tf.function(lambda k, lr: self._sgd_loop(k, lr)),
+                    _compiled(lambda k, lr: self._sgd_loop(k, lr)),
                 )
             return self._sgd
         if not optimizer.built:  # slot variables must exist before the compiled loop runs
@@ -403,7 +404,7 @@ class Kernels:
         loop = lambda k: self._optimizer_loop(optimizer, k)  # noqa: E731
         return Runner(
             _records_fn(lambda ks, lr: self._records(loop, ks)),
-            tf.function(lambda k, lr: loop(k)),
+            _compiled(lambda k, lr: loop(k)),
         )
 
     def als_runner(self, solver: str = "exact") -> Runner:
@@ -416,7 +417,7 @@ class Kernels:
             loop = lambda k: sweep.loop(k)  # noqa: E731
             self._als[solver] = Runner(
                 _records_fn(lambda ks, lr: self._records(loop, ks)),
-                tf.function(lambda k, lr: loop(k)),
+                _compiled(lambda k, lr: loop(k)),
             )
         return self._als[solver]
 
@@ -438,7 +439,25 @@ def _sparse_tensor(matrix: Any):
 def _records_fn(fn: Callable) -> Callable:
     """``fn(ks, lr)`` compiled once for any number of records."""
     signature = [tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32)]
-    return tf.function(fn, input_signature=signature)
+    return _compiled(fn, input_signature=signature)
+
+
+class _Closure:
+    """A closure as one callable object. tf.function keys its "frequent retracing" warning by a
+    plain function's code, so the same lambda closed over another model's variables looked like
+    a retrace of one function (a warning per run from the ninth on); an object is its own key."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self.__signature__ = inspect.signature(fn)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+def _compiled(fn: Callable, **options: Any) -> Callable:
+    """``tf.function(fn)`` for a closure of one model (see :class:`_Closure`)."""
+    return tf.function(_Closure(fn), **options)
 
 
 @dataclass(frozen=True)

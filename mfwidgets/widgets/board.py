@@ -32,7 +32,7 @@ from ..data.split import Split
 from ..models.contract import split_of
 from ..models.persistence import write_atomic
 from ..models.registry import Runs
-from .common import StatusLine, check_dataset, escape, safe
+from .common import MAX_SHOWN, StatusLine, check_dataset, escape, runs_shown, safe
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
@@ -94,6 +94,8 @@ class ComparisonBoard(W.VBox):
         self.reference = W.Dropdown(options=names, value=reference or next(iter(names), None),
                                     description="reference")  # fmt: skip
         self.k = W.IntSlider(value=k, min=1, max=K_MAX, description="k")
+        self.run_picker = W.SelectMultiple(options=names, value=names[-MAX_SHOWN:],
+                                           description="runs", rows=4)  # fmt: skip
         self.measure = W.ToggleButtons(options=[DOT, COSINE], value=DOT,
                                        style={"button_width": "70px"})  # fmt: skip
         self.picker = ItemPicker(data, self.index, self.status)
@@ -105,11 +107,13 @@ class ComparisonBoard(W.VBox):
         self.curves = LiveChart(empty, renderer="svg", css_class="mf-board-curves")
         self.popularity = LiveChart(empty, renderer="svg", css_class="mf-board-popularity")
         for w, cls in ((self.reference, "mf-reference"), (self.k, "mf-k"),
+                       (self.run_picker, "mf-board-runs"),
                        (self.metrics, "mf-board-metrics"), (self.neighbors, "mf-board-neighbors"),
                        (self.bias, "mf-board-bias")):  # fmt: skip
             w.add_class(cls)
-        for w in (self.reference, self.k, self.measure, self.matches):
-            w.observe(guard(lambda _: self.refresh()), names="value")
+        self._quiet = False
+        for w in (self.reference, self.k, self.measure, self.matches, self.run_picker):
+            w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
         self.runs.observe(lambda runs, name: guard(self._on_runs)())
         self.tabs = W.Tab(
             children=[
@@ -120,7 +124,9 @@ class ComparisonBoard(W.VBox):
         )
         for i, title in enumerate(("metrics", f"{data.item_noun} neighbours", "popularity bias")):
             self.tabs.set_title(i, title)
-        super().__init__(children=[W.HBox([self.reference, self.k]), self.tabs, self.status])
+        super().__init__(
+            children=[W.HBox([self.reference, self.k, self.run_picker]), self.tabs, self.status]
+        )
         self.add_class("mf-board")
         self.refresh()
 
@@ -193,15 +199,19 @@ class ComparisonBoard(W.VBox):
         return work
 
     def _compute(self) -> None:
-        models = self.runs.as_dict()
-        if not models:
+        every = self.runs.as_dict()
+        if not every:
             self.status.show("no runs yet: train one in the trainer", "info")
             return
-        reference = self.reference.value if self.reference.value in models else next(iter(models))
+        reference = self.reference.value if self.reference.value in every else next(iter(every))
+        shown = set(self.run_picker.value) | {reference}
+        models = {n: m for n, m in every.items() if n in shown}
         k, item, measure = int(self.k.value), self.matches.value, self.measure.value
         train, test = self._split_for(models)
         self.status.show(f"comparing {len(models)} runs…", "running")
         work = {name: self._cached(name, m, train, test) for name, m in models.items()}
+        for name in [n for n in self._profiles if n not in models]:
+            del self._profiles[name]  # the work of runs no longer compared is let go
         table, raw, adjusted = compare(
             models, {n: w["profile"] for n, w in work.items()}, train, test,
             reference=reference, k=k,
@@ -284,9 +294,17 @@ class ComparisonBoard(W.VBox):
 
     # -- controls --------------------------------------------------------------------------------
     def _on_runs(self) -> None:
-        current = self.reference.value
-        self.reference.options = self.runs.names
-        self.reference.value = current if current in self.runs else self.runs.names[0]
+        """A new run joins the compared runs (see widgets.common.runs_shown)."""
+        names, current = self.runs.names, self.reference.value
+        shown = runs_shown(names, self.run_picker.options, self.run_picker.value)
+        self._quiet = True  # replacing options fires value changes: refresh once, below
+        try:
+            self.run_picker.options = names
+            self.run_picker.value = shown
+            self.reference.options = names
+            self.reference.value = current if current in self.runs else names[0]
+        finally:
+            self._quiet = False
         self.refresh()
 
 

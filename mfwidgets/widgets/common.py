@@ -72,3 +72,14 @@ def check_dataset(data: Any) -> Dataset:
             f"{type(data).__name__}"
         )
     return data
+
+
+#: runs shown side by side at most (explorer tables, board columns): a new run joins the shown,
+#: the oldest shown drops out, so a widget keeps up in the same time at fifty runs as at five
+MAX_SHOWN = 8
+
+
+def runs_shown(names: list[str], offered: tuple[str, ...], picked: tuple[str, ...]) -> list[str]:
+    """The runs to show once the registry holds ``names``: those the user ``picked`` among the
+    runs ``offered`` so far, and every new one, the latest MAX_SHOWN of them."""
+    return [n for n in names if n in picked or n not in offered][-MAX_SHOWN:]

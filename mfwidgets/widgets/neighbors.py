@@ -22,10 +22,10 @@ from ..analysis.lookup import ItemIndex
 from ..analysis.recommend import recommend
 from ..analysis.scoring import COSINE, DOT, ItemEmbeddings, neighbor_frame
 from ..analysis.tables import mark_shared, user_top_items
-from ..checks import check_k
+from ..checks import check_k, show
 from ..data.dataset import Dataset
 from ..models.registry import Runs
-from .common import StatusLine, check_dataset, escape, safe
+from .common import MAX_SHOWN, StatusLine, check_dataset, escape, runs_shown, safe
 from .picker import MATCHES, did_you_mean
 
 BOTH = "both"
@@ -141,7 +141,7 @@ class NeighborExplorer(W.VBox):
             value=True, description=f"show the query {data.item_noun}", indent=False
         )
         self.model_picker = W.SelectMultiple(
-            options=self.runs.names, value=self.runs.names, description="models",
+            options=self.runs.names, value=self.runs.names[-MAX_SHOWN:], description="models",
             rows=min(4, max(2, len(self.runs.names))),
         )  # fmt: skip
         self.tables = W.HTML()
@@ -277,7 +277,7 @@ class NeighborExplorer(W.VBox):
         )  # fmt: skip
         note = f"; {TAGS_ONLY} in {', '.join(tags_only)}" if tags_only else ""
         self.status.show(
-            f"neighbours of {self.index.names[artist]} (id {artist}, "
+            f"neighbours of {self.index.names[artist]} (id {show(self.data.item_id(artist))}, "
             f"{self.index.popularity[artist]} {self.data.user_noun}s){note}",
             "ok",
         )
@@ -290,12 +290,19 @@ class NeighborExplorer(W.VBox):
         return mask is not None and bool(mask[item])
 
     def _on_runs(self) -> None:
+        """A new run joins the runs shown (what the user picked stays picked); at most
+        MAX_SHOWN are shown, the oldest dropping out, so a refresh costs the same at fifty runs
+        as at five. Embeddings of runs no longer shown are let go."""
+        names = self.runs.names
+        shown = runs_shown(names, self.model_picker.options, self.model_picker.value)
         self._quiet = True  # replacing the picker's options fires value changes: refresh once
         try:
-            self.model_picker.options = self.runs.names
-            self.model_picker.value = self.runs.names
+            self.model_picker.options = names
+            self.model_picker.value = shown
         finally:
             self._quiet = False
+        for name in set(self._cache) - set(shown):
+            del self._cache[name]
         self.model_picker.rows = min(4, max(2, len(self.runs.names)))
         self.user_model.options = self.runs.names
         if self.runs.names and self.user_model.value is None:

@@ -24,7 +24,7 @@ from .. import charts
 from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
-from ..data.split import Split
+from ..data.split import Split, random_split
 from ..models.cfmodel import CFModel
 from ..models.config import IMPLICIT_KINDS, ModelConfig, SplitConfig, TrainConfig
 from ..models.exchange import save_factors
@@ -110,6 +110,7 @@ class TrainerWidget(W.VBox):
             raise ValueError(f"engine='spark' is not available: {self.spark_unavailable}")
         self.data = data
         self.split = split  #: the Split every run trains on (None: the chapter's, per seed)
+        self._splits: dict[tuple, Split] = {}
         self.config_class = config_class
         self.runs = Runs()
         self.model: CFModel | None = None
@@ -324,7 +325,17 @@ class TrainerWidget(W.VBox):
         name = self.w["name"].value.strip() or default_name(
             config.kind, config.init_stddev, taken, self.w["engine"].value
         )
-        return RunSpec(config, split, train, name, self.split)
+        return RunSpec(config, split, train, name, self.split or self._drawn(split, config.seed))
+
+    def _drawn(self, split: SplitConfig, seed: int | None) -> Split | None:
+        """The chapter's split for a holdout fraction and seed, drawn once and shared by every
+        run that uses them (a run holds its split's frames: one copy, not one per run)."""
+        if seed is None:
+            return None  # a fresh draw per run
+        key = (split.holdout_fraction, seed)
+        if key not in self._splits:
+            self._splits[key] = random_split(self.data, split.holdout_fraction, seed)
+        return self._splits[key]
 
     def _on_kind(self, change) -> None:
         if change["new"] in IMPLICIT_KINDS:
@@ -419,6 +430,7 @@ class TrainerWidget(W.VBox):
                     f"building {name} (the first model also loads TensorFlow)…", "running"
                 )
                 model = CFModel(spec_split(self.data, spec), config=spec.config, dataset=self.data)
+                self._release_others(model)
                 self.runs.add(name, model)
             model = self.model
             self.status.show(f"running {name}: {spec.train.num_steps} steps", "running")
@@ -489,6 +501,14 @@ class TrainerWidget(W.VBox):
             self._progress.flush()
             self._thread = None
             self._sync_enabled()
+
+    def _release_others(self, model: CFModel) -> None:
+        """Only the run being trained keeps its compiled machinery: the others keep their
+        factors and history (Continue on one of them compiles again), so memory follows what
+        is kept."""
+        for other in self.runs.as_dict().values():
+            if other is not model and isinstance(other, CFModel) and not other.is_training:
+                other.release()
 
     def _report(self, name: str, model: Any, reason: str, seconds: float) -> None:
         last = model.history.iloc[-1]

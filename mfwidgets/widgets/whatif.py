@@ -138,6 +138,7 @@ class WhatIfPanel(W.VBox):
                 with self._lock:  # (a request from now on stops it; one before is seen below)
                     self._solving = model
                 model.train(config=TrainConfig(num_iterations=self.sweeps, optimizer="als"))
+                model.release()  # a result is looked at, not trained on: keep its factors only
                 with self._lock:
                     stale = self._pending is not None
                     self._solving = None
