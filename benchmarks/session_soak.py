@@ -11,7 +11,9 @@ the widgets' catch-up — from the moment the run joins the trainer's registry u
 the map and the board are idle again. Every warning (``warnings``) and every log record at
 WARNING or above (TensorFlow's included) is counted. Last line: one JSON object with
 ``rss_growth_mib_per_run`` (over the last 20 runs), ``rss_end_mib``, ``catchup_p50_s``,
-``catchup_p95_s``, ``warnings`` and the run's own arrays (factors + history) in MiB.
+``catchup_p95_s``, ``warnings``, the run's own arrays (factors + history) in MiB, and
+``rss_after_removal_mib``: once every run after the tenth is removed (``runs.remove``), to
+compare with ``rss_after_10_mib``. Needs --runs 11 or more.
 Run: python benchmarks/session_soak.py [--runs 50]
 """
 
@@ -123,8 +125,20 @@ def main() -> None:
         gc.collect()
         rss.append(rss_mib())
         own.append(own_mib(model))
+        if r == 9:
+            first_ten = len(trainer.runs)
         print(f"run {r + 1:2d} {label:11s} RSS {rss[-1]:7,.0f} MiB  catch-up {catchup[-1]:5.2f} s  "
               f"runs {len(trainer.runs)}", flush=True)  # fmt: skip
+    # let go of every run after the tenth (the widgets drop them): memory should return to
+    # its level after the tenth run, when TensorFlow and the widgets were already warm
+    for name in trainer.runs.names[first_ten:]:
+        trainer.runs.remove(name)
+    board.wait(120)
+    emap.wait(120)
+    gc.collect()
+    cleared = rss_mib()
+    print(f"after removing the runs after the tenth: {cleared:,.0f} MiB "
+          f"(after the tenth run: {rss[9]:,.0f} MiB)")  # fmt: skip
     tail = min(20, len(rss) - 1)
     growth = (rss[-1] - rss[-1 - tail]) / tail if tail > 0 else float("nan")
     noise = caught + counter.records
@@ -135,6 +149,8 @@ def main() -> None:
             "runs": args.runs,
             "rss_start_mib": round(start, 1),
             "rss_end_mib": round(rss[-1], 1),
+            "rss_after_10_mib": round(rss[9], 1),
+            "rss_after_removal_mib": round(cleared, 1),
             "rss_growth_mib_per_run": round(growth, 2),
             "run_arrays_mib": round(float(np.mean(own)), 2),
             "catchup_p50_s": round(float(np.percentile(catchup, 50)), 3),

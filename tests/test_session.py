@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 
+import pytest
 from synthetic import dataset, random_listens
 
 from mfwidgets.widgets import ComparisonBoard, NeighborExplorer, TrainerWidget
@@ -41,3 +42,34 @@ def test_thirty_runs_are_quiet_and_keep_only_the_latest_machinery(caplog):
     models = list(trainer.runs.as_dict().values())
     assert len(models) == 30 and all(m._kernels is None for m in models[:-1])
     assert len(explorer.model_picker.value) == len(board.run_picker.value) == 8
+
+
+def test_runs_can_be_let_go_and_the_widgets_drop_them():
+    from mfwidgets.widgets import EmbeddingMap
+
+    data = dataset(random_listens(40, 60, 500, seed=3), 40, 60)
+    trainer = TrainerWidget(data, embedding_dim=3, init_stddev=0.1, seed=0, num_iterations=20,
+                            learning_rate=1.0)  # fmt: skip
+    for _ in range(3):
+        trainer.train(block=True)
+    explorer = NeighborExplorer(data, trainer)
+    explorer.select(5)
+    board = ComparisonBoard(trainer, data, k=5)
+    emap = EmbeddingMap(data, trainer, seed=0)
+    assert board.wait(60) and emap.wait(60)
+    last = trainer.runs.names[-1]
+    trainer.runs.remove(last)  # the one shown everywhere
+    assert last not in trainer.runs and trainer.model is trainer.runs.latest
+    assert last not in explorer.model_picker.options
+    assert last not in {name for name, _ in explorer.results}
+    assert board.wait(60) and last not in board.results["metrics"].index
+    assert emap.wait(60) and emap.model_pick.value == trainer.runs.names[-1]
+    with pytest.raises(ValueError, match="no run named 'nope'"):
+        trainer.runs.remove("nope")
+    trainer.runs_pick.value = trainer.runs.names[0]
+    trainer.remove_button.click()  # the trainer's own Remove: the picked run
+    assert len(trainer.runs) == 1 and "removed run" in trainer.status.text
+    trainer.runs.clear()
+    assert trainer.remove_button.disabled and not trainer.runs and trainer.model is None and not explorer.model_picker.options
+    trainer.train(block=True)  # and the session goes on
+    assert len(trainer.runs) == 1

@@ -20,7 +20,8 @@ Observer = Callable[["Runs", str], None]
 
 
 class Runs:
-    """Named models in insertion order; ``observe(fn)`` calls ``fn(runs, name)`` on each add."""
+    """Named models in insertion order; ``observe(fn)`` calls ``fn(runs, name)`` on each add and
+    each removal (``name in runs`` tells which)."""
 
     def __init__(self, models: dict[str, Any] | None = None) -> None:
         self._models: dict[str, Any] = {}
@@ -58,15 +59,36 @@ class Runs:
         check_model(model)
         with self._lock:
             self._models[name] = model
+        self._tell(name)
+
+    def remove(self, name: str) -> None:
+        """Let go of the run ``name`` (widgets following the registry drop it); a run that is
+        training is refused (stop it first)."""
+        if name not in self._models:
+            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+        if getattr(self._models[name], "is_training", False):
+            raise ValueError(f"run {name!r} is training: stop it before removing it")
+        with self._lock:
+            del self._models[name]
+        self._tell(name)
+
+    def clear(self) -> None:
+        """Remove every run (see :meth:`remove`)."""
+        for name in self.names:
+            self.remove(name)
+
+    def _tell(self, name: str) -> None:
+        with self._lock:
             observers = list(self._observers)
         for fn in observers:
             try:
                 fn(self, name)
-            except Exception:  # an observer's failure must not undo the add
+            except Exception:  # an observer's failure must not undo the change
                 log.exception("runs observer %r failed", fn)
 
     def observe(self, fn: Observer) -> Callable[[], None]:
-        """Call ``fn(runs, name)`` after each add; returns a function that stops it."""
+        """Call ``fn(runs, name)`` after each add and removal; returns a function that stops
+        it."""
         with self._lock:
             self._observers.append(fn)
 

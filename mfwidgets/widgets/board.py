@@ -302,7 +302,7 @@ class ComparisonBoard(W.VBox):
             self.run_picker.options = names
             self.run_picker.value = shown
             self.reference.options = names
-            self.reference.value = current if current in self.runs else names[0]
+            self.reference.value = current if current in self.runs else next(iter(names), None)
         finally:
             self._quiet = False
         self.refresh()

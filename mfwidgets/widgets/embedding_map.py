@@ -329,7 +329,8 @@ class EmbeddingMap(W.VBox):
     def _on_runs(self) -> None:
         current = self.model_pick.value
         self.model_pick.options = self.runs.names
-        self.model_pick.value = current if current in self.runs else self.runs.names[-1]
+        if self.runs.names:
+            self.model_pick.value = current if current in self.runs else self.runs.names[-1]
 
     # -- norm vs popularity ----------------------------------------------------------------------
     def _draw_norms(self) -> None:

@@ -184,8 +184,12 @@ class TrainerWidget(W.VBox):
         self.path = W.Text("", description="file", placeholder="run.mfmodel", style=STYLE)
         self.save_button = W.Button(description="Save", icon="save")
         self.load_button = W.Button(description="Load", icon="folder-open")
+        tip = "let go of the picked run (and its memory)"
+        self.remove_button = W.Button(description="Remove", icon="trash", tooltip=tip)
+        self.remove_button.add_class("mf-remove")
         self.save_button.on_click(guard(lambda _: self.save()))
         self.load_button.on_click(guard(lambda _: self.load()))
+        self.remove_button.on_click(guard(lambda _: self.remove()))
         # progress costs the kernel too: four updates a second at most, and no more than ~5 % of
         # the time
         self._progress = Throttle(self._show_progress, 0.25, cost_factor=20.0)
@@ -203,7 +207,9 @@ class TrainerWidget(W.VBox):
             W.HBox([self.progress, self.progress_label]),
             self.status,
             self.curves.widget,
-            W.HBox([self.runs_pick, self.path, self.save_button, self.load_button]),
+            W.HBox(
+                [self.runs_pick, self.remove_button, self.path, self.save_button, self.load_button]
+            ),
         ]
 
     def _ipython_display_(self) -> None:
@@ -259,6 +265,17 @@ class TrainerWidget(W.VBox):
             self.wait()
             return self.last_tune
         return None
+
+    def remove(self, name: str | None = None) -> None:
+        """Let go of run ``name`` (default: the picked one): the registry drops it, and so do
+        the widgets that follow it. Refused while a run trains."""
+        if self.busy:
+            raise ValueError("a run is training: stop it before removing a run")
+        name = name or self.runs_pick.value
+        if name is None:
+            raise ValueError("no run to remove")
+        self.runs.remove(name)
+        self.status.show(f"removed run {name!r}", "ok")
 
     def add_run(self, name: str, model: CFModel) -> None:
         """Keep a model trained in code as a run (widgets following this trainer see it); an
@@ -377,6 +394,7 @@ class TrainerWidget(W.VBox):
         self.continue_button.disabled = running or not isinstance(self.model, CFModel)
         self.stop_button.disabled = not running
         self.load_button.disabled = running
+        self.remove_button.disabled = running or not len(self.runs)
         self.tune_button.disabled = running or spark
         self.w["engine"].disabled = running or self.spark_unavailable is not None
 
@@ -529,7 +547,17 @@ class TrainerWidget(W.VBox):
         )
 
     def _on_new_run(self, name: str) -> None:
-        """A run was added to the registry (by Train, Load or add_run): show it."""
+        """A run was added to the registry (by Train, Load or add_run): show it. A removed run
+        leaves the list; when it was the one shown, the latest is shown instead."""
+        if name not in self.runs:
+            kept = self.model if self.model in self.runs.as_dict().values() else None
+            self.runs_pick.options = self.runs.names  # (resets the pick)
+            self.model = kept or self.runs.latest
+            if self.model is not None:
+                self.runs_pick.value = next(n for n in self.runs if self.runs[n] is self.model)
+                self.curves.draw_now(self.model)
+            self._sync_enabled()
+            return
         self.model = self.runs[name]
         self.curves.baseline = global_mean_mse(self.model)
         self.runs_pick.options = self.runs.names
