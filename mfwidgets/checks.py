@@ -38,6 +38,8 @@ def check_k(k: Any) -> int:
 def show(value: Any) -> str:
     """A value as the user wrote it, for messages: numpy scalars as plain Python (``672``, not
     ``np.int64(672)``)."""
+    if isinstance(value, np.datetime64):
+        return str(value)
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)

@@ -70,6 +70,7 @@ def test_runs_can_be_let_go_and_the_widgets_drop_them():
     trainer.remove_button.click()  # the trainer's own Remove: the picked run
     assert len(trainer.runs) == 1 and "removed run" in trainer.status.text
     trainer.runs.clear()
-    assert trainer.remove_button.disabled and not trainer.runs and trainer.model is None and not explorer.model_picker.options
+    assert trainer.remove_button.disabled and not trainer.runs and trainer.model is None
+    assert not explorer.model_picker.options
     trainer.train(block=True)  # and the session goes on
     assert len(trainer.runs) == 1

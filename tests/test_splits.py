@@ -188,3 +188,14 @@ def _implicit(split: Split) -> CFModel:
     model = CFModel(split, kind="implicit", embedding_dim=2, seed=0)
     model.train(2)
     return model
+
+
+def test_temporal_splits_take_datetime_timestamps(tmp_path):
+    days = pd.date_range("2020-01-01", periods=6, freq="W")
+    df = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3], "i": [1, 2, 1, 3, 2, 3], "t": days})
+    data = Dataset.from_dataframe(df, user="u", item="i", timestamp="t")
+    cut = temporal_split(data, holdout_fraction=1 / 3)
+    assert cut.params["cutoff"] == days[4] and len(cut.test) == 2
+    model = CFModel(cut, dataset=data, kind="biased", embedding_dim=2, seed=0)
+    back = CFModel.load(model.save(tmp_path / "t.mfmodel"), data)
+    assert back.split.test.index.equals(cut.test.index) and back.split.method == "temporal"

@@ -79,8 +79,11 @@ class Split:
 
     @cached_property
     def test_index(self) -> tuple[int, ...]:
-        """Index labels of the test rows (what a saved model stores to rebuild the split)."""
-        return () if self.test is None else tuple(int(x) for x in self.test.index)
+        """Index labels of the test rows (what a saved model stores to rebuild the split; empty
+        when the labels are not integers)."""
+        if self.test is None or not pd.api.types.is_integer_dtype(self.test.index):
+            return ()
+        return tuple(int(x) for x in self.test.index)
 
     @property
     def description(self) -> str:
@@ -188,7 +191,10 @@ def temporal_split(
         check_holdout_fraction(holdout_fraction)
         ordered = np.sort(stamps, kind="stable")
         cutoff = ordered[min(int(len(ordered) * (1 - holdout_fraction)), len(ordered) - 1)]
-        cutoff = cutoff.item() if isinstance(cutoff, np.generic) else cutoff
+        if isinstance(cutoff, np.datetime64):
+            cutoff = pd.Timestamp(cutoff)
+        elif isinstance(cutoff, np.generic):
+            cutoff = cutoff.item()
     test = np.flatnonzero(stamps >= cutoff)
     if len(test) in (0, len(frame)):
         raise ValueError(

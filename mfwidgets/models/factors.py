@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..data.split import Split
-from .contract import FactorScoring
+from .contract import FactorScoring, split_of
 
 
 def _matrix(value: Any, name: str) -> np.ndarray:
@@ -111,7 +111,7 @@ class Factors(FactorScoring):
             model.user_factors, model.item_factors, dataset=model.dataset,
             user_bias=model.user_bias, item_bias=model.item_bias,
             global_mean=model.global_mean, predicts_ratings=model.predicts_ratings,
-            split=model.split,
+            split=split_of(model),
         )  # fmt: skip
 
     def __repr__(self) -> str:
