@@ -11,7 +11,6 @@ from .lookup import ArtistIndex, ItemIndex, normalize
 from .projection import project
 from .recommend import (
     fold_in,
-    fold_in_user,
     predict,
     recommend,
     recommend_for_artists,
@@ -48,7 +47,6 @@ __all__ = [
     "evaluate",
     "explain",
     "fold_in",
-    "fold_in_user",
     "gini",
     "item_neighbors",
     "item_norms",

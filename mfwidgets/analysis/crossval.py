@@ -62,9 +62,9 @@ def cross_validate(
         for name, make in makers.items():
             t0 = time.perf_counter()
             model = make(split)
+            rates = getattr(model, "predicts_ratings", True)
             row = {"fold": f, "model": name}
             for m in metrics:
-                rates = getattr(model, "predicts_ratings", True)
                 unmeasured = m in RATING_METRICS and not rates
                 row[m] = np.nan if unmeasured else metric_value(model, split.train, split.test, m)
             rows.append(row | {"seconds": time.perf_counter() - t0})

@@ -112,24 +112,6 @@ def fold_in(model: Any, items: Any, weights: Any = None, ridge: float | None = N
     return np.linalg.solve(A, VJ.T @ coef)
 
 
-def fold_in_user(
-    item_embeddings: np.ndarray,
-    liked: np.ndarray,
-    targets: np.ndarray | float = 1.0,
-    reg: float = 0.1,
-    item_bias: np.ndarray | None = None,
-) -> np.ndarray:
-    """A (d,) user vector fitted to liked items by the ridge regression argmin ‖Vx − t‖² +
-    reg‖x‖² over the liked rows only (targets net of the item biases). The rating-model case
-    of :func:`fold_in`, kept for code that holds only arrays."""
-    V = np.asarray(item_embeddings, dtype=np.float64)[liked]
-    t = np.broadcast_to(np.asarray(targets, dtype=np.float64), (len(liked),)).copy()
-    if item_bias is not None:
-        t = t - item_bias[liked]
-    d = V.shape[1]
-    return np.linalg.solve(V.T @ V + reg * np.eye(d), V.T @ t)
-
-
 def recommend_for_items(
     model: Any,
     data: Any,

@@ -283,8 +283,8 @@ def _first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:
 
 def _to_index(lookup: pd.Index, ids: Any, what: str) -> Any:
     scalar = np.ndim(ids) == 0
-    values = [ids] if scalar else list(np.asarray(ids, dtype=object).ravel())
-    found = lookup.get_indexer(pd.Index(values, dtype=object)) if len(values) else np.zeros(0)
+    values = pd.Index([ids] if scalar else np.asarray(ids).ravel())  # (keeps the ids' dtype)
+    found = lookup.get_indexer(values) if len(values) else np.zeros(0, dtype=np.int64)
     if (found < 0).any():
         bad = values[int(np.flatnonzero(found < 0)[0])]
         example = lookup[0] if len(lookup) else None
