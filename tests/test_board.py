@@ -8,7 +8,7 @@ import pytest
 from synthetic import dataset
 
 from mfwidgets.analysis import mse
-from mfwidgets.analysis.compare import holm, paired_p
+from mfwidgets.analysis.compare import holm, paired_p, paired_p_columns
 from mfwidgets.data import leave_k_out, split_dataframe
 from mfwidgets.models import CFModel, Factors, Runs, TrainConfig
 from mfwidgets.widgets.board import ComparisonBoard
@@ -123,6 +123,9 @@ def test_popularity_bias_tab_and_html_export(data, runs, tmp_path):
     board = ComparisonBoard(runs, data, k=5)
     board.search.value = "script"  # the query's name goes into the page
     assert board.wait(60)
+    assert "popularity_bias" not in board.results  # the costliest tab computes when shown
+    board.tabs.selected_index = 2
+    assert board.wait(60)
     bias = board.results["popularity_bias"]
     assert set(bias.index) == {(n, m) for n in runs for m in ("dot", "cosine")}
     path = board.to_html(tmp_path / "board.html")
@@ -172,3 +175,19 @@ def test_long_histories_are_thinned_in_the_curves_chart():
     assert (rows["run"] == "long").sum() == MAX_POINTS
     assert rows.loc[rows["run"] == "long", "iteration"].max() == 2000  # the end is kept
     assert (rows["run"] == "short").sum() == 5 and "none" not in set(rows["run"])
+
+
+def test_paired_p_columns_is_scipys_paired_test_per_column():
+    from scipy.stats import ttest_rel
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(0, 1, (300, 4))
+    b = a + rng.normal([0.0, 0.3, 0.0, 0.05], 1.0, (300, 4))
+    b[:, 2] = a[:, 2]  # never differs: 1.0, as paired_p
+    a[:7, 3] = np.nan  # rows with a NaN are left out of that column only
+    got = paired_p_columns(a, b)
+    keep = ~np.isnan(a[:, 3])
+    want = [ttest_rel(a[:, 0], b[:, 0]).pvalue, ttest_rel(a[:, 1], b[:, 1]).pvalue, 1.0,
+            ttest_rel(a[keep, 3], b[keep, 3]).pvalue]  # fmt: skip
+    assert got == pytest.approx(want, rel=1e-9)
+    assert got[1] < 1e-3 < got[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 
+import numpy as np
 import pytest
 from synthetic import dataset, random_listens
 
@@ -74,3 +75,86 @@ def test_runs_can_be_let_go_and_the_widgets_drop_them():
     assert not explorer.model_picker.options
     trainer.train(block=True)  # and the session goes on
     assert len(trainer.runs) == 1
+
+
+def test_followers_see_each_run_once_trained_and_again_when_continued():
+    from mfwidgets.widgets import EmbeddingMap
+
+    data = dataset(random_listens(40, 60, 500, seed=3), 40, 60)
+    trainer = TrainerWidget(data, embedding_dim=3, init_stddev=0.1, seed=0, num_iterations=30,
+                            learning_rate=1.0)  # fmt: skip
+    heard = []
+    trainer.runs.observe(
+        lambda runs, name: heard.append((name, runs[name].is_training, runs[name].version))
+    )
+    explorer = NeighborExplorer(data, trainer)
+    explorer.select(5)
+    board = ComparisonBoard(trainer, data, k=5)
+    emap = EmbeddingMap(data, trainer, seed=0)
+
+    def assert_followers_show(name):
+        model = trainer.runs[name]
+        assert board.wait(60) and emap.wait(60)
+        alone = NeighborExplorer(data, {name: model})
+        alone.select(5)
+        table = alone.results[(name, "dot")]
+        assert explorer.results[(name, "dot")][table.columns].equals(table)
+        fresh = ComparisonBoard({name: model}, data, k=5)
+        assert fresh.wait(60)
+        got, want = board.results["metrics"].loc[name], fresh.results["metrics"].loc[name]
+        assert got.drop("train_seconds").equals(want.drop("train_seconds"))
+        if emap.model_pick.value == name:
+            drawn = EmbeddingMap(data, {name: model}, seed=0)
+            assert np.allclose(emap.points[["x", "y"]], drawn.points[["x", "y"]])
+
+    trainer.train(block=True)
+    first = trainer.runs.names[-1]
+    assert heard == [(first, False, trainer.model.version)]  # once, trained, not before
+    assert_followers_show(first)
+    trainer.w["kind"].value = "biased"
+    trainer.w["optimizer"].value = "als"
+    trainer.w["num_iterations"].value = 3
+    trainer.train(block=True)
+    assert_followers_show(trainer.runs.names[-1])
+    trainer.runs_pick.value = first  # the map shows the first run: continue it
+    before = emap.points[["x", "y"]].to_numpy().copy()
+    trainer.continue_button.click()
+    assert trainer.wait(60) and heard[-1] == (first, False, trainer.runs[first].version)
+    assert_followers_show(first)
+    assert not np.allclose(emap.points[["x", "y"]], before)  # projected again
+
+
+def test_close_stops_every_widgets_work_and_following():
+    import threading
+
+    from mfwidgets.widgets import EmbeddingMap, WhatIfPanel
+
+    data = dataset(random_listens(40, 60, 500, seed=3), 40, 60)
+    trainer = TrainerWidget(data, embedding_dim=3, init_stddev=0.1, seed=0, num_iterations=20,
+                            learning_rate=1.0)  # fmt: skip
+    trainer.train(block=True)
+    explorer = NeighborExplorer(data, trainer)
+    explorer.select(5)
+    board = ComparisonBoard(trainer, data, k=5)
+    emap = EmbeddingMap(data, trainer, seed=0)
+    panel = WhatIfPanel(data, trainer.model, runs=trainer, sweeps=2)
+    assert board.wait(60) and emap.wait(60)
+    seen = (explorer.results_version, board.results_version, emap.model_pick.options)
+    for widget in (explorer, board, emap, panel):
+        widget.close()
+    trainer.train(block=True)  # the closed widgets no longer follow the runs
+    assert (explorer.results_version, board.results_version, emap.model_pick.options) == seen
+    with pytest.raises(RuntimeError, match="closed"):
+        board.refresh()
+    trainer.w["num_iterations"].value = 10**7
+    first = trainer.model
+    trainer.train()  # closing the trainer mid-run stops it; what it did is kept
+    for _ in range(3000):
+        if trainer.model is not first and trainer.model.iterations_done >= 5:
+            break
+        threading.Event().wait(0.01)
+    trainer.close()
+    assert not trainer.busy and 5 <= trainer.model.iterations_done < 10**7
+    assert trainer.runs.names[-1] in trainer.runs  # the stopped run joined the registry
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("mfwidgets-")]
+    assert not alive

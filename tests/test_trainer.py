@@ -135,7 +135,7 @@ def test_stop_keeps_the_model_and_continue_trains_it_further(data):
         t.stop_button.click()
         raise
     t.train_button.click()  # a second click cannot start a second run
-    assert list(t.models) == ["model"]
+    assert list(t.models) == []  # a run joins the registry once trained (or stopped)
     t.stop_button.click()
     t0 = time.monotonic()
     assert t.wait(30)
@@ -299,3 +299,11 @@ def test_runs_of_one_seed_and_holdout_share_one_split(data):
     assert second.split is first.split and first.split.seed == 4  # one copy of the frames
     t.w["seed"].value = "5"
     assert t.train(block=True).split is not first.split
+
+
+def test_stop_while_the_model_is_being_built_stops_the_run_at_once(data):
+    t = TrainerWidget(data, embedding_dim=3, num_iterations=10**7, learning_rate=0.1, seed=2)
+    t.train()
+    t.stop()  # at once: the run is still building its model
+    assert t.wait(60)
+    assert t.status.text.startswith("stopped") and t.model.iterations_done < 10**7

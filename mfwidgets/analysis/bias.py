@@ -67,7 +67,7 @@ def cosine_view(model: Any) -> Factors:
 
 
 def user_top_lists(
-    model: Any, data: Any, measure: str, k: int, chunk_size: int = 512, seen: Any = None
+    model: Any, data: Any, measure: str, k: int, chunk_size: int = 64, seen: Any = None
 ) -> np.ndarray:
     """(n_users, k) every user's top-k under ``measure``, their own items excluded (``seen``:
     those items as a :func:`~.evaluation.user_csr` of the data, when already built)."""

@@ -14,7 +14,7 @@ have no per-user value and are not tested.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,24 @@ class RunProfile:
     user_mse: pd.Series | None  #: each test user's mean squared error (None: no ratings)
     test_mse: float  #: over the test pairs (NaN: no ratings)
     seconds: float  #: training seconds (NaN when the model does not say)
+    #: per-user metrics already cut at some k, by (k, train, test): a board asks again per run
+    cuts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def user_metrics(
+        self, model: Any, train: pd.DataFrame, test: pd.DataFrame, k: int, popularity: np.ndarray
+    ) -> pd.DataFrame:
+        """Each test user's metrics at ``k`` (indexed by user; ``test_mse`` when it rates),
+        computed once per k from the top-``K_MAX`` lists."""
+        key = (k, id(train), id(test))
+        if key not in self.cuts:
+            frame, _ = user_ranking_metrics(
+                model, train, test, k, popularity=popularity, recs=self.recs
+            )
+            frame = frame.set_index("user").drop(columns="raw_id")
+            if self.user_mse is not None:
+                frame["test_mse"] = self.user_mse.reindex(frame.index)
+            self.cuts[key] = frame
+        return self.cuts[key]
 
 
 def training_seconds(model: Any) -> float:
@@ -58,7 +76,7 @@ def training_seconds(model: Any) -> float:
 
 
 def profile(
-    model: Any, train: pd.DataFrame, test: pd.DataFrame, chunk_size: int = 256
+    model: Any, train: pd.DataFrame, test: pd.DataFrame, chunk_size: int = 64
 ) -> RunProfile:
     """What the comparison needs of one model (the only step that scores every item)."""
     users, _ = held_out_users(test, model.n_users)
@@ -88,12 +106,26 @@ def holm(p: Any) -> np.ndarray:
 
 def paired_p(a: Any, b: Any) -> float:
     """Two-sided paired t-test p-value of a − b (1.0 when they never differ)."""
-    from scipy import stats
+    a, b = (np.asarray(x, dtype=np.float64).reshape(-1, 1) for x in (a, b))
+    return float(paired_p_columns(a, b)[0])
+
+
+def paired_p_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`paired_p` of each column of ``a`` against the same column of ``b`` (users ×
+    metrics, rows aligned), rows with a NaN in that column left out: one vectorised pass."""
+    from scipy import special
 
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    if len(d) < 2 or np.allclose(d, 0.0):
-        return 1.0
-    return float(stats.ttest_rel(a, b).pvalue)
+    valid = np.isfinite(d)
+    n = valid.sum(axis=0)
+    d = np.where(valid, d, 0.0)
+    mean = d.sum(axis=0) / np.maximum(n, 1)
+    var = (np.where(valid, d - mean, 0.0) ** 2).sum(axis=0) / np.maximum(n - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / np.sqrt(var / np.maximum(n, 1))
+    p = 2.0 * special.stdtr(np.maximum(n - 1, 1), -np.abs(t))
+    same = (n < 2) | np.all(np.isclose(d, 0.0) | ~valid, axis=0)
+    return np.where(same, 1.0, np.where(np.isnan(t), 1.0, p))
 
 
 def metric_columns(k: int) -> list[str]:
@@ -123,17 +155,11 @@ def compare(
     per_user, rows = {}, {}
     for name, model in models.items():
         prof = profiles[name]
-        frame, recs = user_ranking_metrics(
-            model, train, test, k, popularity=popularity, recs=prof.recs
-        )
-        frame = frame.set_index("user").drop(columns="raw_id")
-        if prof.user_mse is not None:
-            frame["test_mse"] = prof.user_mse.reindex(frame.index)
-        per_user[name] = frame
+        frame = per_user[name] = prof.user_metrics(model, train, test, k, popularity)
         row = frame.mean().to_dict()
         # the table's MSE is over pairs, as everywhere; the tests use the per-user one
         row["test_mse"], row["test_rmse"] = prof.test_mse, math.sqrt(prof.test_mse)
-        row["coverage"] = len(np.unique(recs)) / n_items
+        row["coverage"] = len(np.unique(prof.recs[:, :k])) / n_items
         row["train_seconds"] = prof.seconds
         rows[name] = row
     columns = metric_columns(k)
@@ -143,12 +169,10 @@ def compare(
     for name, frame in per_user.items():
         if name == reference:
             continue
-        for col in columns:
-            if col in NOT_TESTED or col == "test_rmse":
-                continue
-            if col in frame and col in ref:
-                both = pd.concat([frame[col], ref[col]], axis=1).dropna()
-                raw.loc[name, col] = paired_p(both.iloc[:, 0], both.iloc[:, 1])
+        tested = [c for c in columns if c not in NOT_TESTED and c in frame and c in ref]
+        tested = [c for c in tested if c != "test_rmse"]
+        other = ref[tested].reindex(frame.index).to_numpy()  # (the same test users)
+        raw.loc[name, tested] = paired_p_columns(frame[tested].to_numpy(), other)
         raw.loc[name, "test_rmse"] = raw.loc[name, "test_mse"]  # the same test
     adjusted = raw.copy()
     tested = [c for c in columns if c != "test_rmse"]

@@ -22,7 +22,7 @@ from ..data.dataset import interaction_arrays
 from ..data.split import Split
 from ..models.contract import split_of
 from .baselines import BiasBaseline, GlobalMean, Popularity
-from .scoring import top_k
+from .scoring import smallest_k
 
 
 def mse(model: Any, interactions: pd.DataFrame) -> float:
@@ -92,14 +92,14 @@ def recommend_batch(
     out = np.empty((len(user_ids), min(k, model.n_items)), dtype=np.int64)
     row = 0
     for chunk in _chunks(np.asarray(user_ids), chunk_size):
-        scores = np.array(model.score_users(chunk), dtype=np.float64)
+        costs = np.negative(model.score_users(chunk), dtype=np.float64)  # (a new array)
         if exclude is not None:
             indptr, ids = exclude
             lengths = indptr[chunk + 1] - indptr[chunk]
             rows = np.repeat(np.arange(len(chunk)), lengths)
             cols = np.concatenate([ids[indptr[u] : indptr[u + 1]] for u in chunk])
-            scores[rows, cols] = -np.inf
-        out[row : row + len(chunk)] = top_k(scores, k)
+            costs[rows, cols] = np.inf
+        out[row : row + len(chunk)] = smallest_k(costs, k)
         row += len(chunk)
     return out
 

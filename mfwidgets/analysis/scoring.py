@@ -64,14 +64,20 @@ def top_k(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.n
     if scores.ndim == 1:
         k = min(k, int((scores > -np.inf).sum()))
         return top_k(scores[None, :], k)[0] if k > 0 else np.empty(0, dtype=np.int64)
-    n = scores.shape[1]
+    return smallest_k(np.negative(scores), k)
+
+
+def smallest_k(costs: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` lowest values of each row of ``costs`` (rows, n), lowest first
+    (ties: lower index): the top-k of negated scores, one pass over the array."""
+    n = costs.shape[1]
     k = min(k, n)
     if k < n:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        part = np.argpartition(costs, k - 1, axis=1)[:, :k]
     else:
-        part = np.tile(np.arange(n), (len(scores), 1))
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
+        part = np.tile(np.arange(n), (len(costs), 1))
+    vals = np.take_along_axis(costs, part, axis=1)
+    order = np.lexsort((part, vals), axis=1)
     return np.take_along_axis(part, order, axis=1)
 
 

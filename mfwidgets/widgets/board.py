@@ -3,15 +3,15 @@
 Three tabs: metrics (one table, each cell marked when it differs significantly from the
 reference run, and the learning curves overlaid), neighbours (one item's neighbours under each
 run, their Jaccard overlap, and each run's norm-vs-popularity correlation), popularity bias
-(recommendation frequency against popularity, dot and cosine). The maths is the analysis
-floor's (:mod:`~mfwidgets.analysis.compare`, :mod:`~mfwidgets.analysis.bias`); work runs in a
+(recommendation frequency against popularity, dot and cosine; computed when the tab is shown,
+since it ranks every item for every user twice per run). The maths is the analysis floor's
+(:mod:`~mfwidgets.analysis.compare`, :mod:`~mfwidgets.analysis.bias`); work runs in a
 background thread and each run's expensive part is cached by model version, so switching the
 reference or k only cuts cached lists.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,9 @@ from .common import MAX_SHOWN, StatusLine, check_dataset, escape, runs_shown, sa
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
+from .worker import Cancel, LatestWorker
 
+BIAS_TAB = 2  #: the popularity-bias tab, computed when shown
 STYLE = (
     TABLE_STYLE + "<style>.mf-table td.mf-significant{background:#dcedc8;font-weight:600}</style>"
 )
@@ -84,9 +86,8 @@ class ComparisonBoard(W.VBox):
         self.results: dict[str, pd.DataFrame] = {}
         self._profiles: dict[str, tuple[Any, Any]] = {}  # name -> (model key, cached work)
         self._seen: Any = None  # every user's items (CSR), excluded from the bias lists
-        self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-        self._dirty = False
+        self._worker = LatestWorker(self._failed, name="mfwidgets-board")
+        self._export = False
         self._figures: dict[str, charts.Figure] = {}
         self.status = StatusLine()
         guard = safe(self.status)
@@ -114,7 +115,8 @@ class ComparisonBoard(W.VBox):
         self._quiet = False
         for w in (self.reference, self.k, self.measure, self.matches, self.run_picker):
             w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
-        self.runs.observe(lambda runs, name: guard(self._on_runs)())
+        self.bias.value = '<div style="color:#555">computed when this tab is shown</div>'
+        self._unobserve = self.runs.observe(lambda runs, name: guard(self._on_runs)())
         self.tabs = W.Tab(
             children=[
                 W.VBox([self.metrics, self.curves.widget]),
@@ -124,6 +126,7 @@ class ComparisonBoard(W.VBox):
         )
         for i, title in enumerate(("metrics", f"{data.item_noun} neighbours", "popularity bias")):
             self.tabs.set_title(i, title)
+        self.tabs.observe(guard(self._on_tab), names="selected_index")
         super().__init__(
             children=[W.HBox([self.reference, self.k, self.run_picker]), self.tabs, self.status]
         )
@@ -132,24 +135,31 @@ class ComparisonBoard(W.VBox):
 
     # -- public ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Recompute (in the background) what the board shows."""
-        with self._lock:
-            self._dirty = True
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._work, daemon=True)
-                self._worker.start()
+        """Recompute (in the background) what the board shows; a newer request stops the
+        current one between runs."""
+        self._worker.submit(self._compute)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the background work is done; True when it is."""
-        worker = self._worker
-        if worker is not None:
-            worker.join(timeout)
-        return self._worker is None
+        return self._worker.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the background work and stop following the runs (then the widget closes)."""
+        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
+            return super().close()
+        self._unobserve()
+        self._worker.close()
+        super().close()
 
     def to_html(self, path: str | Path) -> Path:
         """The board as one standalone HTML file: tables, and the charts drawn by vega bundled
         in the file (opens offline, no CDN)."""
-        self.wait()
+        self._export = True  # the popularity-bias tab's work too
+        try:
+            self.refresh()
+            self.wait()
+        finally:
+            self._export = False
         if not self.results:
             raise ValueError("nothing to export yet: the board has no runs")
         figures = [f for f in (self._figures.get("curves"), self._figures.get("popularity")) if f]
@@ -157,17 +167,8 @@ class ComparisonBoard(W.VBox):
         return write_atomic(Path(path), lambda fh: fh.write(page.encode()))
 
     # -- work ------------------------------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                if not self._dirty:
-                    self._worker = None
-                    return
-                self._dirty = False
-            try:
-                self._compute()
-            except Exception as exc:  # the board shows it; the thread never dies loudly
-                self.status.show(f"{type(exc).__name__}: {exc}", "error")
+    def _failed(self, exc: Exception) -> None:  # the board shows it; its worker lives on
+        self.status.show(f"{type(exc).__name__}: {exc}", "error")
 
     def _split_for(self, models: dict[str, Any]) -> tuple[Any, Any]:
         """The board's split: the one given, else the first run's that holds one (the same
@@ -186,19 +187,27 @@ class ComparisonBoard(W.VBox):
         hit = self._profiles.get(name)
         if hit is not None and hit[0] == key:
             return hit[1]
-        if self._seen is None:
-            self._seen = user_csr(self.data.interactions, self.data.n_users)
         work = {
             "profile": profile(model, train, test),
-            "top": {m: user_top_lists(model, self.data, m, K_MAX, seen=self._seen)
-                    for m in (DOT, COSINE)},
             "embeddings": ItemEmbeddings(model),
             "rho": spearman(item_norms(model), self.data.item_popularity),
-        }  # fmt: skip
+        }
         self._profiles[name] = (key, work)
         return work
 
-    def _compute(self) -> None:
+    def _top_lists(self, model: Any, work: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Every user's top K_MAX by dot and cosine (the popularity-bias tab's work: the
+        costliest, done when that tab is shown or the board exported), cached with the run."""
+        if "top" not in work:
+            if self._seen is None:
+                self._seen = user_csr(self.data.interactions, self.data.n_users)
+            work["top"] = {
+                m: user_top_lists(model, self.data, m, K_MAX, seen=self._seen)
+                for m in (DOT, COSINE)
+            }
+        return work["top"]
+
+    def _compute(self, cancel: Cancel) -> None:
         every = self.runs.as_dict()
         if not every:
             self.status.show("no runs yet: train one in the trainer", "info")
@@ -209,7 +218,11 @@ class ComparisonBoard(W.VBox):
         k, item, measure = int(self.k.value), self.matches.value, self.measure.value
         train, test = self._split_for(models)
         self.status.show(f"comparing {len(models)} runs…", "running")
-        work = {name: self._cached(name, m, train, test) for name, m in models.items()}
+        work = {}
+        for name, m in models.items():
+            if cancel.is_set():  # a newer request: it recomputes what is still missing
+                return
+            work[name] = self._cached(name, m, train, test)
         for name in [n for n in self._profiles if n not in models]:
             del self._profiles[name]  # the work of runs no longer compared is let go
         table, raw, adjusted = compare(
@@ -226,21 +239,30 @@ class ComparisonBoard(W.VBox):
         rhos = pd.DataFrame(
             {"spearman ρ (norm, popularity)": {n: w["rho"] for n, w in work.items()}}
         ).rename_axis("run")
-        bias = bias_table(
-            {n: {m: w["top"][m][:, :k] for m in (DOT, COSINE)} for n, w in work.items()}, self.data
-        )
+        bias = None
+        if self._export or self.tabs.selected_index == BIAS_TAB:
+            tops = {}
+            for n, w in work.items():
+                if cancel.is_set():
+                    return
+                tops[n] = self._top_lists(models[n], w)
+            bias = bias_table(
+                {n: {m: top[m][:, :k] for m in (DOT, COSINE)} for n, top in tops.items()},
+                self.data,
+            )
         histories = {n: getattr(m, "history", None) for n, m in models.items()}
         undrawn = [n for n, h in histories.items() if not isinstance(h, pd.DataFrame) or h.empty]
         others = [n for n, m in models.items() if _other_split(m, test)]
         self.results = {
             "metrics": table, "p_values": adjusted, "p_values_raw": raw,
             "neighbors": neighbors, "overlap": overlap, "norm_popularity": rhos,
-            "popularity_bias": bias.table, "popularity_curve": bias.curve,
         }  # fmt: skip
-        self._figures = {
-            "curves": charts.runs_curves_chart(histories),
-            "popularity": charts.popularity_curve_chart(bias.curve, noun=self.data.item_noun),
-        }
+        self._figures = {"curves": charts.runs_curves_chart(histories)}
+        if bias is not None:
+            self.results.update(popularity_bias=bias.table, popularity_curve=bias.curve)
+            self._figures["popularity"] = charts.popularity_curve_chart(
+                bias.curve, noun=self.data.item_noun
+            )
         n_users = len(next(iter(work.values()))["profile"].recs)  # the test users
         self._show(reference, k, item, measure, n_users, undrawn, others)
 
@@ -274,13 +296,14 @@ class ComparisonBoard(W.VBox):
             + frame_html(r["norm_popularity"], "embedding norm vs popularity")
             + "</div>"
         )  # fmt: skip
-        bias = r["popularity_bias"].copy()
-        bias.index = [f"{a} · {b}" for a, b in bias.index]
-        self.bias.value = STYLE + frame_html(
-            bias.rename_axis("run · measure"), f"popularity bias @{k}"
-        )
+        if "popularity_bias" in r:
+            bias = r["popularity_bias"].copy()
+            bias.index = [f"{a} · {b}" for a, b in bias.index]
+            self.bias.value = STYLE + frame_html(
+                bias.rename_axis("run · measure"), f"popularity bias @{k}"
+            )
+            self.popularity.show(self._figures["popularity"])
         self.curves.show(self._figures["curves"])
-        self.popularity.show(self._figures["popularity"])
         self.status.show(f"{len(r['metrics'])} runs compared against {reference}", "ok")
         self.results_version += 1
 
@@ -293,6 +316,10 @@ class ComparisonBoard(W.VBox):
         )
 
     # -- controls --------------------------------------------------------------------------------
+    def _on_tab(self, change) -> None:
+        if change["new"] == BIAS_TAB and "popularity_bias" not in self.results:
+            self.refresh()
+
     def _on_runs(self) -> None:
         """A new run joins the compared runs (see widgets.common.runs_shown)."""
         names, current = self.runs.names, self.reference.value

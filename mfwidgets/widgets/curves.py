@@ -59,6 +59,10 @@ class TrainingCurves:
         self.model = model
         self._throttle.submit(model)
 
+    def close(self) -> None:
+        """Drop a pending redraw (the trainer is closing)."""
+        self._throttle.cancel()
+
     def draw_now(self, model: Any) -> None:
         """Redraw at once (replacing any pending redraw)."""
         self.submit(model)

@@ -32,6 +32,7 @@ from ..models.registry import Runs
 from .common import MAX_SHOWN, StatusLine, check_dataset, safe
 from .display import offline_chart, set_chart
 from .throttle import Throttle
+from .worker import Cancel, LatestWorker
 
 ALL = "all"
 
@@ -74,11 +75,13 @@ class EmbeddingMap(W.VBox):
         self.cache = ProjectionCache()
         self.explorer = None
         self.points = pd.DataFrame()
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = LatestWorker(name="mfwidgets-map")  # t-SNE: the latest request wins
+        self._draw_lock = threading.Lock()
+        self._requests = 0  # projections asked for: a t-SNE superseded by a newer one is silent
         self._highlight: list[int] = []
         self._linking = False
         self._suppress_method = False
+        self._quiet = False
         self._drawn_method = "pca"
         self.status = StatusLine()
         guard = safe(self.status)
@@ -117,13 +120,13 @@ class EmbeddingMap(W.VBox):
             w.add_class(cls)
         self._progress = Throttle(self._show_progress, 0.2)
         self.method.observe(guard(self._on_method), names="value")
-        self.model_pick.observe(guard(lambda _: self._reproject()), names="value")
+        self.model_pick.observe(guard(lambda _: self._quiet or self._reproject()), names="value")
         self.tag_filter.observe(guard(self._on_tag), names="value")
         self.cancel_button.on_click(guard(lambda _: self.cancel()))
         self.chart.observe(guard(self._on_selection), names="_vl_selections")
         self.log_scale.observe(guard(lambda _: self._draw_norms()), names="value")
         self.step.observe(guard(lambda _: self.show_step(self.step.value)), names="value")
-        self.runs.observe(lambda runs, name: guard(self._on_runs)())
+        self._unobserve = self.runs.observe(lambda runs, name: guard(self._on_runs)(name))
 
         self.progress_row = W.HBox([self.progress, self.cancel_button, self.progress_label])
         map_tab = W.VBox(
@@ -170,13 +173,20 @@ class EmbeddingMap(W.VBox):
 
     def cancel(self) -> None:
         """Cancel a running t-SNE; the previous map stays."""
-        self._cancel.set()
+        self._worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return self._thread is None or not self._thread.is_alive()
+        """Block until a t-SNE in progress has ended; True when none runs."""
+        return self._worker.wait(timeout)
+
+    def close(self) -> None:
+        """Cancel a t-SNE in progress, stop following the runs (then the widget closes)."""
+        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
+            return super().close()
+        self._unobserve()
+        self._worker.close()
+        self._progress.cancel()
+        super().close()
 
     # -- projection ------------------------------------------------------------------------------
     def _empty_points(self) -> pd.DataFrame:
@@ -211,40 +221,50 @@ class EmbeddingMap(W.VBox):
             self.step_label.value = f"{len(self._frames)} snapshots: press play"
 
     def _reproject(self) -> None:
+        """Project the picked run: PCA at once, t-SNE in the worker (a t-SNE in progress is
+        stale either way: the latest request wins)."""
         model = self.model
-        if model is None or (self._thread is not None and self._thread.is_alive()):
+        if model is None:
             return
+        self._requests += 1
         self._prepare_replay()
-        method = self.method.value
         emb = np.asarray(model.item_factors)
-        if method == "pca":
+        if self.method.value == "pca":
+            if self._worker.busy:
+                self._worker.cancel()
+                self._show_running(False)
             coords = project(emb, "pca", self.seed, cache=self.cache)
-            self._draw(model, coords, "PCA")
-            self._drawn_method = "pca"
+            with self._draw_lock:
+                self._draw(model, coords, "PCA")
+                self._drawn_method = "pca"
             return
-        self._cancel.clear()
         self._show_running(True)
         self.status.show("t-SNE running in a worker process (the kernel stays free)…", "running")
-        self._thread = threading.Thread(target=self._tsne, args=(model, emb), daemon=True)
-        self._thread.start()
+        request = self._requests
+        self._worker.submit(lambda cancel: self._tsne(model, emb, cancel, request))
 
-    def _tsne(self, model: Any, emb: np.ndarray) -> None:
+    def _tsne(self, model: Any, emb: np.ndarray, cancel: Cancel, request: int) -> None:
         try:
             coords = project(
-                emb, "tsne", self.seed, cache=self.cache, cancel=self._cancel,
+                emb, "tsne", self.seed, cache=self.cache, cancel=cancel,
                 progress=lambda f, msg: self._progress.submit((f, msg)), engine=self.tsne_engine,
             )  # fmt: skip
-            self._draw(model, coords, f"t-SNE (cosine, perplexity 40, {self.tsne_engine})")
-            self._drawn_method = "tsne"
+            with self._draw_lock:  # (a request made since has cancelled this one)
+                if cancel.is_set():
+                    raise ProjectionCancelled("superseded")
+                self._draw(model, coords, f"t-SNE (cosine, perplexity 40, {self.tsne_engine})")
+                self._drawn_method = "tsne"
         except ProjectionCancelled:
-            self.status.show("t-SNE cancelled; the previous map stays", "warn")
-            self._set_method_quietly(self._drawn_method)
-        except Exception as exc:  # the widget reports; the thread never raises
+            if request == self._requests:  # cancelled by the user, not by a newer request
+                self.status.show("t-SNE cancelled; the previous map stays", "warn")
+                self._set_method_quietly(self._drawn_method)
+        except Exception as exc:  # the widget reports; the worker lives on
             self.status.show(f"t-SNE failed: {exc}", "error")
             self._set_method_quietly(self._drawn_method)
         finally:
             self._progress.flush()
-            self._show_running(False)
+            if request == self._requests:
+                self._show_running(False)
 
     def _set_method_quietly(self, value: str) -> None:
         """Show ``value`` in the method buttons without projecting again."""
@@ -326,11 +346,21 @@ class EmbeddingMap(W.VBox):
         ids = [artist] + [int(i) for df in tables for i in df["item_index"] if i != artist]
         self.highlight(list(dict.fromkeys(ids)))
 
-    def _on_runs(self) -> None:
-        current = self.model_pick.value
-        self.model_pick.options = self.runs.names
-        if self.runs.names:
-            self.model_pick.value = current if current in self.runs else self.runs.names[-1]
+    def _on_runs(self, name: str) -> None:
+        """Runs added or removed: the map keeps its run (projected again when that run has
+        trained further), else shows the latest; the norm panels follow when shown."""
+        current, names = self.model_pick.value, self.runs.names
+        self._quiet = True  # replacing the options resets the pick: project once, below
+        try:
+            self.model_pick.options = names
+            self.model_pick.value = current if current in self.runs else (names or [None])[-1]
+        finally:
+            self._quiet = False
+        if self.model_pick.value is not None and (
+            self.model_pick.value != current or name == current
+        ):
+            self._reproject()
+        self._draw_norms()
 
     # -- norm vs popularity ----------------------------------------------------------------------
     def _draw_norms(self) -> None:

@@ -64,15 +64,23 @@ def default_name(kind: str, init_stddev: float, taken: set[str], engine: str = "
 
 class Reporter(Callback):
     """Core callbacks -> widget updates (runs on the training thread): ``progress`` gets
-    (steps done, steps, seconds, running), ``record`` the model at each record."""
+    (steps done, steps, seconds, running), ``record`` the model at each record. ``stop``: a
+    Stop that came before the run began (while the model was being built) stops it at once."""
 
-    def __init__(self, progress: Callable[[tuple], None], record: Callable[[Any], None]) -> None:
-        self.progress, self.record = progress, record
+    def __init__(
+        self,
+        progress: Callable[[tuple], None],
+        record: Callable[[Any], None],
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.progress, self.record, self.stop = progress, record, stop
         self.t0 = time.perf_counter()
         self.reason = FINISHED
 
     def on_train_begin(self, model, info: RunInfo) -> None:
         self.t0 = time.perf_counter()
+        if self.stop is not None and self.stop.is_set() and model is not None:
+            model.request_stop()
         self.progress((0, info.num_steps, 0.0, True))
 
     def on_progress(self, model, steps_done, num_steps, seconds) -> None:

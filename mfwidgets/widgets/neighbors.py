@@ -156,7 +156,7 @@ class NeighborExplorer(W.VBox):
         self.matches.observe(guard(self._on_match), names="value")
         for w in (self.measure, self.k, self.show_query, self.model_picker):
             w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
-        self.runs.observe(lambda runs, name: guard(self._on_runs)())
+        self._unobserve = self.runs.observe(lambda runs, name: guard(self._on_runs)())
         artists = W.VBox(
             [
                 W.HBox([self.search, self.matches]),
@@ -183,6 +183,13 @@ class NeighborExplorer(W.VBox):
             self.search.value = name
         self._set_options(self.index.search(name, MATCHES), prefer=artist_id)
         return artist_id
+
+    def close(self) -> None:
+        """Stop following the runs (then the widget closes)."""
+        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
+            return super().close()
+        self._unobserve()
+        super().close()
 
     def _label(self, i: int) -> str:
         return f"{self.index.names[i]} ({self.index.popularity[i]} {self.data.user_noun}s)"

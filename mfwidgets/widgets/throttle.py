@@ -62,6 +62,14 @@ class Throttle(Generic[T]):
                 self._timer = None
         self._deliver()
 
+    def cancel(self) -> None:
+        """Drop a pending value and its timer (the widget is closing)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._pending = _NOTHING
+
     def _deliver(self) -> None:
         with self._call_lock:
             with self._lock:

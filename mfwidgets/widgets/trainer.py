@@ -46,6 +46,7 @@ from .jobs import (
     spec_split,
 )
 from .throttle import Throttle
+from .worker import LatestWorker
 
 ENGINES = {"tensorflow": "TensorFlow (this machine)", "spark": "Spark ALS (local or cluster)"}
 KIND_LABELS = {
@@ -117,7 +118,10 @@ class TrainerWidget(W.VBox):
         self.last_error: str = ""
         self.last_tune: TuneResult | None = None  #: the last Tune's table and best settings
         self._stop = threading.Event()  # Stop for tuning and Spark runs (CFModel has its own)
-        self._thread: threading.Thread | None = None
+        # one job at a time (Train, Continue, Tune); a second is refused while one runs, and
+        # only Stop (or an interrupt) ends a run early
+        self._worker = LatestWorker(self._failed, cancel_running=False, name="mfwidgets-trainer")
+        self._active = False
         first = values | initial_values
         als = first["optimizer"] == "als" or first["kind"] in IMPLICIT_KINDS
         if (als or first["engine"] == "spark") and "num_iterations" not in initial_values:
@@ -125,7 +129,7 @@ class TrainerWidget(W.VBox):
         self._build_controls(first)
         super().__init__(children=self._layout())
         self.add_class("mf-trainer")
-        self.runs.observe(lambda runs, name: self._on_new_run(name))
+        self._unobserve = self.runs.observe(lambda runs, name: self._on_new_run(name))
         self._collect()  # invalid initial values raise here, before anything runs
         self._sync_enabled()
 
@@ -228,7 +232,8 @@ class TrainerWidget(W.VBox):
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """True while a run (or a tuning) is in progress."""
+        return self._active
 
     @property
     def history(self) -> pd.DataFrame:
@@ -297,10 +302,20 @@ class TrainerWidget(W.VBox):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run ends; True when nothing is running any more."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        self._worker.wait(timeout)
         return not self.busy
+
+    def close(self) -> None:
+        """Stop a run in progress (what it did is kept) and the worker, stop following the
+        registry (then the widget closes)."""
+        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
+            return super().close()
+        self.stop()
+        self._worker.close(30)
+        self._unobserve()
+        self.curves.close()
+        self._progress.cancel()
+        super().close()
 
     def save(self, path: str | None = None) -> Path | None:
         if self.model is None:
@@ -435,13 +450,14 @@ class TrainerWidget(W.VBox):
         self.tune_button.disabled = True
         self.stop_button.disabled = False
         self.last_error = ""
-        self._thread = threading.Thread(target=job, args=args, daemon=True)
-        self._thread.start()
+        self._active = True
+        self._worker.submit(lambda cancel: job(*args))
 
     def _run(self, spec: RunSpec, new: bool) -> None:
         """The training thread: build (if new), train, report; never raises."""
         t0 = time.perf_counter()
         name = spec.name if new else self.runs_pick.value
+        model = None if new else self.model
         try:
             if new:
                 self.status.show(
@@ -449,10 +465,10 @@ class TrainerWidget(W.VBox):
                 )
                 model = CFModel(spec_split(self.data, spec), config=spec.config, dataset=self.data)
                 self._release_others(model)
-                self.runs.add(name, model)
-            model = self.model
+                self.model = model
+                self.curves.baseline = global_mean_mse(model)
             self.status.show(f"running {name}: {spec.train.num_steps} steps", "running")
-            reporter = Reporter(self._progress.submit, self.curves.submit)
+            reporter = Reporter(self._progress.submit, self.curves.submit, self._stop)
             model.train(config=spec.train, callbacks=reporter)
             self._report(name, model, reporter.reason, time.perf_counter() - t0)
         except TrainingDiverged as exc:
@@ -461,7 +477,16 @@ class TrainerWidget(W.VBox):
         except Exception as exc:  # the widget shows it; the thread never dies loudly
             self._failed(exc)
         finally:
+            if model is not None:  # the run joins (or, continued, is announced again) once
+                self._announce(name, model)  # trained: followers never work on a half-run
             self._ended()
+
+    def _announce(self, name: str, model: CFModel) -> None:
+        """Tell the registry (and so every widget following it) that ``name`` has trained."""
+        try:
+            self.runs.add(name, model)
+        except Exception as exc:  # (a registry observer's failure is logged by the registry)
+            self._failed(exc)
 
     def _spark_run(self, spec: RunSpec) -> None:
         """The Spark thread: train ALS on the split, keep it as a run, report; never raises."""
@@ -487,7 +512,7 @@ class TrainerWidget(W.VBox):
         self._progress.flush()
         self.curves.busy(False)
         self.curves.draw_now(self.model)
-        self._thread = None
+        self._active = False
         self._sync_enabled()
         self.curves.snapshot(self.model)
 
@@ -517,7 +542,7 @@ class TrainerWidget(W.VBox):
             self._failed(exc)
         finally:
             self._progress.flush()
-            self._thread = None
+            self._active = False
             self._sync_enabled()
 
     def _release_others(self, model: CFModel) -> None:
@@ -550,6 +575,9 @@ class TrainerWidget(W.VBox):
         """A run was added to the registry (by Train, Load or add_run): show it. A removed run
         leaves the list; when it was the one shown, the latest is shown instead."""
         if name not in self.runs:
+            if self.busy:  # (the run in progress stays the trainer's model)
+                self.runs_pick.options = self.runs.names
+                return
             kept = self.model if self.model in self.runs.as_dict().values() else None
             self.runs_pick.options = self.runs.names  # (resets the pick)
             self.model = kept or self.runs.latest

@@ -3,13 +3,12 @@
 Releasing a slider re-solves the chapter's loss from the starting run's factors with a few
 warm-started ALS sweeps (:func:`~mfwidgets.models.whatif.warm_start`) in a background thread,
 then redraws the norm-vs-popularity chart and the figures beside the starting run's. Only the
-latest request counts: a running solve is stopped at its next sweep when a slider moves, and
-requests made meanwhile are not queued (the worker takes the newest when it is free).
+latest request counts (:class:`~mfwidgets.widgets.worker.LatestWorker`): a running solve is
+stopped at its next sweep when a slider moves, and requests made meanwhile are not queued.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import ipywidgets as W
@@ -27,6 +26,7 @@ from .common import StatusLine, check_dataset, safe
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
+from .worker import Cancel, LatestWorker
 
 #: the sliders' stops: 0, then log-spaced (the chapter's values, 0.1 and 1.0, among them)
 STOPS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -59,11 +59,8 @@ class WhatIfPanel(W.VBox):
         self.runs = Runs.of(runs, "runs") if runs is not None else Runs()
         self.result: CFModel | None = None
         self.summary = pd.DataFrame()
-        self._lock = threading.Lock()
-        self._pending: dict[str, Any] | None = None
-        self._worker: threading.Thread | None = None
-        self._solving: CFModel | None = None
         self.status = StatusLine()
+        self._worker = LatestWorker(self._failed, name="mfwidgets-whatif")
         guard = safe(self.status)
         config = model.config
         self.reg = _stop_slider(config.regularization_coeff, "regularization_coeff")
@@ -101,20 +98,19 @@ class WhatIfPanel(W.VBox):
         """Re-solve with the sliders' values (what releasing a slider does)."""
         values = {"regularization_coeff": self.reg.value, "gravity_coeff": self.gravity.value,
                   "embedding_dim": int(self.dim.value)}  # fmt: skip
-        with self._lock:
-            self._pending = values
-            if self._solving is not None:
-                self._solving.request_stop()  # stale: stop at the next sweep
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._work, daemon=True)
-                self._worker.start()
+        self._worker.submit(lambda cancel: self._solve(values, cancel))
         self.status.show("re-solving…", "running")
 
     def wait(self, timeout: float | None = None) -> bool:
-        worker = self._worker
-        if worker is not None:
-            worker.join(timeout)
-        return self._worker is None
+        """Block until the worker is idle; True when it is."""
+        return self._worker.wait(timeout)
+
+    def close(self) -> None:
+        """Stop a solve in progress and the worker (then the widget closes)."""
+        if "_worker" not in vars(self):  # (a constructor that raised: nothing to stop)
+            return super().close()
+        self._worker.close()
+        super().close()
 
     def keep(self, name: str | None = None) -> str:
         """Keep the latest result as a named run (in ``runs``)."""
@@ -126,30 +122,20 @@ class WhatIfPanel(W.VBox):
         return name
 
     # -- work ------------------------------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                values, self._pending = self._pending, None
-                if values is None:
-                    self._worker = None
-                    return
-            try:
-                model = warm_start(self.base, **values)
-                with self._lock:  # (a request from now on stops it; one before is seen below)
-                    self._solving = model
-                model.train(config=TrainConfig(num_iterations=self.sweeps, optimizer="als"))
-                model.release()  # a result is looked at, not trained on: keep its factors only
-                with self._lock:
-                    stale = self._pending is not None
-                    self._solving = None
-                if stale:  # a newer request came: its solve runs next; this one is dropped
-                    continue
-                self.result = model
-                self._show(values)
-            except Exception as exc:  # the panel shows it; the thread never dies loudly
-                with self._lock:
-                    self._solving = None
-                self.status.show(f"{type(exc).__name__}: {exc}", "error")
+    def _solve(self, values: dict[str, Any], cancel: Cancel) -> None:
+        """The worker's job: warm sweeps from the start; a newer request stops it at its next
+        sweep, and a stopped solve is dropped (the newer one runs next)."""
+        model = warm_start(self.base, **values)
+        cancel.on_set(model.request_stop)
+        model.train(config=TrainConfig(num_iterations=self.sweeps, optimizer="als"))
+        model.release()  # a result is looked at, not trained on: keep its factors only
+        if cancel.is_set():
+            return
+        self.result = model
+        self._show(values)
+
+    def _failed(self, exc: Exception) -> None:  # the panel shows it; its worker lives on
+        self.status.show(f"{type(exc).__name__}: {exc}", "error")
 
     def _show(self, values: dict[str, Any] | None) -> None:
         item = self.picker.matches.value
