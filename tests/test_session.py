@@ -158,3 +158,53 @@ def test_close_stops_every_widgets_work_and_following():
     assert trainer.runs.names[-1] in trainer.runs  # the stopped run joined the registry
     alive = [t.name for t in threading.enumerate() if t.name.startswith("mfwidgets-")]
     assert not alive
+
+
+def test_runs_can_be_renamed_and_pinned_and_the_widgets_follow():
+    from mfwidgets.widgets import common
+
+    data = dataset(random_listens(40, 60, 500, seed=3), 40, 60)
+    trainer = TrainerWidget(data, embedding_dim=3, init_stddev=0.1, seed=0, num_iterations=5,
+                            learning_rate=1.0)  # fmt: skip
+    trainer.train(block=True)
+    first = trainer.runs.names[0]
+    explorer = NeighborExplorer(data, trainer)
+    explorer.select(5)
+    board = ComparisonBoard(trainer, data, k=5)
+    trainer.runs_pick.value = first
+    trainer.pin_button.value = True  # the trainer's Pin: the picked run
+    assert trainer.runs.pinned == [first] and "pinned" in trainer.status.text
+    assert trainer.runs_pick.options[0] == (f"📌 {first}", first)
+    for _ in range(common.MAX_SHOWN + 2):  # newer runs push the older ones out, not the pinned
+        trainer.train(block=True)
+    assert board.wait(60)
+    shown = list(explorer.model_picker.value)
+    assert len(shown) == common.MAX_SHOWN and shown[0] == first
+    assert shown[1:] == trainer.runs.names[-(common.MAX_SHOWN - 1) :]
+    assert list(board.run_picker.value) == shown and first in board.results["metrics"].index
+    trainer.runs_pick.value = first
+    trainer.new_name.value = "baseline"
+    trainer.rename_button.click()  # the trainer's Rename: the picked run
+    assert trainer.runs.names[0] == "baseline" and trainer.runs.pinned == ["baseline"]
+    assert trainer.runs_pick.value == "baseline" and trainer.pin_button.value
+    assert board.wait(60) and "baseline" in board.results["metrics"].index
+    assert first not in board.results["metrics"].index
+    assert ("baseline", "dot") in explorer.results and (first, "dot") not in explorer.results
+    with pytest.raises(ValueError, match="exists already"):
+        trainer.runs.rename("baseline", trainer.runs.names[-1])
+    with pytest.raises(ValueError, match="no run named"):
+        trainer.runs.pin("nope")
+    trainer.pin_button.value = False
+    assert trainer.runs.pinned == [] and "unpinned" in trainer.status.text
+    assert trainer.runs_pick.options[0] == ("baseline", "baseline")
+
+
+def test_runs_shown_keeps_the_pinned_and_the_latest():
+    from mfwidgets.widgets.common import MAX_SHOWN, runs_shown
+
+    names = [f"r{i}" for i in range(20)]
+    assert runs_shown(names, (), ()) == names[-MAX_SHOWN:]
+    assert runs_shown(names[:3], (), ()) == names[:3]
+    assert runs_shown(names, (), (), ["r0", "r3"]) == ["r0", "r3", *names[-(MAX_SHOWN - 2) :]]
+    offered, picked = tuple(names[:19]), ("r5",)  # r19 is new: it joins what was picked
+    assert runs_shown(names, offered, picked, ["r1"]) == ["r1", "r5", "r19"]

@@ -1,4 +1,5 @@
-"""The widgets' background worker: the latest request wins, and its races."""
+"""Background work and its races: the widgets' worker (the latest request wins), a history read
+while a run appends to it."""
 
 from __future__ import annotations
 
@@ -118,3 +119,21 @@ def test_wait_is_bounded_and_cancel_hooks_run_once():
     assert calls == ["stop", "at once"]
     with pytest.raises(TypeError, match="job must be callable"):
         worker.submit("not a job")
+
+
+def test_a_history_read_while_training_appends_is_consistent():
+    from mfwidgets.models.training import History
+
+    history, done = History(), threading.Event()
+
+    def train():
+        for i in range(300_000):
+            history.append(i, {"train_error": 1.0 / (i + 1)}, 0.001 * i)
+        done.set()
+
+    threading.Thread(target=train, daemon=True).start()
+    reads = 0
+    while not done.is_set() or reads < 3:  # (a redraw reads while the run appends)
+        frame = history.to_frame()
+        assert list(frame["iteration"]) == list(range(len(frame)))
+        reads += 1

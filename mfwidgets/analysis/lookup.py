@@ -98,8 +98,9 @@ class ItemIndex:
 
     @classmethod
     def from_data(cls, data: Any) -> ItemIndex:
-        """The index of a dataset's items."""
-        return cls(data.item_names, data.item_popularity, data.item_noun)
+        """The index of a dataset's items (built once per Dataset, shared by its widgets)."""
+        make = lambda: cls(data.item_names, data.item_popularity, data.item_noun)  # noqa: E731
+        return data.derived("item_index", make) if hasattr(data, "derived") else make()
 
     def __len__(self) -> int:
         return len(self.names)

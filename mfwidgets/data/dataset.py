@@ -10,6 +10,7 @@ chapter's ``userID, artistID, listenCount``; :func:`interaction_arrays` reads bo
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -131,6 +132,14 @@ class Dataset:
     def first_tags(self) -> np.ndarray:
         """(n_items,) each item's most telling tag, or ``no_tags``."""
         return np.array([t[0] if len(t) else NO_TAGS for t in self.items["tags"]], dtype=object)
+
+    def derived(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per dataset and kept with it (a dataset does not change):
+        what every widget on the data would otherwise build again, such as its name index."""
+        memo = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
 
     # -- ids as the user wrote them <-> indexes ------------------------------------------------
     @cached_property

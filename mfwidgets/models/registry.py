@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..memory import give_back
 from .contract import FactorModel, check_model
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,14 @@ Observer = Callable[["Runs", str], None]
 
 class Runs:
     """Named models in insertion order; ``observe(fn)`` calls ``fn(runs, name)`` on each add and
-    each removal (``name in runs`` tells which)."""
+    each removal (``name in runs`` tells which), and when a run is pinned or unpinned. Pinned
+    runs are those widgets showing a few runs always show (see ``widgets.common.runs_shown``)."""
 
     def __init__(self, models: dict[str, Any] | None = None) -> None:
         self._models: dict[str, Any] = {}
+        self._pinned: set[str] = set()
+        #: what the change observers are told of was: "added", "removed", "renamed", "pinned"
+        self.last_change = ""
         self._observers: list[Observer] = []
         self._lock = threading.Lock()
         for name, model in (models or {}).items():
@@ -59,7 +64,7 @@ class Runs:
         check_model(model)
         with self._lock:
             self._models[name] = model
-        self._tell(name)
+        self._tell(name, "added")
 
     def remove(self, name: str) -> None:
         """Let go of the run ``name`` (widgets following the registry drop it); a run that is
@@ -68,18 +73,63 @@ class Runs:
             raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
         if getattr(self._models[name], "is_training", False):
             raise ValueError(f"run {name!r} is training: stop it before removing it")
-        with self._lock:
-            del self._models[name]
-        self._tell(name)
+        self._remove(name)
+        give_back()  # what the run and the widgets' work on it held goes back to the system
 
     def clear(self) -> None:
         """Remove every run (see :meth:`remove`)."""
+        training = [n for n, m in self._models.items() if getattr(m, "is_training", False)]
+        if training:
+            raise ValueError(f"run {training[0]!r} is training: stop it before clearing the runs")
         for name in self.names:
-            self.remove(name)
+            self._remove(name)
+        give_back()
 
-    def _tell(self, name: str) -> None:
+    def _remove(self, name: str) -> None:
+        with self._lock:
+            del self._models[name]
+            self._pinned.discard(name)
+        self._tell(name, "removed")
+
+    def rename(self, name: str, new: str) -> None:
+        """Call run ``name`` ``new`` (its place in the order and its pin kept); widgets see the
+        old name go and the new one come."""
+        if name not in self._models:
+            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+        if not isinstance(new, str) or not new.strip():
+            raise ValueError(f"new must be a non-empty string, got {new!r}")
+        new = new.strip()
+        if new == name:
+            return
+        if new in self._models:
+            raise ValueError(f"a run named {new!r} exists already: remove it or pick another name")
+        with self._lock:
+            self._models = {new if n == name else n: m for n, m in self._models.items()}
+            if name in self._pinned:
+                self._pinned.discard(name)
+                self._pinned.add(new)
+        self._tell(name, "renamed")
+        self._tell(new, "renamed")
+
+    def pin(self, name: str, pinned: bool = True) -> None:
+        """Pin run ``name`` (``pinned=False``: unpin it): widgets that show a few runs keep it."""
+        if name not in self._models:
+            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+        with self._lock:
+            if (name in self._pinned) == bool(pinned):
+                return
+            (self._pinned.add if pinned else self._pinned.discard)(name)
+        self._tell(name, "pinned")
+
+    @property
+    def pinned(self) -> list[str]:
+        """The pinned runs, in the runs' order."""
+        return [n for n in self._models if n in self._pinned]
+
+    def _tell(self, name: str, change: str) -> None:
         with self._lock:
             observers = list(self._observers)
+            self.last_change = change
         for fn in observers:
             try:
                 fn(self, name)

@@ -135,7 +135,7 @@ class History:
 
     def to_frame(self) -> pd.DataFrame:
         """Columns ``iteration``, one per metric, and ``seconds`` (training time so far)."""
-        df = pd.DataFrame(self._rows)
+        df = pd.DataFrame(self._rows[: len(self._rows)])  # (a copy: training may append)
         if df.empty:
             return pd.DataFrame({"iteration": pd.Series(dtype="int64")})
         df["iteration"] = df["iteration"].astype("int64")

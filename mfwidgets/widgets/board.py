@@ -29,6 +29,7 @@ from ..analysis.lookup import ItemIndex
 from ..analysis.scoring import COSINE, DOT, ItemEmbeddings
 from ..checks import check_k
 from ..data.split import Split
+from ..memory import give_back
 from ..models.contract import split_of
 from ..models.persistence import write_atomic
 from ..models.registry import Runs
@@ -265,6 +266,7 @@ class ComparisonBoard(W.VBox):
             )
         n_users = len(next(iter(work.values()))["profile"].recs)  # the test users
         self._show(reference, k, item, measure, n_users, undrawn, others)
+        give_back(collect=False)  # the scores scored in chunks go back to the system
 
     def _show(self, reference, k, item, measure, n_users, undrawn, others) -> None:
         r = self.results
@@ -323,7 +325,7 @@ class ComparisonBoard(W.VBox):
     def _on_runs(self) -> None:
         """A new run joins the compared runs (see widgets.common.runs_shown)."""
         names, current = self.runs.names, self.reference.value
-        shown = runs_shown(names, self.run_picker.options, self.run_picker.value)
+        shown = runs_shown(names, self.run_picker.options, self.run_picker.value, self.runs.pinned)
         self._quiet = True  # replacing options fires value changes: refresh once, below
         try:
             self.run_picker.options = names

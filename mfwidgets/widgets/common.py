@@ -79,7 +79,13 @@ def check_dataset(data: Any) -> Dataset:
 MAX_SHOWN = 8
 
 
-def runs_shown(names: list[str], offered: tuple[str, ...], picked: tuple[str, ...]) -> list[str]:
-    """The runs to show once the registry holds ``names``: those the user ``picked`` among the
-    runs ``offered`` so far, and every new one, the latest MAX_SHOWN of them."""
-    return [n for n in names if n in picked or n not in offered][-MAX_SHOWN:]
+def runs_shown(
+    names: list[str], offered: tuple[str, ...], picked: tuple[str, ...], pinned: list[str] = ()
+) -> list[str]:
+    """The runs to show once the registry holds ``names``: the ``pinned`` ones, then those the
+    user ``picked`` among the runs ``offered`` so far and every new one, the latest of them, up
+    to MAX_SHOWN in all (pinned runs are always shown)."""
+    rest = [n for n in names if (n in picked or n not in offered) and n not in pinned]
+    room = max(MAX_SHOWN - len(pinned), 0)
+    keep = set(pinned) | set(rest[max(len(rest) - room, 0) :] if room else [])
+    return [n for n in names if n in keep]

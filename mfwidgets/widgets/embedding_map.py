@@ -29,7 +29,7 @@ from ..analysis.projection import (
     replay_frames,
 )
 from ..models.registry import Runs
-from .common import MAX_SHOWN, StatusLine, check_dataset, safe
+from .common import StatusLine, check_dataset, runs_shown, safe
 from .display import offline_chart, set_chart
 from .throttle import Throttle
 from .worker import Cancel, LatestWorker
@@ -366,7 +366,8 @@ class EmbeddingMap(W.VBox):
     def _draw_norms(self) -> None:
         if self.tabs.selected_index != 1 or not len(self.runs):
             return
-        latest = dict(list(self.runs.as_dict().items())[-MAX_SHOWN:])  # a panel each, at most
+        shown = runs_shown(self.runs.names, (), (), self.runs.pinned)  # the pinned and latest
+        latest = {n: self.runs[n] for n in shown}
         chart = charts.embedding_norm_chart(latest, self.data, log_scale=self.log_scale.value)
         if self._norm_chart is None:
             self._norm_chart = offline_chart(chart, css_class="mf-norm-chart")

@@ -123,6 +123,7 @@ class NeighborExplorer(W.VBox):
         self.runs = Runs.of(models)
         self.index = ItemIndex.from_data(data)
         self._cache: dict[str, ItemEmbeddings] = {}
+        self._frames: dict[tuple, pd.DataFrame] = {}  # tables of the shown runs, by query
         self._quiet = False
         self.results: dict[tuple[str, str], pd.DataFrame] = {}
         self.recommendations: dict[str, pd.DataFrame] = {}
@@ -242,6 +243,22 @@ class NeighborExplorer(W.VBox):
             cache = self._cache[name] = ItemEmbeddings(model)
         return cache
 
+    def _frame(self, name: str, artist: int, measure: str) -> pd.DataFrame:
+        """One table, computed again only when its run, query, measure or k changed (a new run
+        costs its own tables only)."""
+        model = self.runs[name]
+        key = (name, id(model), model.version, artist, measure, self.k.value,
+               self.show_query.value)  # fmt: skip
+        if key not in self._frames:
+            stale = [k for k in self._frames if k[0] == name and k[4] == measure]
+            for k in stale:  # one table per run and measure is kept
+                del self._frames[k]
+            self._frames[key] = neighbor_frame(
+                self.data, self._embeddings(name), artist, measure, self.k.value,
+                self.show_query.value,
+            )  # fmt: skip
+        return self._frames[key]
+
     def refresh(self) -> None:
         """Recompute the shown tables for the current query, measure(s), k and models."""
         artist = self.selected_artist
@@ -253,13 +270,7 @@ class NeighborExplorer(W.VBox):
             self.tables.value = ""
             self.status.show("pick at least one model", "warn")
             return
-        frames = {
-            (name, m): neighbor_frame(
-                self.data, self._embeddings(name), artist, m, self.k.value, self.show_query.value
-            )
-            for name in names
-            for m in measures
-        }
+        frames = {(name, m): self._frame(name, artist, m) for name in names for m in measures}
         self.results = mark_shared(frames) if len(frames) > 1 else frames
         columns = []
         tags_only = [name for name in names if self.from_tags_only(name, artist)]
@@ -301,7 +312,9 @@ class NeighborExplorer(W.VBox):
         MAX_SHOWN are shown, the oldest dropping out, so a refresh costs the same at fifty runs
         as at five. Embeddings of runs no longer shown are let go."""
         names = self.runs.names
-        shown = runs_shown(names, self.model_picker.options, self.model_picker.value)
+        shown = runs_shown(
+            names, self.model_picker.options, self.model_picker.value, self.runs.pinned
+        )
         self._quiet = True  # replacing the picker's options fires value changes: refresh once
         try:
             self.model_picker.options = names
@@ -310,6 +323,7 @@ class NeighborExplorer(W.VBox):
             self._quiet = False
         for name in set(self._cache) - set(shown):
             del self._cache[name]
+        self._frames = {key: f for key, f in self._frames.items() if key[0] in shown}
         self.model_picker.rows = min(4, max(2, len(self.runs.names)))
         self.user_model.options = self.runs.names
         if self.runs.names and self.user_model.value is None:

@@ -25,6 +25,7 @@ from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..data.split import Split, random_split
+from ..memory import give_back
 from ..models.cfmodel import CFModel
 from ..models.config import IMPLICIT_KINDS, ModelConfig, SplitConfig, TrainConfig
 from ..models.exchange import save_factors
@@ -34,6 +35,7 @@ from ..models.training import FINISHED, STOPPED, TrainingDiverged
 from .common import StatusLine, check_dataset, escape, safe
 from .controls import STYLE, ConfigForm
 from .curves import TrainingCurves
+from .interrupts import stop_on_interrupt
 from .jobs import (
     SPARK_FIELDS,
     SPARK_KINDS,
@@ -122,6 +124,7 @@ class TrainerWidget(W.VBox):
         # only Stop (or an interrupt) ends a run early
         self._worker = LatestWorker(self._failed, cancel_running=False, name="mfwidgets-trainer")
         self._active = False
+        self._quiet = False  # (the runs list is being refilled: its observers wait)
         first = values | initial_values
         als = first["optimizer"] == "als" or first["kind"] in IMPLICIT_KINDS
         if (als or first["engine"] == "spark") and "num_iterations" not in initial_values:
@@ -191,6 +194,16 @@ class TrainerWidget(W.VBox):
         tip = "let go of the picked run (and its memory)"
         self.remove_button = W.Button(description="Remove", icon="trash", tooltip=tip)
         self.remove_button.add_class("mf-remove")
+        tip = "pinned runs stay shown in the widgets that follow this trainer"
+        self.pin_button = W.ToggleButton(description="Pin", icon="thumb-tack", tooltip=tip)
+        self.pin_button.add_class("mf-pin")
+        self.new_name = W.Text("", placeholder="new name", layout=W.Layout(width="140px"))
+        self.rename_button = W.Button(description="Rename", icon="pencil")
+        self.rename_button.add_class("mf-rename")
+        self.pin_button.observe(
+            guard(lambda c: self._quiet or self.pin(pinned=c["new"])), names="value"
+        )
+        self.rename_button.on_click(guard(lambda _: self.rename(self.new_name.value)))
         self.save_button.on_click(guard(lambda _: self.save()))
         self.load_button.on_click(guard(lambda _: self.load()))
         self.remove_button.on_click(guard(lambda _: self.remove()))
@@ -211,10 +224,13 @@ class TrainerWidget(W.VBox):
             W.HBox([self.progress, self.progress_label]),
             self.status,
             self.curves.widget,
-            W.HBox(
-                [self.runs_pick, self.remove_button, self.path, self.save_button, self.load_button]
-            ),
+            W.HBox(self._runs_row()),
+            W.HBox([self.path, self.save_button, self.load_button]),
         ]
+
+    def _runs_row(self) -> list[W.Widget]:
+        return [self.runs_pick, self.pin_button, self.new_name, self.rename_button,
+                self.remove_button]  # fmt: skip
 
     def _ipython_display_(self) -> None:
         """Show the widget, plus a static image of the final curves, so a saved notebook
@@ -282,6 +298,26 @@ class TrainerWidget(W.VBox):
         self.runs.remove(name)
         self.status.show(f"removed run {name!r}", "ok")
 
+    def rename(self, new: str, name: str | None = None) -> None:
+        """Call run ``name`` (default: the picked one) ``new``; refused while a run trains."""
+        if self.busy:
+            raise ValueError("a run is training: rename runs when it has ended")
+        name = name or self.runs_pick.value
+        if name is None:
+            raise ValueError("no run to rename")
+        self.runs.rename(name, new)
+        self.new_name.value = ""
+        self.status.show(f"renamed run {name!r} to {new.strip()!r}", "ok")
+
+    def pin(self, name: str | None = None, pinned: bool = True) -> None:
+        """Pin run ``name`` (default: the picked one; ``pinned=False`` unpins it): the explorer,
+        board and map following this trainer keep showing it as newer runs come."""
+        name = name or self.runs_pick.value
+        if name is None:
+            raise ValueError("no run to pin")
+        self.runs.pin(name, pinned)
+        self.status.show(f"{'pinned' if pinned else 'unpinned'} run {name!r}", "ok")
+
     def add_run(self, name: str, model: CFModel) -> None:
         """Keep a model trained in code as a run (widgets following this trainer see it); an
         existing run of that name is replaced."""
@@ -301,9 +337,22 @@ class TrainerWidget(W.VBox):
             self.status.show("stopping…", "running")
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the current run ends; True when nothing is running any more."""
-        self._worker.wait(timeout)
+        """Block until the current run ends; True when nothing is running any more. Ctrl-C
+        while waiting stops the run (its steps counted), then raises KeyboardInterrupt."""
+        try:
+            self._worker.wait(timeout)
+        except KeyboardInterrupt:
+            self._interrupt()
+            self._worker.wait(60)
+            raise
         return not self.busy
+
+    def _interrupt(self) -> None:
+        """Stop, as a signal handler may: no widget update here (the run's end reports it)."""
+        if self.busy:
+            self._stop.set()
+            if isinstance(self.model, CFModel):
+                self.model.request_stop()
 
     def close(self) -> None:
         """Stop a run in progress (what it did is kept) and the worker, stop following the
@@ -410,6 +459,8 @@ class TrainerWidget(W.VBox):
         self.stop_button.disabled = not running
         self.load_button.disabled = running
         self.remove_button.disabled = running or not len(self.runs)
+        self.rename_button.disabled = running or not len(self.runs)
+        self.pin_button.disabled = not len(self.runs)
         self.tune_button.disabled = running or spark
         self.w["engine"].disabled = running or self.spark_unavailable is not None
 
@@ -451,6 +502,7 @@ class TrainerWidget(W.VBox):
         self.stop_button.disabled = False
         self.last_error = ""
         self._active = True
+        stop_on_interrupt(self._interrupt)  # Ctrl-C, the kernel's interrupt, stop it too
         self._worker.submit(lambda cancel: job(*args))
 
     def _run(self, spec: RunSpec, new: bool) -> None:
@@ -477,6 +529,7 @@ class TrainerWidget(W.VBox):
         except Exception as exc:  # the widget shows it; the thread never dies loudly
             self._failed(exc)
         finally:
+            give_back()  # the run's temporary buffers go back to the system, not to the heap
             if model is not None:  # the run joins (or, continued, is announced again) once
                 self._announce(name, model)  # trained: followers never work on a half-run
             self._ended()
@@ -573,23 +626,25 @@ class TrainerWidget(W.VBox):
 
     def _on_new_run(self, name: str) -> None:
         """A run was added to the registry (by Train, Load or add_run): show it. A removed run
-        leaves the list; when it was the one shown, the latest is shown instead."""
+        leaves the list; when it was the one shown, the latest is shown instead. A rename or a
+        pin only relabels the list."""
+        if self.runs.last_change in ("renamed", "pinned"):
+            self._list_runs(self._name_of(self.model))
+            return
         if name not in self.runs:
             if self.busy:  # (the run in progress stays the trainer's model)
-                self.runs_pick.options = self.runs.names
+                self._list_runs(self._name_of(self.model))
                 return
-            kept = self.model if self.model in self.runs.as_dict().values() else None
-            self.runs_pick.options = self.runs.names  # (resets the pick)
+            kept = self.model if self._name_of(self.model) is not None else None
             self.model = kept or self.runs.latest
+            self._list_runs(self._name_of(self.model))
             if self.model is not None:
-                self.runs_pick.value = next(n for n in self.runs if self.runs[n] is self.model)
                 self.curves.draw_now(self.model)
             self._sync_enabled()
             return
         self.model = self.runs[name]
         self.curves.baseline = global_mean_mse(self.model)
-        self.runs_pick.options = self.runs.names
-        self.runs_pick.value = name
+        self._list_runs(name)
         self.w["name"].value = ""
         suffix = ".mfmodel" if isinstance(self.model, CFModel) else ".npz"
         self.path.placeholder = f"{name}{suffix}"
@@ -598,7 +653,27 @@ class TrainerWidget(W.VBox):
             self._sync_enabled()
             self.curves.snapshot(self.model)
 
+    def _name_of(self, model: Any) -> str | None:
+        return next((n for n in self.runs if self.runs[n] is model), None)
+
+    def _list_runs(self, pick: str | None) -> None:
+        """The runs list (pinned runs marked) with ``pick`` chosen, and the Pin button showing
+        whether it is pinned; nothing is redrawn."""
+        pinned = set(self.runs.pinned)
+        self._quiet = True
+        try:
+            self.runs_pick.options = [(f"📌 {n}" if n in pinned else n, n) for n in self.runs]
+            self.runs_pick.value = pick if pick in self.runs else None
+            self.pin_button.value = pick in pinned
+        finally:
+            self._quiet = False
+
     def _on_pick_run(self, change) -> None:
+        if self._quiet:
+            return
+        self._quiet = True  # the Pin button follows the pick
+        self.pin_button.value = change["new"] in self.runs.pinned
+        self._quiet = False
         if change["new"] and change["new"] in self.runs and not self.busy:
             self.model = self.runs[change["new"]]
             self.curves.baseline = global_mean_mse(self.model)
