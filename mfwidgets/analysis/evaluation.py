@@ -20,7 +20,8 @@ import pandas as pd
 from ..checks import check_k
 from ..data.dataset import interaction_arrays
 from ..data.split import Split
-from ..models.contract import split_of
+from ..models.contract import FactorScoring, split_of
+from ..models.factors import Factors
 from .baselines import BiasBaseline, GlobalMean, Popularity
 from .scoring import smallest_k
 
@@ -77,6 +78,15 @@ def _chunks(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
         yield ids[start : start + size]
 
 
+def read_once(model: Any) -> Any:
+    """A model that scores with the contract's own ``score_users`` as a frozen copy of its
+    factors: a CFModel's live in TensorFlow variables, read once here instead of once per
+    chunk. Any other model is returned as it is (its own scoring is used)."""
+    if isinstance(model, Factors) or type(model).score_users is not FactorScoring.score_users:
+        return model
+    return Factors.of(model)
+
+
 def recommend_batch(
     model: Any,
     user_ids: np.ndarray,
@@ -90,6 +100,7 @@ def recommend_batch(
     Memory stays at chunk_size × n_items scores however many users there are.
     """
     out = np.empty((len(user_ids), min(k, model.n_items)), dtype=np.int64)
+    model = read_once(model)
     row = 0
     for chunk in _chunks(np.asarray(user_ids), chunk_size):
         costs = np.negative(model.score_users(chunk), dtype=np.float64)  # (a new array)

@@ -104,11 +104,15 @@ class FactorScoring:
             pred += bu[u.ravel()] + bi[i.ravel()]
         return pred.reshape(u.shape)
 
+    def _items64(self) -> np.ndarray:
+        """The item factors in float64, as scores are computed (a model whose factors never
+        change keeps them)."""
+        return np.asarray(self.item_factors, dtype=np.float64)
+
     def score_users(self, user_ids: Any) -> np.ndarray:
         """(len(user_ids), n_items) ranking scores: the predictions for every item."""
         u = np.atleast_1d(check_ids(user_ids, self.n_users, "user_ids"))
-        U, V = self.user_factors, self.item_factors
-        scores = U[u].astype(np.float64) @ V.T.astype(np.float64) + self.global_mean
+        scores = self.user_factors[u].astype(np.float64) @ self._items64().T + self.global_mean
         bu, bi = self.user_bias, self.item_bias
         if bu is not None and bi is not None:
             scores += bu[u][:, None] + bi[None, :]

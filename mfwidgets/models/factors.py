@@ -84,6 +84,11 @@ class Factors(FactorScoring):
     def user_factors(self) -> np.ndarray:
         return self._U
 
+    def _items64(self) -> np.ndarray:
+        if "_V64" not in vars(self):  # (the factors never change: converted once)
+            self._V64 = self._V.astype(np.float64)
+        return self._V64
+
     @property
     def item_factors(self) -> np.ndarray:
         return self._V
