@@ -331,9 +331,7 @@ class TrainerWidget(W.VBox):
         """Ask the running training (or tuning) to stop at the next step boundary; what was
         done is kept."""
         if self.busy:
-            self._stop.set()
-            if isinstance(self.model, CFModel):
-                self.model.request_stop()
+            self._interrupt()
             self.status.show("stopping…", "running")
 
     def wait(self, timeout: float | None = None) -> bool:
