@@ -208,3 +208,34 @@ def test_runs_shown_keeps_the_pinned_and_the_latest():
     assert runs_shown(names, (), (), ["r0", "r3"]) == ["r0", "r3", *names[-(MAX_SHOWN - 2) :]]
     offered, picked = tuple(names[:19]), ("r5",)  # r19 is new: it joins what was picked
     assert runs_shown(names, offered, picked, ["r1"]) == ["r1", "r5", "r19"]
+
+
+def test_widgets_share_a_runs_item_embeddings_while_one_holds_them():
+    import gc
+
+    from mfwidgets.analysis.scoring import ItemEmbeddings
+    from mfwidgets.models.registry import Runs
+
+    data = dataset(random_listens(40, 60, 500, seed=3), 40, 60)
+    trainer = TrainerWidget(data, embedding_dim=3, seed=0, num_iterations=5, learning_rate=1.0)
+    trainer.train(block=True)
+    name, model = trainer.runs.names[-1], trainer.model
+    explorer = NeighborExplorer(data, trainer)
+    explorer.select(5)
+    board = ComparisonBoard(trainer, data, k=5)
+    assert board.wait(60)
+    held = trainer.runs.shared(name, "item_embeddings", ItemEmbeddings)
+    assert explorer._cache[name] is held  # one copy of the run's float64 vectors, not two
+    runs, made = Runs({"a": model}), []
+
+    def make(m):
+        made.append(m)
+        return ItemEmbeddings(m)
+
+    first = runs.shared("a", "emb", make)
+    assert runs.shared("a", "emb", make) is first and len(made) == 1
+    del first
+    gc.collect()
+    runs.shared("a", "emb", make)  # nobody held it: made again
+    other = trainer.runs.latest
+    assert runs.shared("gone", "emb", make, other).model is other and len(made) == 3

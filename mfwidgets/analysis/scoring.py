@@ -90,33 +90,31 @@ class ItemEmbeddings:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self._key: Any = object()
-        self._V = self._unit = self._norms = None
+        self._state: tuple | None = None  # (key, V, norms, unit rows): replaced as one
 
-    def _refresh(self) -> None:
+    def _arrays(self) -> tuple:
+        """(key, V, norms, unit rows) for the model as it is now (threads may share this)."""
         key = self.model.version, id(self.model)
-        if key != self._key or self._V is None:
+        state = self._state
+        if state is None or state[0] != key:
             V = np.asarray(self.model.item_factors, dtype=np.float64)
-            self._norms = np.linalg.norm(V, axis=1)
-            self._unit = normalize_rows(V)
-            self._V, self._key = V, key
+            state = self._state = (key, V, np.linalg.norm(V, axis=1), normalize_rows(V))
+        return state
 
     @property
     def vectors(self) -> np.ndarray:
-        self._refresh()
-        return self._V
+        return self._arrays()[1]
 
     @property
     def norms(self) -> np.ndarray:
         """(n_items,) embedding norms (the chapter's popularity lesson)."""
-        self._refresh()
-        return self._norms
+        return self._arrays()[2]
 
     def scores(self, item: int, measure: str = DOT) -> np.ndarray:
         """(n_items,) scores of every item against ``item``."""
         check_measure(measure)
-        self._refresh()
-        M = self._V if measure == DOT else self._unit
+        _, V, _, unit = self._arrays()
+        M = V if measure == DOT else unit
         return M @ M[item]
 
     def neighbors(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,9 @@ class Runs:
     def __init__(self, models: dict[str, Any] | None = None) -> None:
         self._models: dict[str, Any] = {}
         self._pinned: set[str] = set()
+        # values derived from a run's model that several widgets need (item embeddings): held
+        # weakly, so they live as long as a widget showing the run keeps them
+        self._shared: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         #: what the change observers are told of was: "added", "removed", "renamed", "pinned"
         self.last_change = ""
         self._observers: list[Observer] = []
@@ -120,6 +124,23 @@ class Runs:
                 return
             (self._pinned.add if pinned else self._pinned.discard)(name)
         self._tell(name, "pinned")
+
+    def shared(self, name: str, key: str, make: Callable[[Any], Any], model: Any = None) -> Any:
+        """``make(model)`` for run ``name``, made once and shared by the widgets following this
+        registry while one of them holds it (for example the item embeddings the explorer and
+        the board both use). ``make`` must return an object that can be weakly referenced.
+        ``model``: the one the caller works on; when the run has gone or holds another model
+        since, the value is made for it alone."""
+        current = self._models.get(name)
+        model = current if model is None else model
+        if current is None or current is not model:
+            return make(model)
+        slot = (name, id(model), key)
+        value = self._shared.get(slot)
+        if value is None:
+            value = make(model)
+            self._shared[slot] = value
+        return value
 
     @property
     def pinned(self) -> list[str]:

@@ -190,7 +190,7 @@ class ComparisonBoard(W.VBox):
             return hit[1]
         work = {
             "profile": profile(model, train, test),
-            "embeddings": ItemEmbeddings(model),
+            "embeddings": self.runs.shared(name, "item_embeddings", ItemEmbeddings, model),
             "rho": spearman(item_norms(model), self.data.item_popularity),
         }
         self._profiles[name] = (key, work)

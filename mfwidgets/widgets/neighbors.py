@@ -239,8 +239,9 @@ class NeighborExplorer(W.VBox):
     def _embeddings(self, name: str) -> ItemEmbeddings:
         model = self.runs[name]
         cache = self._cache.get(name)
-        if cache is None or cache.model is not model:
-            cache = self._cache[name] = ItemEmbeddings(model)
+        if cache is None or cache.model is not model:  # (shared with the board, say)
+            shared = self.runs.shared(name, "item_embeddings", ItemEmbeddings, model)
+            cache = self._cache[name] = shared
         return cache
 
     def _frame(self, name: str, artist: int, measure: str) -> pd.DataFrame:
