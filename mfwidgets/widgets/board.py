@@ -33,7 +33,7 @@ from ..memory import give_back
 from ..models.contract import split_of
 from ..models.persistence import write_atomic
 from ..models.registry import Runs
-from .common import MAX_SHOWN, StatusLine, check_dataset, escape, runs_shown, safe
+from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, runs_shown, safe
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
@@ -45,7 +45,7 @@ STYLE = (
 )
 
 
-class ComparisonBoard(W.VBox):
+class ComparisonBoard(Following, W.VBox):
     """Runs side by side: metrics with paired tests, curves, neighbours, popularity bias.
 
     ``runs``: a TrainerWidget (its registry: new runs appear as they finish), a Runs, a dict
@@ -139,18 +139,6 @@ class ComparisonBoard(W.VBox):
         """Recompute (in the background) what the board shows; a newer request stops the
         current one between runs."""
         self._worker.submit(self._compute)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the background work is done; True when it is."""
-        return self._worker.wait(timeout)
-
-    def close(self) -> None:
-        """Stop the background work and stop following the runs (then the widget closes)."""
-        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
-            return super().close()
-        self._unobserve()
-        self._worker.close()
-        super().close()
 
     def to_html(self, path: str | Path) -> Path:
         """The board as one standalone HTML file: tables, and the charts drawn by vega bundled

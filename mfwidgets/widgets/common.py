@@ -89,3 +89,29 @@ def runs_shown(
     room = max(MAX_SHOWN - len(pinned), 0)
     keep = set(pinned) | set(rest[max(len(rest) - room, 0) :] if room else [])
     return [n for n in names if n in keep]
+
+
+class Following:
+    """What the widgets that follow runs and work in the background share (a mixin before
+    ``W.VBox``): ``wait()`` for their worker, ``close()`` that stops it and the following."""
+
+    _worker: Any = None  # a LatestWorker, when the widget has one
+    _unobserve: Callable[[], None] | None = None  # stops following the registry
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the background work is done; True when it is."""
+        return self._worker.wait(timeout) if self._worker is not None else True
+
+    def close(self) -> None:
+        """Stop the background work and stop following the runs (then the widget closes)."""
+        if self._worker is None and self._unobserve is None:  # (a constructor that raised)
+            return super().close()
+        if self._unobserve is not None:
+            self._unobserve()
+        if self._worker is not None:
+            self._worker.close()
+        self._closing()
+        super().close()
+
+    def _closing(self) -> None:
+        """Anything else the widget lets go of when closed."""

@@ -29,7 +29,7 @@ from ..analysis.projection import (
     replay_frames,
 )
 from ..models.registry import Runs
-from .common import StatusLine, check_dataset, runs_shown, safe
+from .common import Following, StatusLine, check_dataset, runs_shown, safe
 from .display import offline_chart, set_chart
 from .throttle import Throttle
 from .worker import Cancel, LatestWorker
@@ -40,7 +40,7 @@ ALL = "all"
 REPLAY_INTERVAL_MS = 800  #: the play button's pace (a frame is drawn in well under that)
 
 
-class EmbeddingMap(W.VBox):
+class EmbeddingMap(Following, W.VBox):
     """All items in 2-D (PCA at once, t-SNE in the background), selectable by click.
 
     ``model_or_models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs
@@ -76,6 +76,7 @@ class EmbeddingMap(W.VBox):
         self.explorer = None
         self.points = pd.DataFrame()
         self._worker = LatestWorker(name="mfwidgets-map")  # t-SNE: the latest request wins
+        self._progress = Throttle(self._show_progress, 0.2)
         self._draw_lock = threading.Lock()
         self._requests = 0  # projections asked for: a t-SNE superseded by a newer one is silent
         self._highlight: list[int] = []
@@ -118,7 +119,6 @@ class EmbeddingMap(W.VBox):
             (self.play, "mf-play"), (self.step, "mf-replay"),
         ):  # fmt: skip
             w.add_class(cls)
-        self._progress = Throttle(self._show_progress, 0.2)
         self.method.observe(guard(self._on_method), names="value")
         self.model_pick.observe(guard(lambda _: self._quiet or self._reproject()), names="value")
         self.tag_filter.observe(guard(self._on_tag), names="value")
@@ -175,18 +175,8 @@ class EmbeddingMap(W.VBox):
         """Cancel a running t-SNE; the previous map stays."""
         self._worker.cancel()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until a t-SNE in progress has ended; True when none runs."""
-        return self._worker.wait(timeout)
-
-    def close(self) -> None:
-        """Cancel a t-SNE in progress, stop following the runs (then the widget closes)."""
-        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
-            return super().close()
-        self._unobserve()
-        self._worker.close()
+    def _closing(self) -> None:
         self._progress.cancel()
-        super().close()
 
     # -- projection ------------------------------------------------------------------------------
     def _empty_points(self) -> pd.DataFrame:

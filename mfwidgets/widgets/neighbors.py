@@ -25,7 +25,7 @@ from ..analysis.tables import mark_shared, user_top_items
 from ..checks import check_k, show
 from ..data.dataset import Dataset
 from ..models.registry import Runs
-from .common import MAX_SHOWN, StatusLine, check_dataset, escape, runs_shown, safe
+from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, runs_shown, safe
 from .picker import MATCHES, did_you_mean
 
 BOTH = "both"
@@ -102,7 +102,7 @@ def frame_html(df: pd.DataFrame, title: str = "", marks: pd.DataFrame | None = N
     )
 
 
-class NeighborExplorer(W.VBox):
+class NeighborExplorer(Following, W.VBox):
     """Item lookup and neighbour tables for one or several models (one column per model).
 
     ``models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs or a
@@ -184,13 +184,6 @@ class NeighborExplorer(W.VBox):
             self.search.value = name
         self._set_options(self.index.search(name, MATCHES), prefer=artist_id)
         return artist_id
-
-    def close(self) -> None:
-        """Stop following the runs (then the widget closes)."""
-        if "_unobserve" not in vars(self):  # (a constructor that raised: nothing to stop)
-            return super().close()
-        self._unobserve()
-        super().close()
 
     def _label(self, i: int) -> str:
         return f"{self.index.names[i]} ({self.index.popularity[i]} {self.data.user_noun}s)"

@@ -22,7 +22,7 @@ from ..models.cfmodel import CFModel
 from ..models.config import TrainConfig
 from ..models.registry import Runs
 from ..models.whatif import warm_start
-from .common import StatusLine, check_dataset, safe
+from .common import Following, StatusLine, check_dataset, safe
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
@@ -40,7 +40,7 @@ def _stop_slider(value: float, description: str) -> W.SelectionSlider:
                              layout=W.Layout(width="480px"))  # fmt: skip
 
 
-class WhatIfPanel(W.VBox):
+class WhatIfPanel(Following, W.VBox):
     """What-if sliders over a trained CFModel (plain, regularized or biased, holding its split).
 
     ``runs`` (a TrainerWidget or a Runs) receives a kept result; ``sweeps`` warm ALS sweeps per
@@ -100,17 +100,6 @@ class WhatIfPanel(W.VBox):
                   "embedding_dim": int(self.dim.value)}  # fmt: skip
         self._worker.submit(lambda cancel: self._solve(values, cancel))
         self.status.show("re-solving…", "running")
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker is idle; True when it is."""
-        return self._worker.wait(timeout)
-
-    def close(self) -> None:
-        """Stop a solve in progress and the worker (then the widget closes)."""
-        if "_worker" not in vars(self):  # (a constructor that raised: nothing to stop)
-            return super().close()
-        self._worker.close()
-        super().close()
 
     def keep(self, name: str | None = None) -> str:
         """Keep the latest result as a named run (in ``runs``)."""
