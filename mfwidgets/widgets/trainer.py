@@ -520,6 +520,7 @@ class TrainerWidget(W.VBox):
             self.status.show(f"running {name}: {spec.train.num_steps} steps", "running")
             reporter = Reporter(self._progress.submit, self.curves.submit, self._stop)
             model.train(config=spec.train, callbacks=reporter)
+            self._progress.flush()  # the bar's last state, before the status says how it ended
             self._report(name, model, reporter.reason, time.perf_counter() - t0)
         except TrainingDiverged as exc:
             self.last_error = str(exc)
@@ -527,6 +528,7 @@ class TrainerWidget(W.VBox):
         except Exception as exc:  # the widget shows it; the thread never dies loudly
             self._failed(exc)
         finally:
+            self._progress.flush()
             give_back()  # the run's temporary buffers go back to the system, not to the heap
             if model is not None:  # the run joins (or, continued, is announced again) once
                 self._announce(name, model)  # trained: followers never work on a half-run
@@ -549,6 +551,7 @@ class TrainerWidget(W.VBox):
             )
             reporter = StageReporter(self._progress.submit, self.curves.submit)
             model = run_spark(self.data, spec, self._stop, reporter)
+            self._progress.flush()
             self.runs.add(spec.name, model)
             self._report(spec.name, model, FINISHED, time.perf_counter() - t0)
         except SparkStopped:
