@@ -73,8 +73,7 @@ class Runs:
     def remove(self, name: str) -> None:
         """Let go of the run ``name`` (widgets following the registry drop it); a run that is
         training is refused (stop it first)."""
-        if name not in self._models:
-            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+        self._check_name(name)
         if getattr(self._models[name], "is_training", False):
             raise ValueError(f"run {name!r} is training: stop it before removing it")
         self._remove(name)
@@ -89,6 +88,10 @@ class Runs:
             self._remove(name)
         give_back()
 
+    def _check_name(self, name: str) -> None:
+        if name not in self._models:
+            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+
     def _remove(self, name: str) -> None:
         with self._lock:
             del self._models[name]
@@ -98,8 +101,7 @@ class Runs:
     def rename(self, name: str, new: str) -> None:
         """Call run ``name`` ``new`` (its place in the order and its pin kept); widgets see the
         old name go and the new one come."""
-        if name not in self._models:
-            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+        self._check_name(name)
         if not isinstance(new, str) or not new.strip():
             raise ValueError(f"new must be a non-empty string, got {new!r}")
         new = new.strip()
@@ -117,8 +119,7 @@ class Runs:
 
     def pin(self, name: str, pinned: bool = True) -> None:
         """Pin run ``name`` (``pinned=False``: unpin it): widgets that show a few runs keep it."""
-        if name not in self._models:
-            raise ValueError(f"no run named {name!r}; runs: {', '.join(self.names) or 'none'}")
+        self._check_name(name)
         with self._lock:
             if (name in self._pinned) == bool(pinned):
                 return
