@@ -1,7 +1,8 @@
 """mfwidgets: train, inspect and evaluate matrix-factorization recommenders in Jupyter.
 
 Importing the package is cheap and has no side effects: TensorFlow, altair and ipywidgets are
-imported only when something that needs them is first used (PEP 562 lazy attributes).
+imported only when something that needs them is first used (PEP 562 lazy attributes). The
+subpackages are attributes too (``mfwidgets.spark.read_spark_model``), imported on first access.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _LAZY: dict[str, str] = {
     "temporal_split": "data",
     "last_n_split": "data",
     "kfold": "data",
+    "item_tags": "data",
+    "ItemTags": "data",
     # models
     "CFModel": "models",
     "ModelConfig": "models",
@@ -63,10 +66,15 @@ _LAZY: dict[str, str] = {
     "EmbeddingMap": "widgets",
 }
 
+#: the floors, reachable as ``mfwidgets.<name>`` without importing them first
+SUBPACKAGES = ("analysis", "charts", "data", "models", "spark", "widgets")
+
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"mfwidgets.{name}")  # (the import sets the attribute)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mfwidgets' has no attribute {name!r}")
@@ -76,4 +84,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted([*__all__, *SUBPACKAGES])

@@ -43,6 +43,23 @@ def test_every_public_name_resolves_and_unknown_names_fail():
         mfwidgets.no_such_thing  # noqa: B018
 
 
+def test_subpackages_are_attributes_after_a_plain_import():
+    code = """
+import sys
+import mfwidgets
+assert "mfwidgets.spark" not in sys.modules and "tensorflow" not in sys.modules
+print(mfwidgets.spark.read_spark_model.__name__, mfwidgets.charts.Figure.__name__,
+      mfwidgets.analysis.project.__name__, mfwidgets.models.Runs.__name__,
+      mfwidgets.data.Dataset.__name__, mfwidgets.widgets.TrainerWidget.__name__)
+assert set(mfwidgets.SUBPACKAGES) <= set(dir(mfwidgets))
+"""
+    out = _run(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [
+        "read_spark_model", "Figure", "project", "Runs", "Dataset", "TrainerWidget"
+    ]  # fmt: skip
+
+
 def test_missing_tensorflow_says_what_to_install():
     code = """
 import sys

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..memory import share_arenas
+
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +65,7 @@ class LatestWorker:
         cancel_running: bool = True,
         name: str = "mfwidgets-worker",
     ) -> None:
+        share_arenas()  # its threads reuse the process's arenas (see mfwidgets.memory)
         self.on_error = on_error
         self.cancel_running = cancel_running
         self.name = name
