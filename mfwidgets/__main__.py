@@ -20,6 +20,8 @@ CHAPTER_RUNS = [
     ("reg_model", "regularized", 35, 0.05, 2000, 20.0),
 ]
 QUICK_ITERATIONS = 300
+#: ALS sweeps per grid point when tuning (``--quick``: fewer, the final biased run keeps 19)
+TUNE_SWEEPS, QUICK_TUNE_SWEEPS = 19, 5
 
 
 def reproduce(
@@ -52,7 +54,10 @@ def reproduce(
     first = next(iter(models.values()))
     t1 = time.perf_counter()
     grid = {"regularization_coeff": [0.1, 0.2, 0.4], "embedding_dim": [16, 32]}
-    picks = tune(first.split, grid, seed=seed)
+    sweeps = QUICK_TUNE_SWEEPS if quick else TUNE_SWEEPS
+    picks = tune(
+        first.split, grid, seed=seed, train=TrainConfig(num_iterations=sweeps, optimizer="als")
+    )
     biased = CFModel.from_listens(data, holdout_fraction=0.1, config=picks.best)  # its seed
     biased.train(config=TrainConfig(num_iterations=19, optimizer="als"))
     b = picks.best
