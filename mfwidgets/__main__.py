@@ -1,5 +1,5 @@
-"""Command line: ``python -m mfwidgets reproduce [--dataset NAME] [--quick]`` and
-``python -m mfwidgets download [--dataset NAME]``.
+"""Command line: ``python -m mfwidgets reproduce [--dataset NAME] [--quick]``,
+``python -m mfwidgets download [--dataset NAME]`` and ``python -m mfwidgets notebooks DEST``.
 
 ``reproduce`` runs the chapter's three models headless (its hyper-parameters, seeded split) and a
 biased model tuned on validation rows carved from train, then prints the metrics table with the
@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
 #: the chapter's three runs: (name, kind, embedding_dim, init_stddev, iterations, learning rate)
 CHAPTER_RUNS = [
@@ -83,6 +86,35 @@ def reproduce(
     return 0
 
 
+def notebook_files() -> list[Any]:
+    """The notebooks that ship with mfwidgets (readable files: ``.name``, ``.read_bytes()``):
+    package data in an installed wheel, the checkout's ``notebooks/`` in an editable install."""
+    try:
+        folder = resources.files("mfwidgets.notebooks")
+    except ModuleNotFoundError:
+        folder = Path(__file__).resolve().parent.parent / "notebooks"
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".ipynb")), key=lambda f: f.name)
+
+
+def copy_notebooks(dest: str | Path, force: bool = False) -> list[Path]:
+    """Copy the notebooks into ``dest`` (created when missing); an existing file is kept
+    unless ``force`` (nothing of the user's is overwritten silently)."""
+    files = notebook_files()
+    if not files:
+        raise ValueError("no notebooks found in this installation of mfwidgets")
+    dest = Path(dest)
+    clashes = [dest / f.name for f in files if (dest / f.name).exists()]
+    if clashes and not force:
+        names = ", ".join(str(c) for c in clashes)
+        raise ValueError(f"{names} already exist(s): pass --force to overwrite")
+    dest.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for f in files:
+        (dest / f.name).write_bytes(f.read_bytes())
+        copied.append(dest / f.name)
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="mfwidgets", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -94,12 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     dl.add_argument("--cache-dir", default=None)
     for p in (rep, dl):
         p.add_argument("--dataset", default="lastfm-2k", help="a name from mfwidgets.datasets()")
+    nbs = sub.add_parser("notebooks", help="copy the chapter and MovieLens notebooks to DEST")
+    nbs.add_argument("dest", help="folder to copy them into (created when missing)")
+    nbs.add_argument("--force", action="store_true", help="overwrite notebooks already there")
     args = ap.parse_args(argv)
     from .data import DataError
 
     try:
         if args.command == "reproduce":
             return reproduce(args.quick, args.seed, args.data, args.dataset)
+        if args.command == "notebooks":
+            for path in copy_notebooks(args.dest, args.force):
+                print(path)
+            return 0
         from .data import fetch
         from .data.catalog import CATALOG, catalog_name
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,50 @@ def test_dataset_is_never_tracked():
     ).stdout.split()
     bad = [f for f in files if f.endswith((".dat", ".zip")) or "hetrec" in f.lower()]
     assert not bad, bad
+
+
+def test_the_wheel_ships_the_licence_the_notebooks_and_every_subpackage(tmp_path):
+    """Built as pip builds it (from a copy: the checkout stays clean), then used from the wheel's
+    files alone: ``python -m mfwidgets notebooks DEST`` finds the notebooks as package data."""
+    import zipfile
+
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(PKG, src / "mfwidgets", ignore=ignore)
+    shutil.copytree(ROOT / "notebooks", src / "notebooks", ignore=ignore)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path / "dist"), str(src)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("mfwidgets-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "site")
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    packages = {p.parent.relative_to(ROOT).as_posix() for p in PKG.rglob("__init__.py")}
+    assert {f"{p}/__init__.py" for p in packages} <= names  # a new subpackage is not left out
+    shipped = {Path(n).name for n in names if n.startswith("mfwidgets/notebooks/")}
+    assert shipped == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    out = subprocess.run(
+        [sys.executable, "-m", "mfwidgets", "notebooks", str(tmp_path / "mine")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert {p.name for p in (tmp_path / "mine").iterdir()} == shipped
+
+
+def test_notebooks_command_keeps_what_is_there_unless_forced(tmp_path):
+    from mfwidgets.__main__ import copy_notebooks, main
+
+    copied = copy_notebooks(tmp_path)
+    assert {p.name for p in copied} >= {"matrix_factorization.ipynb", "movielens.ipynb"}
+    copied[0].write_text("mine")
+    assert main(["notebooks", str(tmp_path)]) == 2  # refused: the user's file is kept
+    assert copied[0].read_text() == "mine"
+    assert main(["notebooks", str(tmp_path), "--force"]) == 0
+    assert copied[0].read_text() != "mine"

@@ -96,7 +96,12 @@ def to_html(*figures: Figure, title: str = "", body: str = "") -> str:
 def to_png(*figures: Figure, scale: float = 1.0) -> bytes:
     """A static PNG of figures side by side (vl-convert, offline): for notebooks viewed
     without a kernel."""
+    fig = figures[0] if len(figures) == 1 else hconcat(*figures)
+    return spec_png(fig.to_dict(), scale=scale)
+
+
+def spec_png(spec: dict[str, Any], scale: float = 1.0) -> bytes:
+    """A PNG of a full Vega-Lite spec (tables included), drawn by vl-convert offline."""
     import vl_convert as vlc
 
-    fig = figures[0] if len(figures) == 1 else hconcat(*figures)
-    return vlc.vegalite_to_png(fig.to_dict(), scale=scale)
+    return vlc.vegalite_to_png(spec, scale=scale)

@@ -37,6 +37,7 @@ from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, run
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
+from .static import StaticView
 from .worker import Cancel, LatestWorker
 
 BIAS_TAB = 2  #: the popularity-bias tab, computed when shown
@@ -45,7 +46,7 @@ STYLE = (
 )
 
 
-class ComparisonBoard(Following, W.VBox):
+class ComparisonBoard(StaticView, Following, W.VBox):
     """Runs side by side: metrics with paired tests, curves, neighbours, popularity bias.
 
     ``runs``: a TrainerWidget (its registry: new runs appear as they finish), a Runs, a dict

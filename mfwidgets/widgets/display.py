@@ -40,6 +40,11 @@ def set_chart(widget: alt.JupyterChart, chart: Figure | alt.TopLevelMixin) -> No
             widget.spec = fig.to_dict()
 
 
+def chart_spec(widget: Any) -> dict[str, Any] | None:
+    """The spec a chart widget shows ({} before its first), or None for any other widget."""
+    return dict(widget.spec or {}) if isinstance(widget, alt.JupyterChart) else None
+
+
 class LiveChart:
     """An offline JupyterChart whose figure is replaced cheaply (rate-limit the callers).
 

@@ -31,6 +31,7 @@ from ..analysis.projection import (
 from ..models.registry import Runs
 from .common import Following, StatusLine, check_dataset, runs_shown, safe
 from .display import offline_chart, set_chart
+from .static import StaticView
 from .throttle import Throttle
 from .worker import Cancel, LatestWorker
 
@@ -40,7 +41,7 @@ ALL = "all"
 REPLAY_INTERVAL_MS = 800  #: the play button's pace (a frame is drawn in well under that)
 
 
-class EmbeddingMap(Following, W.VBox):
+class EmbeddingMap(StaticView, Following, W.VBox):
     """All items in 2-D (PCA at once, t-SNE in the background), selectable by click.
 
     ``model_or_models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs

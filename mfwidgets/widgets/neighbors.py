@@ -27,6 +27,7 @@ from ..data.dataset import Dataset
 from ..models.registry import Runs
 from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, runs_shown, safe
 from .picker import MATCHES, did_you_mean
+from .static import StaticView
 
 BOTH = "both"
 TABLE_STYLE = (
@@ -102,7 +103,7 @@ def frame_html(df: pd.DataFrame, title: str = "", marks: pd.DataFrame | None = N
     )
 
 
-class NeighborExplorer(Following, W.VBox):
+class NeighborExplorer(StaticView, Following, W.VBox):
     """Item lookup and neighbour tables for one or several models (one column per model).
 
     ``models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs or a

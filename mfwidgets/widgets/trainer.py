@@ -47,6 +47,7 @@ from .jobs import (
     run_tuning,
     spec_split,
 )
+from .static import StaticView
 from .throttle import Throttle
 from .worker import LatestWorker
 
@@ -65,7 +66,7 @@ KIND_LABELS = {
 ALS_SWEEPS = 10
 
 
-class TrainerWidget(W.VBox):
+class TrainerWidget(StaticView, W.VBox):
     """Train CFModels by clicking: hyper-parameters, Train/Stop/Continue, progress, live curves.
 
     ``TrainerWidget(data, **initial_values)`` takes a :class:`~mfwidgets.data.Dataset` (Last.fm

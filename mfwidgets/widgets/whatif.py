@@ -26,6 +26,7 @@ from .common import Following, StatusLine, check_dataset, safe
 from .display import LiveChart
 from .neighbors import TABLE_STYLE, frame_html
 from .picker import ItemPicker
+from .static import StaticView
 from .worker import Cancel, LatestWorker
 
 #: the sliders' stops: 0, then log-spaced (the chapter's values, 0.1 and 1.0, among them)
@@ -40,7 +41,7 @@ def _stop_slider(value: float, description: str) -> W.SelectionSlider:
                              layout=W.Layout(width="480px"))  # fmt: skip
 
 
-class WhatIfPanel(Following, W.VBox):
+class WhatIfPanel(StaticView, Following, W.VBox):
     """What-if sliders over a trained CFModel (plain, regularized or biased, holding its split).
 
     ``runs`` (a TrainerWidget or a Runs) receives a kept result; ``sweeps`` warm ALS sweeps per
