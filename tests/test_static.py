@@ -89,3 +89,18 @@ def test_big_charts_are_named_in_the_bundle_and_drawn_by_to_html(session, tmp_pa
     path = emap.to_html(tmp_path / "map.html")
     page = path.read_text()
     assert page.startswith("<!DOCTYPE html>") and "data:image/png;base64," in page
+
+
+def test_widgets_before_any_run_have_a_static_view_too(session):
+    data = session["data"]
+    trainer = TrainerWidget(data, embedding_dim=3, seed=0)  # its charts have no data yet
+    board = ComparisonBoard(trainer, data, k=5)
+    try:
+        for w in (trainer, board):
+            html = w._repr_mimebundle_()["text/html"]
+            assert html.startswith('<div class="mf-static">') and "embedding_dim" in text(
+                static_html(trainer)
+            )
+    finally:
+        board.close()
+        trainer.close()

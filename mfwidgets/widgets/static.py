@@ -75,7 +75,11 @@ def _chart(spec: dict[str, Any], max_rows: int | None) -> str:
             f'<div style="color:#555;font-size:12px">[a chart of {rows:,} rows, drawn live; '
             f"<code>to_html(path)</code> saves it drawn]</div>"
         )
-    return chart_png(spec)
+    try:
+        return chart_png(spec)
+    except ValueError:  # vl-convert draws nothing for a chart with no data yet ("invalid size")
+        log.debug("chart not drawn", exc_info=True)
+        return ""
 
 
 def _node(widget: W.Widget, max_rows: int | None) -> str:

@@ -1,12 +1,15 @@
-"""Widgets that survive export: a notebook executed headless and exported by nbconvert shows
-every widget's tables and charts in Chromium with no request leaving the machine."""
+"""Widgets that survive export: README's quick start, executed headless as a notebook and
+exported by nbconvert, shows every widget's tables and charts in Chromium with no request
+leaving the machine (and the quick start runs, its widgets following the run)."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import http.server
+import re
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -16,13 +19,24 @@ from nbrun import execute_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def quick_start() -> str:
+    """README's quick start, as written."""
+    section = (ROOT / "README.md").read_text().split("## Quick start", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+# README's quick start, then what a user exporting the session does: show the widgets again
+# (a static view is the state when displayed) and a what-if panel on the run
 CELLS = [
-    "import mfwidgets as mf\ndata = mf.load_lastfm()",
-    "trainer = mf.TrainerWidget(data, kind='biased', optimizer='als', num_iterations=3, seed=0)\n"
-    "trainer.train(block=True)\ntrainer",
-    "explorer = mf.NeighborExplorer(data, trainer)\nexplorer.select('Coldplay')\nexplorer",
-    "board = mf.ComparisonBoard(trainer, data)\nboard.wait(120)\nboard",
-    "emap = mf.EmbeddingMap(data, trainer)\nemap.wait(120)\nemap",
+    quick_start(),
+    "assert len(trainer.runs) == 1 and board.wait(120) and emap.wait(120)\n"
+    "assert list(board.results['metrics'].index) == trainer.runs.names\n"
+    "assert explorer.model_picker.value == tuple(trainer.runs.names)\n"
+    "explorer.select('Coldplay')\n"
+    "display(trainer, explorer, board, emap)",
     "panel = mf.WhatIfPanel(data, trainer.model, sweeps=1)\npanel.wait(120)\npanel",
 ]
 
@@ -62,7 +76,7 @@ def test_an_exported_notebook_shows_every_widget_offline(browser, lastfm, tmp_pa
         with served(tmp_path) as url:
             page.goto(f"{url}/session.html", wait_until="load")
             views = page.locator(".mf-static")
-            assert views.count() == 5  # trainer, explorer, board, map, what-if
+            assert views.count() == 9  # the four as first shown, again after the run, what-if
             shown = page.inner_text("body")
             for expected in ("Coldplay", "test_mse", "embedding_dim"):
                 assert expected in shown, expected
