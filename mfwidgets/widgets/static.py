@@ -11,7 +11,7 @@ every chart as a PNG image drawn by vl-convert (no script, no CDN).
 The mimebundle's view is the state when the widget is displayed (a widget shown again in a later
 cell carries the state then). vl-convert draws a chart of a few hundred rows in about 0.1 s but
 the map's 17,632 points in about 2 s (measured), too long to hold up every display: charts of
-more than ``static_chart_rows`` rows are named instead of drawn, unless the environment sets
+more than ``STATIC_CHART_ROWS`` rows are named instead of drawn, unless the environment sets
 ``MFWIDGETS_STATIC_CHARTS=all`` (a documentation build); ``to_html`` always draws them all.
 """
 
@@ -51,11 +51,10 @@ def _shown(widget: W.Widget) -> bool:
 
 def _value_text(widget: W.Widget) -> str:
     """What a control shows: the selected label(s) of a selection, else its value."""
-    label = getattr(widget, "label", None)
-    if isinstance(widget, W.widgets.widget_selection._MultipleSelection):
+    if isinstance(widget, W.SelectMultiple):
         return ", ".join(str(v) for v in widget.label) or "none"
-    if isinstance(widget, W.widgets.widget_selection._Selection):
-        return "" if label is None else str(label)
+    if hasattr(widget, "options"):  # a single selection: its label, not its value
+        return "" if widget.label is None else str(widget.label)
     value = widget.value
     if isinstance(value, float):
         return f"{value:g}"
