@@ -24,7 +24,7 @@ CHAPTER_RUNS = [
 ]
 QUICK_ITERATIONS = 300
 #: ALS sweeps per grid point when tuning (``--quick``: fewer, the final biased run keeps 19)
-TUNE_SWEEPS, QUICK_TUNE_SWEEPS = 19, 5
+TUNE_SWEEPS, QUICK_TUNE_SWEEPS = 19, 2
 
 
 def reproduce(
