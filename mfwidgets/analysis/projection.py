@@ -3,8 +3,10 @@
 t-SNE takes the chapter's settings as defaults (cosine metric, perplexity 40, early exaggeration
 10, PCA init, 400 iterations in all, learning rate 200) and a seed, with one of two engines:
 
-- ``engine="opentsne"`` (the default): openTSNE's FFT-accelerated gradients and exact nearest
-  neighbours; its 400 iterations are split as the chapter's were (250 exaggerated, then 150);
+- ``engine="opentsne"`` (the default): openTSNE with exact nearest neighbours and its own choice
+  of gradients (Barnes-Hut under 10,000 points, FFT-accelerated above: at 120 points 0.15 s
+  instead of 7 s); its 400 iterations are split as the chapter's were (250 exaggerated, then
+  150);
 - ``engine="sklearn"``: scikit-learn's TSNE, the chapter's own code path (Barnes-Hut).
 
 Either runs in a worker process: its progress lines (openTSNE's callback every 10 iterations,
@@ -282,7 +284,7 @@ def _opentsne(arr: np.ndarray, seed: int | None, settings: dict[str, Any]) -> np
         early_exaggeration=settings["early_exaggeration"], early_exaggeration_iter=early,
         n_iter=total - early, initialization=settings["init"],
         learning_rate=settings["learning_rate"], neighbors="exact",
-        negative_gradient_method="fft", n_jobs=int(settings.get("n_jobs") or 1),
+        negative_gradient_method="auto", n_jobs=int(settings.get("n_jobs") or 1),
         random_state=seed, callbacks=report, callbacks_every_iters=10,
     )  # fmt: skip
     return np.asarray(tsne.fit(arr))
