@@ -39,6 +39,7 @@ from mfwidgets.analysis import BiasBaseline, evaluate, mse, ranking_metrics, use
 from mfwidgets.data import interaction_arrays, item_tags, load_movielens_100k
 from mfwidgets.data.tags import POOLINGS
 from mfwidgets.models import Factors, TrainConfig
+from mfwidgets.models.itemitem import EASE, ItemKNN
 
 
 def timed(fn):
@@ -135,6 +136,30 @@ def rating_models(data, train, fit, val, grids, bias_grid, sweeps=20):
     return models
 
 
+#: the references' grids: EASE's λ; item-kNN's (neighbourhood size, shrinkage)
+EASE_GRID = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
+KNN_GRID = tuple(itertools.product((25, 50, 100, 200, 400), (0.0, 10.0, 50.0)))
+
+
+def references(data, train, fit, val, quick: bool = False) -> dict:
+    """EASE and item-kNN, each picked on validation recall@10 and refitted on ``train``:
+    {label: (model, fit seconds)}."""
+    makers = {
+        "EASE": (lambda tr, g: EASE(data, tr, l2=g), (200.0,) if quick else EASE_GRID),
+        "item-kNN": (
+            lambda tr, g: ItemKNN(data, tr, k=g[0], shrink=g[1]),
+            ((100, 10.0),) if quick else KNN_GRID,
+        ),
+    }
+    out = {}
+    for label, (make, grid) in makers.items():
+        scores = {g: ranking_metrics(make(fit, g), fit, val, 10)["recall@10"] for g in grid}
+        best = max(scores, key=scores.get)
+        print(f"  {label} picked on validation: {best} (validation recall@10 {scores[best]:.4f})")
+        out[label] = timed(lambda make=make, best=best: make(train, best))
+    return out
+
+
 def held_out_ranking(U, V, held, listens, k: int = 10) -> tuple[float, float]:
     """(recall@k, NDCG@k) of ranking only the held-out items for each of their listeners by
     U·Vᵀ (V: the held-out items' rows, in ``held`` order), with the project's own
@@ -213,6 +238,29 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
     return out
 
 
+def movielens_ranking(ml, train, test, fit, val, quick: bool) -> dict[str, float]:
+    """recall@10 on MovieLens 100K of implicit MF (ALS), EASE and item-kNN, each picked on
+    validation, and of popularity: where MF stands against the references there."""
+    make = factory(ml, "implicit", IMPLICIT)
+    grid = [(32, 10.0, 1.0)] if quick else list(
+        itertools.product((16, 32, 64), (3.0, 10.0, 30.0), (0.3, 1.0, 3.0))
+    )  # fmt: skip
+    recall = lambda m: ranking_metrics(m, fit, val, 10)["recall@10"]  # noqa: E731
+    pick = pick_on_validation(make, grid, fit, val, 15, recall, True)
+    print(f"  implicit ALS picked on validation: (d, reg, alpha) = {pick[0]}, {pick[1]} sweeps "
+          f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
+    models = {"implicit MF (ALS)": refit(make, pick, train, test)[0]}
+    models |= {label: m for label, (m, _) in references(ml, train, fit, val, quick).items()}
+    table = evaluate(models, ml, train, test, k=10)
+    print(table[["recall@10", "ndcg@10", "coverage"]].round(4).to_string())
+    names = {"popularity": "popularity", "implicit MF (ALS)": "implicit", "EASE": "ease",
+             "item-kNN": "itemknn"}  # fmt: skip
+    return {
+        f"{key}_recall_at_10": round(float(table.loc[name, "recall@10"]), 5)
+        for name, key in names.items()
+    }
+
+
 def movielens_source() -> str | None:
     shared = ROOT.parent / "shared" / "data" / "ml-100k"
     return os.environ.get("MFWIDGETS_DATA_MOVIELENS_100K") or (
@@ -286,6 +334,11 @@ def main() -> None:
           f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
     models["implicit MF (ALS)"], seconds["implicit MF (ALS)"] = refit(implicit, pick, train, test)
 
+    # -- the strong simple references, picked on validation ---------------------------------------
+    print("references (item–item), picked on validation:")
+    for label, (model, secs) in references(data, train, fit, val, args.quick).items():
+        models[label], seconds[label] = model, secs
+
     # -- one table, everything measured on test --------------------------------------------------
     table = evaluate(models, data, train, test, k=10)
     bias_model = BiasBaseline(train, n_users=n_users, n_items=n_artists,
@@ -298,7 +351,7 @@ def main() -> None:
             "mean_popularity", "novelty", "train_seconds"]  # fmt: skip
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[cols].round(4).to_string())
-    rating = [m for m in models if "implicit" not in m]
+    rating = [m for m in models if getattr(models[m], "predicts_ratings", True)]
     result = {
         "global_mean_mse": table.loc["global mean", "test_mse"],
         "bias_mse": table.loc["user+artist bias", "test_mse"],
@@ -308,6 +361,8 @@ def main() -> None:
         "popularity_recall_at_10": table.loc["popularity", "recall@10"],
         "best_recall_at_10": table["recall@10"].max(),
         "best_ranking_model": table["recall@10"].idxmax(),
+        "ease_recall_at_10": table.loc["EASE", "recall@10"],
+        "itemknn_recall_at_10": table.loc["item-kNN", "recall@10"],
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
     # -- side information (issue 19) ------------------------------------------------------------
@@ -394,6 +449,7 @@ def main() -> None:
                                      ((1, 2, 5, 10), (2, 5, 10, 25)))  # fmt: skip
         side = seen_unseen(ml_models, ml_train, ml_test)
         result["movielens"] = {k: round(float(v), 5) for k, v in side.items()}
+        result["movielens"] |= movielens_ranking(ml, ml_train, ml_test, ml_fit, ml_val, args.quick)
         mean = interaction_arrays(ml_train).weights.mean()
         errors = interaction_arrays(ml_test).weights - mean
         result["movielens"]["global_mean_mse"] = round(float(np.mean(errors**2)), 5)

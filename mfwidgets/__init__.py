@@ -36,6 +36,8 @@ _LAZY: dict[str, str] = {
     "ModelConfig": "models",
     "TrainConfig": "models",
     "Factors": "models",
+    "EASE": "models",
+    "ItemKNN": "models",
     "Runs": "models",
     "FactorModel": "models",
     "TrainingDiverged": "models",

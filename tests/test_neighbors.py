@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import dataset
+from synthetic import dataset, random_listens
 
 from mfwidgets.models import Factors, Runs
 from mfwidgets.widgets.neighbors import NeighborExplorer
@@ -218,3 +218,13 @@ def test_many_runs_show_the_picked_and_the_latest_at_most_eight(data):
     assert {key[0] for key in ex.results} == set(shown)
     assert set(ex._cache) <= set(shown)  # embeddings of runs not shown are let go
     assert "(id 5," in ex.status.text  # Muse's id, as the data holds it
+
+
+def test_selected_item_and_its_old_name_selected_artist_are_one_value():
+    data = dataset(random_listens(20, 12, 80, seed=1), 20, 12)
+    rng = np.random.default_rng(0)
+    explorer = NeighborExplorer(data, Factors(rng.normal(size=(20, 2)), rng.normal(size=(12, 2))))
+    heard = []
+    explorer.observe(lambda c: heard.append(c["new"]), names="selected_artist")
+    explorer.select(4)
+    assert explorer.selected_item == explorer.selected_artist == 4 and heard == [4]

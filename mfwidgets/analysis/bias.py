@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..checks import check_k
 from ..data.dataset import interaction_arrays
-from ..models.contract import check_model
+from ..models.contract import check_model, has_factors
 from ..models.factors import Factors
 from .evaluation import recommend_batch, user_csr
 from .scoring import COSINE, DOT, normalize_rows
@@ -131,7 +131,8 @@ def popularity_bias(
     chunk_size: int = 512,
 ) -> PopularityBias:
     """Popularity-bias figures per model and measure (see the module notes and
-    :class:`PopularityBias`): ``result.table`` is indexed by (model, measure)."""
+    :class:`PopularityBias`): ``result.table`` is indexed by (model, measure). A model without
+    factors (EASE, ItemKNN) has one row, ``"dot"``: its own scores."""
     if not isinstance(models, dict):
         models = {"model": models}
     if measure not in MEASURES:
@@ -139,12 +140,15 @@ def popularity_bias(
             f"measure must be one of {', '.join(map(repr, MEASURES))}, got {measure!r}"
         )
     k = check_k(k)
-    for model in models.values():
-        check_model(model)
+    for name, model in models.items():
+        check_model(model, name, factors=measure == COSINE, needs="measure='cosine'")
     measures = [DOT, COSINE] if measure == "both" else [measure]
     seen = user_csr(data.interactions, data.n_users)
-    recs = {
-        name: {m: user_top_lists(model, data, m, k, chunk_size, seen) for m in measures}
+    recs = {  # (a model without factors ranks by its own scores only: its "dot" row)
+        name: {
+            m: user_top_lists(model, data, m, k, chunk_size, seen)
+            for m in (measures if has_factors(model) else [DOT])
+        }
         for name, model in models.items()
     }
     return bias_table(recs, data)

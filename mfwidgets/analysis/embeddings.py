@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..models.contract import check_model
+
 OTHER = "other"
 
 
@@ -17,7 +19,9 @@ def spearman(x: Any, y: Any) -> float:
 
 
 def item_norms(model: Any) -> np.ndarray:
-    """(n_items,) Euclidean norms of a model's item embeddings."""
+    """(n_items,) Euclidean norms of a model's item embeddings (a TypeError for a model without
+    factors)."""
+    check_model(model, factors=True, needs="an embedding norm")
     return np.linalg.norm(np.asarray(model.item_factors, dtype=np.float64), axis=1)
 
 

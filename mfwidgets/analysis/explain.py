@@ -13,7 +13,8 @@ the item vectors fixed, so the dot product becomes a sum over those items:
 
 What the refit does not reproduce of the model's own ``u·v`` (regularization the refit does not
 share, unfinished training) is reported as ``rest``, so the items and the rest sum to the dot
-product.
+product. An item–item model (EASE, ItemKNN) needs no refit: its score is exactly the sum of
+``W[j, i]`` over the user's training items j (norms and cosine are NaN: it has no factors).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import interaction_arrays
-from ..models.contract import check_model, split_of
+from ..models.contract import check_model, has_factors, split_of
 from .ids import item_position, user_position
 from .recommend import fold_in_system
 
@@ -81,6 +82,8 @@ def explain(
         raise ValueError(f"ridge must be a number >= 0, got {ridge!r}")
     u = user_position(data, user_id, user_index)
     i = item_position(data, item_id, item_index)
+    if not has_factors(model):
+        return explain_item_item(model, data, u, i)
     U = np.asarray(model.user_factors, dtype=np.float64)
     V = np.asarray(model.item_factors, dtype=np.float64)
     bu = 0.0 if model.user_bias is None else float(model.user_bias[u])
@@ -131,3 +134,27 @@ def explain(
         rest=dot - float(contribution.sum()),
         method=f"{how}: item j adds c_j · vᵀ A⁻¹ v_j",
     )
+
+
+def explain_item_item(model: Any, data: Any, u: int, i: int) -> Explanation:
+    """An item–item model's score taken apart exactly: each of the user's training items j
+    adds W[j, i] (no factors: the norms and cosine are NaN)."""
+    J, contribution = model.contributions(u, i)
+    table = pd.DataFrame(
+        {
+            "item_index": J,
+            "raw_id": np.asarray(data.item_raw_ids)[J],
+            "name": np.asarray(data.item_names)[J],
+            "weight": np.ones(len(J)),
+            "contribution": contribution,
+        }
+    )
+    table = table.iloc[np.argsort(-np.abs(contribution), kind="stable")].reset_index(drop=True)
+    score = float(np.asarray(model.predict([u], [i]))[0])
+    return Explanation(
+        user_id=data.user_id(u), item_id=data.item_id(i), user_index=u, item_index=i,
+        score=score, parts=pd.Series({model.similarity_name + "s, summed": score}),
+        user_norm=np.nan, item_norm=np.nan, cosine=np.nan, contributions=table,
+        rest=score - float(contribution.sum()),
+        method=f"{type(model).__name__}: item j adds W[j, i], its {model.similarity_name}",
+    )  # fmt: skip

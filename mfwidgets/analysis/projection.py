@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_seed
-from ..models.contract import FactorModel
+from ..models.contract import Recommender, check_model
 
 METHODS = ("pca", "tsne")
 ENGINES = ("opentsne", "sklearn")
@@ -88,8 +88,8 @@ class ProjectionCache:
 
 
 def _as_array(embeddings: Any) -> np.ndarray:
-    if isinstance(embeddings, FactorModel):  # a model: its item embeddings
-        embeddings = embeddings.item_factors
+    if isinstance(embeddings, Recommender):  # a model: its item embeddings
+        embeddings = check_model(embeddings, factors=True, needs="a map").item_factors
     arr = np.asarray(embeddings, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] < 3:
         raise ValueError(f"embeddings must have shape (n >= 3, d), got {arr.shape}")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..checks import check_k
 from ..data.dataset import interaction_arrays
+from ..models.contract import check_model
 from .ids import resolve_item, user_position
 from .lookup import ItemIndex
 from .scoring import check_measure, compute_scores, top_k
@@ -42,6 +43,7 @@ def recommend(
     if measure == "dot":
         scores = np.asarray(model.score_users([u]), dtype=np.float64)[0]
     else:
+        check_model(model, factors=True, needs="measure='cosine'")
         scores = compute_scores(model.user_factors[u], model.item_factors, "cosine")
     exclude = data.user_items(u) if exclude_listened else None
     best = top_k(scores, k, exclude)

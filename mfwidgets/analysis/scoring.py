@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_k
+from ..models.contract import has_factors
 from .ids import item_position, resolve_item
 from .tables import item_table
 
@@ -85,12 +86,21 @@ class ItemEmbeddings:
     """A model's item embeddings with their norms and unit rows, cached.
 
     Recomputed only when the model's ``version`` changes (it changes whenever training moves the
-    embeddings), so repeated lookups cost one matrix-vector product each.
+    embeddings), so repeated lookups cost one matrix-vector product each. A model without
+    factors (EASE, ItemKNN) scores items by its own item–item similarity under either measure
+    (``measures`` then holds one) and has no norms.
     """
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        self.factors = has_factors(model)
+        #: the measures that differ for this model (an item–item model has one, its own)
+        self.measures = MEASURES if self.factors else (DOT,)
         self._state: tuple | None = None  # (key, V, norms, unit rows): replaced as one
+
+    def label(self, measure: str) -> str:
+        """What a table of ``measure`` is called: the measure, or the model's own similarity."""
+        return measure if self.factors else self.model.similarity_name
 
     def _arrays(self) -> tuple:
         """(key, V, norms, unit rows) for the model as it is now (threads may share this)."""
@@ -106,13 +116,15 @@ class ItemEmbeddings:
         return self._arrays()[1]
 
     @property
-    def norms(self) -> np.ndarray:
-        """(n_items,) embedding norms (the chapter's popularity lesson)."""
-        return self._arrays()[2]
+    def norms(self) -> np.ndarray | None:
+        """(n_items,) embedding norms (the chapter's popularity lesson); None without factors."""
+        return self._arrays()[2] if self.factors else None
 
     def scores(self, item: int, measure: str = DOT) -> np.ndarray:
         """(n_items,) scores of every item against ``item``."""
         check_measure(measure)
+        if not self.factors:
+            return self.model.item_similarities(item)
         _, V, _, unit = self._arrays()
         M = V if measure == DOT else unit
         return M @ M[item]
@@ -120,8 +132,14 @@ class ItemEmbeddings:
     def neighbors(
         self, item: int, measure: str = DOT, k: int = 6, include_query: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) of the ``k`` best-scoring items, best first."""
+        """(ids, scores) of the ``k`` best-scoring items, best first; an item–item model's
+        query (which it never scores against itself) comes first when included."""
         scores = self.scores(item, measure)
+        if not self.factors:
+            ids = top_k(scores, k - include_query, np.array([item]))
+            if include_query:
+                ids = np.concatenate([[item], ids])
+            return ids, np.where(ids == item, np.nan, scores[ids])
         exclude = None if include_query else np.array([item])
         ids = top_k(scores, k, exclude)
         return ids, scores[ids]

@@ -1,5 +1,6 @@
 """The models floor: the model contract, CFModel (TensorFlow, imported lazily), its training
-engine and file format, factors from other libraries, and the registry of runs.
+engine and file format, factors from other libraries, the item–item references (EASE,
+item-kNN), and the registry of runs.
 
 Importing this package does not import TensorFlow: ``cfmodel`` loads the kernels when a model is
 built.
@@ -7,8 +8,17 @@ built.
 
 from .cfmodel import CFModel, ModelState, chapter_shape
 from .chapter import build_listens_sparse_tensor, build_model, build_regularized_model
-from .config import KINDS, OPTIMIZERS, Config, ModelConfig, Param, SplitConfig, TrainConfig
-from .contract import FactorModel, check_model
+from .config import (
+    KINDS,
+    OPTIMIZERS,
+    REFERENCE_KINDS,
+    Config,
+    ModelConfig,
+    Param,
+    SplitConfig,
+    TrainConfig,
+)
+from .contract import FactorModel, Recommender, check_model, has_factors
 from .exchange import (
     from_implicit,
     load_factors,
@@ -18,22 +28,27 @@ from .exchange import (
     to_projector,
 )
 from .factors import Factors
+from .itemitem import EASE, ItemKNN, reference
 from .registry import Runs
 from .training import END_REASONS, Callback, History, RunInfo, TrainingDiverged
 
 __all__ = [
+    "EASE",
     "END_REASONS",
     "KINDS",
     "OPTIMIZERS",
+    "REFERENCE_KINDS",
     "CFModel",
     "Callback",
     "Config",
     "FactorModel",
     "Factors",
     "History",
+    "ItemKNN",
     "ModelConfig",
     "ModelState",
     "Param",
+    "Recommender",
     "RunInfo",
     "Runs",
     "SplitConfig",
@@ -45,8 +60,10 @@ __all__ = [
     "chapter_shape",
     "check_model",
     "from_implicit",
+    "has_factors",
     "load_factors",
     "read_projector",
+    "reference",
     "save_factors",
     "to_implicit",
     "to_projector",

@@ -93,6 +93,11 @@ class CFModel(FactorScoring):
             raise TypeError("pass either config= or its fields as keywords, not both")
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        if config.reference:
+            raise ValueError(
+                f"kind={config.kind!r} is an item–item reference, not a factorization: make it "
+                "with mfwidgets.models.reference(data, split, config) (EASE, ItemKNN)"
+            )
         n_items = n_items if n_items is not None else n_artists
         if isinstance(train, Split):
             if test is not None or split is not None:

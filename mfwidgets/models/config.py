@@ -24,6 +24,9 @@ from ..data.tags import POOLINGS
 #: "hybrid" / "hybrid_implicit": "biased" / "implicit" with each item's factor (and bias) its
 #: free part plus the mean of learned embeddings of its tags (side information, LightFM-style).
 KINDS = ("plain", "regularized", "biased", "implicit", "hybrid", "hybrid_implicit")
+#: the item–item references beside MF, fitted in closed form (no factors, no iterations):
+#: :class:`~mfwidgets.models.itemitem.EASE` and :class:`~mfwidgets.models.itemitem.ItemKNN`
+REFERENCE_KINDS = ("ease", "itemknn")
 #: the kinds that rank (predict a preference of 1 for every observed pair), trained by ALS
 IMPLICIT_KINDS = ("implicit", "hybrid_implicit")
 #: the kinds with a global mean and user/item biases
@@ -122,13 +125,14 @@ class ModelConfig(Config):
     """A model's hyper-parameters (what CFModel builds and the solvers read, by these names)."""
 
     kind: str = param(
-        "plain", "which loss: the chapter's two models or one beyond it", choices=KINDS
-    )
+        "plain", "which loss: the chapter's two models or one beyond it (or a reference beside "
+        "MF: EASE, item-kNN)", choices=KINDS + REFERENCE_KINDS,
+    )  # fmt: skip
     embedding_dim: int = param(3, "d, the length of each embedding", minimum=1, integer=True,
-                               suggest=30)  # fmt: skip
+                               suggest=30, kinds=KINDS)  # fmt: skip
     init_stddev: float = param(
         1.0, "standard deviation of the random initial embeddings", minimum=0, strict=True,
-        suggest=0.5,
+        suggest=0.5, kinds=KINDS,
     )  # fmt: skip
     regularization_coeff: float = param(
         0.0, "L2 weight: coeff · (ΣU²/n_users + ΣV²/n_items)", minimum=0,
@@ -162,6 +166,18 @@ class ModelConfig(Config):
         1.0, "L2 of an item's free part, in multiples of its tag embeddings' (higher: items "
         "lean on their tags)", minimum=0, strict=True, kinds=TAGGED_KINDS,
     )  # fmt: skip
+    ease_l2: float = param(
+        200.0, "EASE's λ: the ridge of its item–item weights (grows with the number of users)",
+        minimum=0, strict=True, kinds=("ease",),
+    )  # fmt: skip
+    knn_neighbors: int = param(
+        100, "item-kNN: how many most similar items each item keeps", minimum=1, integer=True,
+        kinds=("itemknn",),
+    )  # fmt: skip
+    knn_shrink: float = param(
+        10.0, "item-kNN: cosine shrinkage, co-occurrences / (‖i‖‖j‖ + shrink)", minimum=0,
+        kinds=("itemknn",),
+    )  # fmt: skip
     seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
                              optional=True, suggest=0)  # fmt: skip
 
@@ -180,6 +196,11 @@ class ModelConfig(Config):
         loss weighs every cell, which only ALS solves without the dense matrix), else the
         chapter's gradient descent."""
         return "als" if self.implicit else "sgd"
+
+    @property
+    def reference(self) -> bool:
+        """True for the item–item references (see :data:`REFERENCE_KINDS`)."""
+        return self.kind in REFERENCE_KINDS
 
     @property
     def tagged(self) -> bool:

@@ -1,9 +1,12 @@
 """The contract between models and everything above them (analysis, charts, widgets).
 
-A model is anything with user and item factors, optional biases and global mean, ``predict`` and
-``score_users``, a ``version`` that changes whenever its factors change (caches key on it), and
-the dataset it belongs to. :class:`~mfwidgets.models.cfmodel.CFModel` satisfies it by training,
-:class:`~mfwidgets.models.factors.Factors` from plain arrays. No TensorFlow here.
+A model (:class:`Recommender`) has sizes, ``predict`` and ``score_users``, a ``version`` that
+changes whenever its scores change (caches key on it), and the dataset it belongs to. A factor
+model (:class:`FactorModel`) also has user and item factors, optional biases and a global mean:
+:class:`~mfwidgets.models.cfmodel.CFModel` by training,
+:class:`~mfwidgets.models.factors.Factors` from plain arrays. The item–item references (EASE,
+ItemKNN) are models without factors: what needs factors (a map, norms) checks
+:func:`has_factors` and says so. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -11,6 +14,27 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """What every floor above the models reads: sizes, scores, a version and the dataset.
+    ``score_users`` ranks every item for some users; ``predict`` scores paired ids (ratings
+    only when ``predicts_ratings``)."""
+
+    n_users: int
+    n_items: int
+    predicts_ratings: bool
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def dataset(self) -> Any: ...
+
+    def predict(self, user_ids: Any, item_ids: Any) -> np.ndarray: ...
+
+    def score_users(self, user_ids: Any) -> np.ndarray: ...
 
 
 @runtime_checkable
@@ -60,17 +84,30 @@ def split_of(model: Any) -> Any:
     return split if split is not None and split.train is not None else None
 
 
-def check_model(model: Any, name: str = "model") -> Any:
-    """``model`` if it satisfies :class:`FactorModel`, else a TypeError naming what is missing."""
-    if not isinstance(model, FactorModel):
+def has_factors(model: Any) -> bool:
+    """True when ``model`` has user and item factors (a :class:`FactorModel`)."""
+    return isinstance(model, FactorModel)
+
+
+def check_model(model: Any, name: str = "model", *, factors: bool = False, needs: str = "") -> Any:
+    """``model`` if it is a model (with ``factors``: a factor model), else a TypeError naming
+    what is missing (``needs``: what wants the factors, for the message)."""
+    if factors and isinstance(model, Recommender) and not has_factors(model):
+        raise TypeError(
+            f"{name} ({type(model).__name__}) has no user and item factors"
+            f"{': ' + needs + ' needs them' if needs else ''}; pick a factor model (a CFModel "
+            "or a Factors)"
+        )
+    if not isinstance(model, FactorModel if factors else Recommender):
+        wanted = ("user_factors", "item_factors") if factors else ()
         missing = [
             a
-            for a in ("user_factors", "item_factors", "predict", "score_users", "version")
+            for a in (*wanted, "predict", "score_users", "version", "dataset")
             if not hasattr(model, a)
         ]
         raise TypeError(
-            f"{name} must be a model (a CFModel, a Factors, or anything with user_factors, "
-            f"item_factors, predict, score_users and version); {type(model).__name__} lacks "
+            f"{name} must be a model (a CFModel, a Factors, an EASE or ItemKNN, or anything "
+            f"with predict, score_users, version and dataset); {type(model).__name__} lacks "
             f"{', '.join(missing) or 'part of that'}"
         )
     return model

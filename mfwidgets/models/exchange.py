@@ -138,7 +138,7 @@ def save_factors(
 ) -> Path:
     """Write any model's factors (with ids and names when ``data`` is given) as an ``.npz``
     file or, with ``format="parquet"``, a folder of ``users.parquet`` and ``items.parquet``."""
-    check_model(model)
+    check_model(model, factors=True, needs="save_factors")
     if format not in ("npz", "parquet"):
         raise ValueError(f"format must be 'npz' or 'parquet', got {format!r}")
     users, items, meta = _tables(model, data)

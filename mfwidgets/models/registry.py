@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..memory import give_back
-from .contract import FactorModel, check_model
+from .contract import Recommender, check_model
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Runs:
             return cls(source)
         if isinstance(source, (list, tuple)):
             return cls({f"model {i}": m for i, m in enumerate(source)})
-        if isinstance(source, FactorModel):
+        if isinstance(source, Recommender):
             return cls({"model": source})
         raise TypeError(
             f"{name} must be a model, a dict name -> model, a list of models, a Runs or a "

@@ -30,7 +30,7 @@ from ..analysis.scoring import COSINE, DOT, ItemEmbeddings
 from ..checks import check_k
 from ..data.split import Split
 from ..memory import give_back
-from ..models.contract import split_of
+from ..models.contract import has_factors, split_of
 from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, runs_shown, safe
@@ -180,20 +180,25 @@ class ComparisonBoard(StaticView, Following, W.VBox):
         work = {
             "profile": profile(model, train, test),
             "embeddings": self.runs.shared(name, "item_embeddings", ItemEmbeddings, model),
-            "rho": spearman(item_norms(model), self.data.item_popularity),
+            "rho": (
+                spearman(item_norms(model), self.data.item_popularity)
+                if has_factors(model)
+                else np.nan  # (EASE, ItemKNN: no embeddings, no norms)
+            ),
         }
         self._profiles[name] = (key, work)
         return work
 
     def _top_lists(self, model: Any, work: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Every user's top K_MAX by dot and cosine (the popularity-bias tab's work: the
-        costliest, done when that tab is shown or the board exported), cached with the run."""
+        """Every user's top K_MAX by dot and cosine, or by its own scores for a model without
+        factors (the popularity-bias tab's work: the costliest, done when that tab is shown or
+        the board exported), cached with the run."""
         if "top" not in work:
             if self._seen is None:
                 self._seen = user_csr(self.data.interactions, self.data.n_users)
             work["top"] = {
                 m: user_top_lists(model, self.data, m, K_MAX, seen=self._seen)
-                for m in (DOT, COSINE)
+                for m in work["embeddings"].measures
             }
         return work["top"]
 
@@ -237,7 +242,7 @@ class ComparisonBoard(StaticView, Following, W.VBox):
                     return
                 tops[n] = self._top_lists(models[n], w)
             bias = bias_table(
-                {n: {m: top[m][:, :k] for m in (DOT, COSINE)} for n, top in tops.items()},
+                {n: {m: lists[:, :k] for m, lists in top.items()} for n, top in tops.items()},
                 self.data,
             )
         histories = {n: getattr(m, "history", None) for n, m in models.items()}

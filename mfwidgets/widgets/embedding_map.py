@@ -3,9 +3,9 @@
 The map is one offline JupyterChart drawn on canvas (17,632 points for Last.fm): colour by top
 tag (or genre), size by popularity, tooltips, zoom and pan. Changing the tag filter or the
 highlighted items only changes chart parameters (the data is not sent again). A click selects an
-item (the observable ``selected_artist``); ``link(explorer)`` makes a NeighborExplorer show that
-item and rings its neighbours on the map. t-SNE runs in a worker process with a progress bar
-and a Cancel button.
+item (the observable ``selected_item``, also ``selected_artist``); ``link(explorer)`` makes a
+NeighborExplorer show that item and rings its neighbours on the map. t-SNE runs in a worker
+process with a progress bar and a Cancel button.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..analysis.projection import (
     project,
     replay_frames,
 )
+from ..models.contract import has_factors
 from ..models.registry import Runs
 from .common import Following, StatusLine, check_dataset, runs_shown, safe
 from .display import offline_chart, set_chart
@@ -46,14 +47,16 @@ class EmbeddingMap(StaticView, Following, W.VBox):
 
     ``model_or_models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs
     or a TrainerWidget (then new runs appear as they finish); the map starts on the latest one.
-    ``selected_artist`` is the clicked (or linked) item id; ``emap.link(explorer)`` connects a
-    NeighborExplorer both ways. ``emap.points`` is the table behind the current map.
-    ``tsne_engine``: "opentsne" (FFT gradients, the default) or "sklearn" (the chapter's code).
+    ``selected_item`` (alias ``selected_artist``) is the clicked (or linked) item id;
+    ``emap.link(explorer)`` connects a NeighborExplorer both ways. ``emap.points`` is the table
+    behind the current map.
+    ``tsne_engine``: "opentsne" (the default) or "sklearn" (the chapter's code).
     A run trained with ``snapshot_every=N`` gets a replay: a step slider and a play button over
     its snapshots, all drawn on the PCA axes of its last one (``emap.show_step(i)`` from code).
     """
 
-    selected_artist = traitlets.Int(None, allow_none=True, help="item id picked on the map")
+    selected_item = traitlets.Int(None, allow_none=True, help="item id picked on the map")
+    selected_artist = traitlets.Int(None, allow_none=True, help="selected_item, by its old name")
 
     def __init__(
         self, data: Any, model_or_models: Any, *, method: str = "pca", n_tags: int = 12,
@@ -140,6 +143,7 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         self.tabs.set_title(1, "norm vs popularity")
         self.tabs.observe(guard(lambda _: self._draw_norms()), names="selected_index")
         super().__init__(children=[self.tabs, self.status])
+        traitlets.link((self, "selected_item"), (self, "selected_artist"))
         self.add_class("mf-embedding-map")
         self._norm_chart = None
         if len(self.runs):
@@ -216,6 +220,12 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         stale either way: the latest request wins)."""
         model = self.model
         if model is None:
+            return
+        if not has_factors(model):
+            self.status.show(
+                f"{self.model_pick.value} ({type(model).__name__}) has no item factors to map: "
+                "pick a factor model (its neighbours are in the explorer)", "warn",
+            )  # fmt: skip
             return
         self._requests += 1
         self._prepare_replay()
@@ -314,7 +324,7 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         if not chosen:
             return
         artist = int(chosen[0]["item_index"])
-        self.selected_artist = artist
+        self.selected_item = artist
         if self.explorer is not None:
             self._linking = True
             try:
@@ -327,11 +337,11 @@ class EmbeddingMap(StaticView, Following, W.VBox):
     def _on_explorer(self, change) -> None:
         """Ring the explorer's query and its neighbours (this map's model first)."""
         ex = self.explorer
-        artist = ex.selected_artist
+        artist = ex.selected_item
         if artist is None:
             return
         if not self._linking:
-            self.selected_artist = artist
+            self.selected_item = artist
         tables = [df for (name, _), df in ex.results.items() if name == self.model_pick.value]
         tables = tables or list(ex.results.values())[:1]
         ids = [artist] + [int(i) for df in tables for i in df["item_index"] if i != artist]
@@ -357,8 +367,13 @@ class EmbeddingMap(StaticView, Following, W.VBox):
     def _draw_norms(self) -> None:
         if self.tabs.selected_index != 1 or not len(self.runs):
             return
-        shown = runs_shown(self.runs.names, (), (), self.runs.pinned)  # the pinned and latest
-        latest = {n: self.runs[n] for n in shown}
+        factored = [n for n in self.runs.names if has_factors(self.runs[n])]
+        if not factored:
+            self.norm_box.children = [W.HTML("no run has item factors: no norms to draw")]
+            self._norm_chart = None
+            return
+        shown = runs_shown(factored, (), (), [n for n in self.runs.pinned if n in factored])
+        latest = {n: self.runs[n] for n in shown}  # the pinned and latest factor models
         chart = charts.embedding_norm_chart(latest, self.data, log_scale=self.log_scale.value)
         if self._norm_chart is None:
             self._norm_chart = offline_chart(chart, css_class="mf-norm-chart")

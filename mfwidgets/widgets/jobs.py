@@ -14,6 +14,7 @@ from ..analysis.tuning import TuneResult, tune, tuning_grid
 from ..data.dataset import Dataset
 from ..data.split import Split, random_split
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
+from ..models.itemitem import ItemItemModel, reference
 from ..models.spark import SparkFactors, train_als
 from ..models.training import FINISHED, Callback, RunInfo
 
@@ -53,6 +54,8 @@ def default_name(kind: str, init_stddev: float, taken: set[str], engine: str = "
         "regularized": "reg_model",
         "biased": "biased_model",
         "implicit": "implicit_model",
+        "ease": "ease",
+        "itemknn": "itemknn",
     }.get(kind, f"{kind}_model")
     if engine == "spark":
         base = f"spark_{base}"
@@ -131,6 +134,12 @@ def run_spark(
         implicit_prefs=config.kind == "implicit", alpha=config.alpha, seed=config.seed,
         callbacks=reporter, stop=stop,
     )  # fmt: skip
+
+
+def fit_reference(data: Dataset, spec: RunSpec) -> ItemItemModel:
+    """The item–item reference ``spec`` describes (EASE, item-kNN), fitted on its training
+    split (the split a CFModel of the same seed would train on)."""
+    return reference(data, spec_split(data, spec), spec.config)
 
 
 def run_tuning(data: Dataset, spec: RunSpec, stop: threading.Event, progress) -> TuneResult:

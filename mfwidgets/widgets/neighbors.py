@@ -61,7 +61,7 @@ def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str
         for c in cols:
             v = rec[c]
             if isinstance(v, (float, np.floating)):
-                cells.append(f'<td class="num">{v:.3f}</td>')
+                cells.append(f'<td class="num">{v:.3f}</td>' if np.isfinite(v) else "<td>–</td>")
             elif isinstance(v, (int, np.integer)):
                 cells.append(f'<td class="num">{int(v)}</td>')
             else:
@@ -109,10 +109,12 @@ class NeighborExplorer(StaticView, Following, W.VBox):
     ``models``: a model (CFModel, Factors, ...), a dict name -> model, a list, a Runs or a
     TrainerWidget (then new runs appear as they finish). ``explorer.results`` holds the shown
     tables as DataFrames keyed by (model name, measure); ``explorer.select(name_or_id)`` sets
-    the query from code; the selected item id is the observable trait ``selected_artist``.
+    the query from code; the selected item id is the observable trait ``selected_item``
+    (``selected_artist``, the chapter's word, is the same value: either can be observed).
     """
 
-    selected_artist = traitlets.Int(None, allow_none=True, help="item id of the query")
+    selected_item = traitlets.Int(None, allow_none=True, help="item id of the query")
+    selected_artist = traitlets.Int(None, allow_none=True, help="selected_item, by its old name")
     results_version = traitlets.Int(0, help="bumped each time `results` is recomputed")
 
     def __init__(self, data: Any, models: Any, *, k: int = 6, measure: str = DOT) -> None:
@@ -172,6 +174,7 @@ class NeighborExplorer(StaticView, Following, W.VBox):
         self.tabs.set_title(1, "user recommendations")
         self.tabs.observe(guard(self._refresh_user_if_shown), names="selected_index")
         super().__init__(children=[self.tabs, self.status])
+        traitlets.link((self, "selected_item"), (self, "selected_artist"))
         self.add_class("mf-explorer")
         if not self.runs.names:
             self.status.show("no models yet: train one in the trainer", "info")
@@ -222,7 +225,7 @@ class NeighborExplorer(StaticView, Following, W.VBox):
     def _on_match(self, change) -> None:
         if self._quiet:
             return
-        self.selected_artist = change["new"]
+        self.selected_item = change["new"]
         self.refresh()
 
     @property
@@ -256,7 +259,7 @@ class NeighborExplorer(StaticView, Following, W.VBox):
 
     def refresh(self) -> None:
         """Recompute the shown tables for the current query, measure(s), k and models."""
-        artist = self.selected_artist
+        artist = self.selected_item
         if artist is None:
             return
         measures = [DOT, COSINE] if self.measure.value == BOTH else [self.measure.value]
@@ -265,17 +268,25 @@ class NeighborExplorer(StaticView, Following, W.VBox):
             self.tables.value = ""
             self.status.show("pick at least one model", "warn")
             return
-        frames = {(name, m): self._frame(name, artist, m) for name in names for m in measures}
+        frames = {
+            (name, m): self._frame(name, artist, m)
+            for name in names
+            for m in self._measures(name, measures)
+        }
         self.results = mark_shared(frames) if len(frames) > 1 else frames
         columns = []
         tags_only = [name for name in names if self.from_tags_only(name, artist)]
         for name in names:
             mark = f" · {TAGS_ONLY}" if name in tags_only else ""
+            emb = self._embeddings(name)
             cells = "".join(
                 table_html(
-                    self.results[(name, m)], f"{name} · {m}{mark}", artist, self.data.item_noun
+                    self.results[(name, m)],
+                    f"{name} · {emb.label(m)}{mark}",
+                    artist,
+                    self.data.item_noun,
                 )
-                for m in measures
+                for m in self._measures(name, measures)
             )
             columns.append(f'<div style="display:flex;flex-direction:column">{cells}</div>')
         legend = (
@@ -295,6 +306,11 @@ class NeighborExplorer(StaticView, Following, W.VBox):
             "ok",
         )
         self.results_version += 1
+
+    def _measures(self, name: str, measures: list[str]) -> list[str]:
+        """The measures shown for run ``name``: an item–item model has one (its own)."""
+        own = self._embeddings(name).measures
+        return measures if len(own) > 1 else measures[:1]
 
     def from_tags_only(self, name: str, item: int) -> bool:
         """True when model ``name`` gives ``item`` a factor from its tags alone (a hybrid kind,

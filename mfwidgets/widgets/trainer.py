@@ -27,7 +27,14 @@ from ..data.dataset import Dataset
 from ..data.split import Split, random_split
 from ..memory import give_back
 from ..models.cfmodel import CFModel
-from ..models.config import IMPLICIT_KINDS, ModelConfig, SplitConfig, TrainConfig
+from ..models.config import (
+    IMPLICIT_KINDS,
+    REFERENCE_KINDS,
+    ModelConfig,
+    SplitConfig,
+    TrainConfig,
+)
+from ..models.contract import has_factors
 from ..models.exchange import save_factors
 from ..models.registry import Runs
 from ..models.spark import SparkStopped, spark_unavailable
@@ -43,6 +50,7 @@ from .jobs import (
     RunSpec,
     StageReporter,
     default_name,
+    fit_reference,
     run_spark,
     run_tuning,
     spec_split,
@@ -59,6 +67,8 @@ KIND_LABELS = {
     "implicit": "beyond: implicit feedback (weighted MF, ALS)",
     "hybrid": "beyond: hybrid (biased + each item's tags)",
     "hybrid_implicit": "beyond: hybrid implicit (implicit + each item's tags)",
+    "ease": "reference: EASE (item–item, closed form)",
+    "itemknn": "reference: item-kNN (item–item cosine)",
 }
 
 
@@ -278,8 +288,11 @@ class TrainerWidget(StaticView, W.VBox):
         spec = self._checked_spec()
         if spec is None:
             return None
-        if spec.config.tagged:
-            self.status.show("Tune does not offer the hybrid kinds: choose another kind", "warn")
+        if spec.config.tagged or spec.config.reference:
+            self.status.show(
+                "Tune does not offer the hybrid kinds or the references: choose a chapter, "
+                "biased or implicit kind", "warn",
+            )  # fmt: skip
             return None
         self._stop.clear()
         self._start(self._tune_job, spec)
@@ -370,6 +383,9 @@ class TrainerWidget(StaticView, W.VBox):
             self.status.show("nothing to save yet: train a model first", "warn")
             return None
         name = self.runs_pick.value or "model"
+        if not has_factors(self.model):
+            self.status.show(f"{name} has no factors to save: fit it again (seconds)", "warn")
+            return None
         if isinstance(self.model, CFModel):
             written = self.model.save(Path(path or self.path.value or f"{name}.mfmodel"))
         else:  # factors from another engine: ids, names and factors (load_factors reads them)
@@ -402,8 +418,9 @@ class TrainerWidget(StaticView, W.VBox):
         train = TrainConfig(**train_values)
         split = SplitConfig(**self.form.fields(SplitConfig))
         taken = set(self.runs)
+        engine = "" if config.reference else self.w["engine"].value  # (fitted here, always)
         name = self.w["name"].value.strip() or default_name(
-            config.kind, config.init_stddev, taken, self.w["engine"].value
+            config.kind, config.init_stddev, taken, engine
         )
         return RunSpec(config, split, train, name, self.split or self._drawn(split, config.seed))
 
@@ -449,6 +466,9 @@ class TrainerWidget(StaticView, W.VBox):
         spark = self.w["engine"].value == "spark"
         self.form.sync(kind, self.w["optimizer"].value)
         self.w["optimizer"].disabled = kind in IMPLICIT_KINDS or spark
+        if kind in REFERENCE_KINDS:  # a closed-form fit: no steps, no optimizer, one engine
+            for name, _ in TrainConfig.params():
+                self.form.widgets[name].disabled = True
         if spark:
             for name, widget in self.form.widgets.items():
                 widget.disabled = widget.disabled or name not in SPARK_FIELDS
@@ -460,7 +480,7 @@ class TrainerWidget(StaticView, W.VBox):
         self.remove_button.disabled = running or not len(self.runs)
         self.rename_button.disabled = running or not len(self.runs)
         self.pin_button.disabled = not len(self.runs)
-        self.tune_button.disabled = running or spark
+        self.tune_button.disabled = running or spark or kind in REFERENCE_KINDS
         self.w["engine"].disabled = running or self.spark_unavailable is not None
 
     # -- running ---------------------------------------------------------------------------------
@@ -477,7 +497,10 @@ class TrainerWidget(StaticView, W.VBox):
         self.curves.busy(True)
         spark = new and self.w["engine"].value == "spark"
         self._stop.clear()
-        self._start(self._spark_run if spark else self._run, spec, *(() if spark else (new,)))
+        if spec.config.reference:
+            self._start(self._reference_run, spec)
+        else:
+            self._start(self._spark_run if spark else self._run, spec, *(() if spark else (new,)))
         if block:
             self.wait()
             return self.model
@@ -557,6 +580,31 @@ class TrainerWidget(StaticView, W.VBox):
             self._report(spec.name, model, FINISHED, time.perf_counter() - t0)
         except SparkStopped:
             self.status.show("stopped: Spark keeps no partial factors, so no run was added", "warn")
+        except Exception as exc:  # the widget shows it; the thread never dies loudly
+            self._failed(exc)
+        finally:
+            self._ended()
+
+    def _reference_run(self, spec: RunSpec) -> None:
+        """The thread of a reference (EASE, item-kNN): one closed-form fit, kept as a run;
+        a Stop during the fit discards it. Never raises."""
+        t0 = time.perf_counter()
+        try:
+            self.status.show(f"fitting {spec.name} (closed form: no steps to show)…", "running")
+            self._progress.submit((0, 1, 0.0, True, "fit"))
+            model = fit_reference(self.data, spec)
+            self._progress.submit((1, 1, time.perf_counter() - t0, False, "fit"))
+            if self._stop.is_set():
+                self.status.show(f"stopped: the fit of {spec.name} was discarded", "warn")
+                return
+            self.model = model
+            self._announce(spec.name, model)
+            self.status.show(
+                f"fitted {spec.name}: {model!r} in {time.perf_counter() - t0:.1f} s; it has no "
+                "factors (no curves, no map): its neighbours are in the explorer, its "
+                "rankings in the board",
+                "ok",
+            )
         except Exception as exc:  # the widget shows it; the thread never dies loudly
             self._failed(exc)
         finally:
