@@ -77,3 +77,19 @@ def test_share_arenas_is_once_per_process_and_says_when_it_set_the_cap():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+def test_tensorflows_objects_are_frozen_once_imported_so_collections_are_quick():
+    code = textwrap.dedent(
+        """
+        import gc
+        from mfwidgets.models.backend import import_tensorflow
+        before = gc.get_freeze_count()
+        import_tensorflow()
+        print(before, gc.get_freeze_count(), len(gc.get_objects()))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    before, frozen, tracked = out.stdout.split()
+    assert int(before) == 0 and int(frozen) > 100_000  # TensorFlow's modules, out of sight
+    assert int(tracked) < int(frozen) / 10  # what a collection still walks

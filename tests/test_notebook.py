@@ -72,15 +72,3 @@ def test_movielens_notebook_runs_headless_and_speaks_of_movies(movielens_100k, t
     assert "Star Wars (1977)" in shown and "user+movie bias" in shown
     for word in ("artist", "listen", "last.fm", "lastfm"):
         assert word not in shown.lower(), word
-
-
-@pytest.mark.realdata
-def test_reproduce_on_movielens(movielens_100k):
-    env = dict(os.environ, MFWIDGETS_DATA_MOVIELENS_100K=movielens_100k.source)
-    out = subprocess.run(
-        [sys.executable, "-m", "mfwidgets", "reproduce", "--dataset", "movielens-100k", "--quick"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT, env=env,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
-    for expected in ("user+movie bias", "biased (tuned)", "neighbours of Star Wars (1977)"):
-        assert expected in out.stdout

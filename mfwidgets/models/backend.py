@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..memory import freeze_imports
+
 INSTALL_HINT = (
     "mfwidgets needs TensorFlow to build and train models. Install it with "
     "`pip install 'mfwidgets[cpu]'` (CPU-only, small wheel where one exists) or "
@@ -60,6 +62,7 @@ def import_tensorflow() -> ModuleType:
             tf.constant([1.0]) * 2.0  # the first op prints the oneDNN notice
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
+    freeze_imports()  # its ~360,000 objects live as long as the process: collections skip them
     return tf
 
 
