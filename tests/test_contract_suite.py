@@ -2,8 +2,8 @@
 
 In the style of the implicit library's ``RecommenderBaseTestMixin``: each entry of ``MAKERS``
 builds a model on the same small data and split; every test runs on every entry. A new family
-gets the whole suite by adding itself to ``MAKERS``. (Spark's factors meet the same contract
-through ``Factors``; their own tests start a Spark.)
+gets the whole suite by adding itself to ``MAKERS``. (Spark's factors are built from arrays here;
+their own tests start a Spark and check they are Spark's.)
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mfwidgets.models import (
     load_factors,
     save_factors,
 )
+from mfwidgets.models.spark import IdReport, SparkFactors
 from mfwidgets.widgets import NeighborExplorer
 
 N_USERS, N_ITEMS = 30, 25
@@ -48,10 +49,23 @@ def _factors(data, split):
                    global_mean=3.0, split=split)  # fmt: skip
 
 
+def _spark_factors(data, split):
+    """Factors as Spark's ALS hands them over (built from arrays: no Spark needed here; the
+    Spark tests check they are Spark's own)."""
+    rng = np.random.default_rng(6)
+    report = IdReport(np.array([]), np.array([]), 0, 0)
+    factors = SparkFactors(rng.normal(size=(N_USERS, 3)), rng.normal(size=(N_ITEMS, 3)),
+                           dataset=data, predicts_ratings=True, id_report=report,
+                           params={"rank": 3})  # fmt: skip
+    factors.split = split  # (as train_als sets it)
+    return factors
+
+
 #: every kind of model, by name: (data, split) -> a trained model
 MAKERS = {
     **{f"cfmodel-{kind}": _cfmodel(kind) for kind in KINDS},
     "factors": _factors,
+    "spark-factors": _spark_factors,
     "ease": lambda data, split: EASE(data, split, l2=3.0),
     "itemknn": lambda data, split: ItemKNN(data, split, k=6, shrink=1.0),
 }
