@@ -10,7 +10,7 @@ from synthetic import dataset, random_listens
 from mfwidgets.analysis import evaluate, explain, popularity_bias, project, recommend
 from mfwidgets.data import random_split
 from mfwidgets.data.dataset import interaction_arrays
-from mfwidgets.models import Factors, Runs
+from mfwidgets.models import Factors, Runs, to_implicit, to_projector
 from mfwidgets.models.contract import has_factors
 from mfwidgets.models.itemitem import EASE, ItemKNN, ease_weights, presence_matrix
 from mfwidgets.widgets import ComparisonBoard, EmbeddingMap, NeighborExplorer
@@ -102,6 +102,9 @@ def test_references_predict_rank_explain_and_refuse_what_needs_factors(make):
         recommend(model, data, user_index=7, measure="cosine")
     with pytest.raises(TypeError, match="has no user and item factors: a map needs them"):
         project(model)
+    for export in (to_implicit, lambda m, p: to_projector(m, data, p)):
+        with pytest.raises(TypeError, match="has no user and item factors"):
+            export(model, "unused")
     table = evaluate({"ref": model}, data, split, k=5)
     assert np.isnan(table.loc["ref", "test_mse"]) and table.loc["ref", "recall@5"] >= 0
     bias = popularity_bias({"ref": model}, data, k=5)

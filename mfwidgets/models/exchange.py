@@ -35,7 +35,7 @@ def _dense(x: Any) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 def to_implicit(model: Any, path: str | os.PathLike) -> Path:
     """Write ``model``'s factors as implicit's ``AlternatingLeastSquares`` file (``.npz``)."""
-    check_model(model)
+    check_model(model, factors=True, needs="to_implicit")
     U, V = np.asarray(model.user_factors, np.float32), np.asarray(model.item_factors, np.float32)
     bu, bi = model.user_bias, model.item_bias
     if bu is not None or model.global_mean:
@@ -76,7 +76,7 @@ def _tsv_cell(value: Any) -> str:
 def to_projector(model: Any, data: Any, folder: str | os.PathLike, name: str = "items") -> Path:
     """The item factors as TensorBoard projector files in ``folder``: ``vectors.tsv``,
     ``metadata.tsv`` (name, tags, users per item) and ``projector_config.pbtxt``."""
-    check_model(model)
+    check_model(model, factors=True, needs="to_projector")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     V = np.asarray(model.item_factors, np.float64)
