@@ -17,22 +17,24 @@ from typing import Any
 from ..checks import check_number, check_seed, show
 from ..data.split import check_holdout_fraction
 from ..data.tags import POOLINGS
+from .kinds import KIND_SPECS, Kind, kinds_where
 
-#: "plain": the chapter's build_model (observed MSE only); "regularized": its
-#: build_regularized_model (+ L2 + gravity); "biased": + global mean and user/item biases;
-#: "implicit": weighted MF of implicit feedback over all cells (ranking), trained by ALS;
-#: "hybrid" / "hybrid_implicit": "biased" / "implicit" with each item's factor (and bias) its
-#: free part plus the mean of learned embeddings of its tags (side information, LightFM-style).
-KINDS = ("plain", "regularized", "biased", "implicit", "hybrid", "hybrid_implicit")
+#: the factorizations (each kind is described once in :mod:`.kinds`): "plain", the chapter's
+#: build_model (observed MSE only); "regularized", its build_regularized_model (+ L2 +
+#: gravity); "biased": + global mean and user/item biases; "implicit": weighted MF of implicit
+#: feedback over all cells (ranking), trained by ALS; "hybrid" / "hybrid_implicit": "biased" /
+#: "implicit" with each item's factor (and bias) its free part plus the mean of learned
+#: embeddings of its tags (side information, LightFM-style).
+KINDS = kinds_where(reference=False)
 #: the item–item references beside MF, fitted in closed form (no factors, no iterations):
 #: :class:`~mfwidgets.models.itemitem.EASE` and :class:`~mfwidgets.models.itemitem.ItemKNN`
-REFERENCE_KINDS = ("ease", "itemknn")
+REFERENCE_KINDS = kinds_where(reference=True)
 #: the kinds that rank (predict a preference of 1 for every observed pair), trained by ALS
-IMPLICIT_KINDS = ("implicit", "hybrid_implicit")
+IMPLICIT_KINDS = kinds_where(implicit=True)
 #: the kinds with a global mean and user/item biases
-BIASED_KINDS = ("biased", "hybrid")
+BIASED_KINDS = kinds_where(biased=True)
 #: the kinds whose items carry learned tag embeddings
-TAGGED_KINDS = ("hybrid", "hybrid_implicit")
+TAGGED_KINDS = kinds_where(tagged=True)
 #: "als" alternates exact least-squares solves of U and V; one sweep counts as one iteration.
 OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
 ALS_SOLVERS = ("exact", "cg")
@@ -182,30 +184,33 @@ class ModelConfig(Config):
                              optional=True, suggest=0)  # fmt: skip
 
     @property
+    def spec(self) -> Kind:
+        """The description of this configuration's kind (:mod:`.kinds`)."""
+        return KIND_SPECS[self.kind]
+
+    @property
     def implicit(self) -> bool:
         """True for the ranking kinds (see :data:`IMPLICIT_KINDS`)."""
-        return self.kind in IMPLICIT_KINDS
+        return self.spec.implicit
 
     @property
     def biased(self) -> bool:
-        return self.kind in BIASED_KINDS
+        return self.spec.biased
 
     @property
     def default_optimizer(self) -> str:
-        """How the kind trains when no optimizer is named: ALS for the implicit kinds (their
-        loss weighs every cell, which only ALS solves without the dense matrix), else the
-        chapter's gradient descent."""
-        return "als" if self.implicit else "sgd"
+        """How the kind trains when no optimizer is named (see :class:`.kinds.Kind`)."""
+        return self.spec.default_optimizer
 
     @property
     def reference(self) -> bool:
         """True for the item–item references (see :data:`REFERENCE_KINDS`)."""
-        return self.kind in REFERENCE_KINDS
+        return self.spec.reference
 
     @property
     def tagged(self) -> bool:
         """True when items carry tag embeddings (see :data:`TAGGED_KINDS`)."""
-        return self.kind in TAGGED_KINDS
+        return self.spec.tagged
 
     def check_rules(self) -> None:
         check_seed(self.seed)

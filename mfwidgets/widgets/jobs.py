@@ -15,11 +15,12 @@ from ..data.dataset import Dataset
 from ..data.split import Split, random_split
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
 from ..models.itemitem import ItemItemModel, reference
+from ..models.kinds import KIND_SPECS, kinds_on
 from ..models.spark import SparkFactors, train_als
 from ..models.training import FINISHED, Callback, RunInfo
 
 #: the kinds Spark's ALS trains: explicit ALS with a ridge (regParam), and implicit feedback
-SPARK_KINDS = ("regularized", "implicit")
+SPARK_KINDS = kinds_on("spark")
 #: the settings Spark's ALS uses (rank, regParam, alpha, seed, maxIter, and the split)
 SPARK_FIELDS = (
     "kind", "embedding_dim", "regularization_coeff", "alpha", "seed", "num_iterations",
@@ -47,16 +48,11 @@ def spec_split(data: Dataset, spec: RunSpec) -> Split:
 
 
 def default_name(kind: str, init_stddev: float, taken: set[str], engine: str = "") -> str:
-    """The chapter's run names: model, model_lowinit, reg_model (then biased_model, ...);
-    ``engine="spark"`` prefixes them (spark_reg_model)."""
-    base = {
-        "plain": "model_lowinit" if init_stddev <= 0.1 else "model",
-        "regularized": "reg_model",
-        "biased": "biased_model",
-        "implicit": "implicit_model",
-        "ease": "ease",
-        "itemknn": "itemknn",
-    }.get(kind, f"{kind}_model")
+    """The chapter's run names: model, model_lowinit, reg_model (then each kind's own,
+    :mod:`~mfwidgets.models.kinds`); ``engine="spark"`` prefixes them (spark_reg_model)."""
+    base = KIND_SPECS[kind].run_name
+    if kind == "plain" and init_stddev <= 0.1:  # (the chapter's second run)
+        base = "model_lowinit"
     if engine == "spark":
         base = f"spark_{base}"
     name, k = base, 2

@@ -36,6 +36,7 @@ from ..models.config import (
 )
 from ..models.contract import has_factors
 from ..models.exchange import save_factors
+from ..models.kinds import KIND_LIST
 from ..models.registry import Runs
 from ..models.spark import SparkStopped, spark_unavailable
 from ..models.training import FINISHED, STOPPED, TrainingDiverged
@@ -60,16 +61,8 @@ from .throttle import Throttle
 from .worker import LatestWorker
 
 ENGINES = {"tensorflow": "TensorFlow (this machine)", "spark": "Spark ALS (local or cluster)"}
-KIND_LABELS = {
-    "plain": "chapter: build_model (observed MSE)",
-    "regularized": "chapter: build_regularized_model (+ L2 + gravity)",
-    "biased": "beyond: biased (mean + user/item bias + UVᵀ)",
-    "implicit": "beyond: implicit feedback (weighted MF, ALS)",
-    "hybrid": "beyond: hybrid (biased + each item's tags)",
-    "hybrid_implicit": "beyond: hybrid implicit (implicit + each item's tags)",
-    "ease": "reference: EASE (item–item, closed form)",
-    "itemknn": "reference: item-kNN (item–item cosine)",
-}
+#: the kind dropdown's words (each kind's own label, :mod:`~mfwidgets.models.kinds`)
+KIND_LABELS = {k.name: k.label for k in KIND_LIST}
 
 
 #: the sweeps an ALS run starts with when no iteration count was given
