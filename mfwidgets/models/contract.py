@@ -38,8 +38,8 @@ class Recommender(Protocol):
 
 
 @runtime_checkable
-class FactorModel(Protocol):
-    """What the floors above the models read from a model.
+class FactorModel(Recommender, Protocol):
+    """A model with factors: what the map, the norm charts and cosine rankings read.
 
     Shapes: ``user_factors`` (n_users, d), ``item_factors`` (n_items, d), ``user_bias``
     (n_users,) or None, ``item_bias`` (n_items,) or None. A score is
@@ -49,10 +49,7 @@ class FactorModel(Protocol):
     ``split`` it was trained on (see :func:`split_of`).
     """
 
-    n_users: int
-    n_items: int
     global_mean: float
-    predicts_ratings: bool
 
     @property
     def user_factors(self) -> np.ndarray: ...
@@ -65,16 +62,6 @@ class FactorModel(Protocol):
 
     @property
     def item_bias(self) -> np.ndarray | None: ...
-
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def dataset(self) -> Any: ...
-
-    def predict(self, user_ids: Any, item_ids: Any) -> np.ndarray: ...
-
-    def score_users(self, user_ids: Any) -> np.ndarray: ...
 
 
 def split_of(model: Any) -> Any:
