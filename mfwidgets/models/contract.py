@@ -11,6 +11,7 @@ ItemKNN) are models without factors: what needs factors (a map, norms) checks
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -71,9 +72,16 @@ def split_of(model: Any) -> Any:
     return split if split is not None and split.train is not None else None
 
 
+_MISSING = object()
+
+
 def has_factors(model: Any) -> bool:
-    """True when ``model`` has user and item factors (a :class:`FactorModel`)."""
-    return isinstance(model, FactorModel)
+    """True when ``model`` is a model with user and item factors (a :class:`FactorModel`),
+    found without reading them (a CFModel's are computed from its variables on each read)."""
+    return isinstance(model, Recommender) and all(
+        inspect.getattr_static(model, name, _MISSING) is not _MISSING
+        for name in ("user_factors", "item_factors", "user_bias", "item_bias", "global_mean")
+    )
 
 
 def check_model(model: Any, name: str = "model", *, factors: bool = False, needs: str = "") -> Any:
@@ -85,7 +93,7 @@ def check_model(model: Any, name: str = "model", *, factors: bool = False, needs
             f"{': ' + needs + ' needs them' if needs else ''}; pick a factor model (a CFModel "
             "or a Factors)"
         )
-    if not isinstance(model, FactorModel if factors else Recommender):
+    if not (has_factors(model) if factors else isinstance(model, Recommender)):
         wanted = ("user_factors", "item_factors") if factors else ()
         missing = [
             a
