@@ -37,7 +37,9 @@ def dataset(
     )
 
 
-def random_listens(n_users: int, n_items: int, n: int, seed: int = 0) -> pd.DataFrame:
+def random_listens(
+    n_users: int = 13, n_items: int = 17, n: int = 70, seed: int = 0
+) -> pd.DataFrame:
     """``n`` distinct random (user, item) pairs with weights in [1, 5] (chapter columns)."""
     rng = np.random.default_rng(seed)
     cells = rng.choice(n_users * n_items, n, replace=False)
