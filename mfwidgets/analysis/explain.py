@@ -110,16 +110,7 @@ def explain(
     if model.predicts_ratings:
         coef = coef - bu  # a known user: the ratings net of their own bias too
     contribution = coef * (V[J] @ np.linalg.solve(A, V[i])) if len(J) else np.zeros(0)
-    table = pd.DataFrame(
-        {
-            "item_index": J,
-            "raw_id": np.asarray(data.item_raw_ids)[J],
-            "name": np.asarray(data.item_names)[J],
-            "weight": w,
-            "contribution": contribution,
-        }
-    )
-    table = table.iloc[np.argsort(-np.abs(contribution), kind="stable")].reset_index(drop=True)
+    table = contribution_table(data, J, w, contribution)
     return Explanation(
         user_id=data.user_id(u),
         item_id=data.item_id(i),
@@ -136,20 +127,28 @@ def explain(
     )
 
 
+def contribution_table(
+    data: Any, items: np.ndarray, weights: np.ndarray, contribution: np.ndarray
+) -> pd.DataFrame:
+    """The user's items behind a score: item_index, raw_id, name, weight, contribution, the
+    largest contributions (in size) first."""
+    table = pd.DataFrame(
+        {
+            "item_index": items,
+            "raw_id": np.asarray(data.item_raw_ids)[items],
+            "name": np.asarray(data.item_names)[items],
+            "weight": weights,
+            "contribution": contribution,
+        }
+    )
+    return table.iloc[np.argsort(-np.abs(contribution), kind="stable")].reset_index(drop=True)
+
+
 def explain_item_item(model: Any, data: Any, u: int, i: int) -> Explanation:
     """An item–item model's score taken apart exactly: each of the user's training items j
     adds W[j, i] (no factors: the norms and cosine are NaN)."""
     J, contribution = model.contributions(u, i)
-    table = pd.DataFrame(
-        {
-            "item_index": J,
-            "raw_id": np.asarray(data.item_raw_ids)[J],
-            "name": np.asarray(data.item_names)[J],
-            "weight": np.ones(len(J)),
-            "contribution": contribution,
-        }
-    )
-    table = table.iloc[np.argsort(-np.abs(contribution), kind="stable")].reset_index(drop=True)
+    table = contribution_table(data, J, np.ones(len(J)), contribution)
     score = float(np.asarray(model.predict([u], [i]))[0])
     return Explanation(
         user_id=data.user_id(u), item_id=data.item_id(i), user_index=u, item_index=i,

@@ -5,9 +5,7 @@ second), reports through the core's callbacks, and redraws one offline chart per
 in place, at most once a second while a run is in progress. The widget holds no maths: its
 controls are built from the configuration classes (:class:`~mfwidgets.models.ModelConfig`,
 ``TrainConfig``, ``SplitConfig``), models come from the core, baselines from the analysis floor.
-(About 500 lines: the controls, the five buttons, the two engines' threads and the registry
-wiring read best together; the runs themselves live in :mod:`.jobs`, the curves in
-:mod:`.curves`.)
+The runs themselves live in :mod:`.jobs`, the curves in :mod:`.curves`.
 """
 
 from __future__ import annotations
