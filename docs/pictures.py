@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
 
 from harness import lab_and_page, open_notebook, run_cell, write_notebook  # noqa: E402
 
+from mfwidgets.models.kinds import kind_spec  # noqa: E402
 from mfwidgets.widgets.controls import css_class  # noqa: E402
-from mfwidgets.widgets.trainer import KIND_LABELS  # noqa: E402
 
 IMG = HERE / "img"
 CELLS = [
@@ -111,7 +111,8 @@ def main() -> None:
         print(f"{len(frames)} frames of the first run", flush=True)
         page.set_viewport_size({"width": 1400, "height": 2800})  # every widget fits whole
         trainer = page.locator(f"{root} .mf-trainer")
-        trainer.locator(f".{css_class('kind')} select").select_option(label=KIND_LABELS["biased"])
+        biased = kind_spec("biased").label
+        trainer.locator(f".{css_class('kind')} select").select_option(label=biased)
         trainer.locator(f".{css_class('optimizer')} select").select_option(label="als")
         trainer.locator(f".{css_class('num_iterations')} input").fill("15")
         train(page, root)

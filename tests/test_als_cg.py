@@ -50,5 +50,5 @@ def test_the_solver_is_checked_and_only_for_als():
     with pytest.raises(ValueError, match="als_solver"):
         TrainConfig(optimizer="als", als_solver="lu")
     assert TrainConfig.params()  # the trainer greys it out unless the optimizer is ALS
-    param = dict(TrainConfig.params())["als_solver"]
-    assert param.used_by("regularized", "als") and not param.used_by("regularized", "sgd")
+    uses = TrainConfig.uses
+    assert uses("als_solver", "regularized", "als") and not uses("als_solver", "regularized", "sgd")

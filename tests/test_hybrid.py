@@ -74,7 +74,7 @@ def test_hybrid_gradients_match_autodiff(kwargs):
         total = parts["observed"] + parts["regularization"] + parts["gravity"]
     auto = tape.gradient(total, params)
     mine = k.gradients([p.read_value() for p in params])
-    mask = k.item_mask.numpy()[:, None]
+    mask = k.tower.item_mask.numpy()[:, None]
     for name, a, b in zip(m.variables, auto, mine, strict=True):
         a = a.numpy() * (mask if name == "V" else mask[:, 0] if name == "bi" else 1.0)
         assert np.allclose(a, b.numpy(), atol=1e-5), name

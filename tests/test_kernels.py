@@ -28,9 +28,8 @@ def kernels_for(df, U, V, reg=0.0, grav=0.0, biased=False, bu=None, bi=None, mu=
         user_bias_reg=reg * 3,
         item_bias_reg=reg * 5,
     )
-    objective = solvers.Objective(config, U.shape[0], V.shape[0], global_mean=mu)
     pairs = solvers.Pairs(df["userID"].to_numpy(), df["artistID"].to_numpy(), df["listenCount"])
-    return solvers.Kernels(variables, objective, pairs)
+    return solvers.make_kernels(config, variables, (U.shape[0], V.shape[0]), pairs, None, mu)
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def tuning_grid(config: ModelConfig) -> dict[str, list]:
     ``regularization_coeff`` halved, kept and doubled when the kind has one (0.1 when it is 0)."""
     d = config.embedding_dim
     grid: dict[str, list] = {"embedding_dim": sorted({max(1, d // 2), d, 2 * d})}
-    if dict(ModelConfig.params())["regularization_coeff"].used_by(config.kind):
+    if ModelConfig.uses("regularization_coeff", config.kind):
         r = config.regularization_coeff or 0.1
         grid["regularization_coeff"] = [r / 2, r, 2 * r]
     return grid
@@ -136,8 +136,7 @@ def tune(
     implicit = configs[0].implicit
     metric = check_metric(metric or ("recall@10" if implicit else "rmse"), not implicit)
     train = train or TrainConfig(num_iterations=19, optimizer="als")
-    if implicit and train.optimizer != "als":
-        raise ValueError(f"kind={configs[0].kind!r} trains with optimizer='als'")
+    configs[0].spec.check_optimizer(train.optimizer)
     if any(c.tagged for c in configs):
         raise ValueError("tune does not offer the hybrid kinds (their tags come from a dataset)")
     frame = data.train if isinstance(data, Split) else getattr(data, "interactions", data)

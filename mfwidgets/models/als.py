@@ -1,7 +1,8 @@
-"""Alternating least squares for CFModel's losses: exact per-row solves, batched by row length.
+"""Alternating least squares for the families' losses: per-row solves, batched by row length.
 
-The chapter's loss is quadratic in U for fixed V (and the reverse), so each half-sweep solves
-every row in closed form. Imports TensorFlow (through :mod:`.kernels`).
+A family's loss is quadratic in U for fixed V (and the reverse), so each half-sweep solves every
+row in closed form (or by a few conjugate-gradient steps). Knows no kind: the family sets up each
+row's system (:meth:`.family.Family.sweep`).
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import tf
+from .tensors import tf
 
 #: conjugate-gradient steps per row and half-sweep (the implicit library's default is 3)
 CG_STEPS = 3
-#: conjugate-gradient steps on the tag embeddings per sweep (hybrid kinds, either solver)
-TAG_CG_STEPS = 5
 
 
 class AlsSweep:
-    """One model's ALS sweeps over its kernels' variables and training pairs.
+    """One model's ALS sweeps: the family solves its rows (:meth:`.family.Family.sweep`), through
+    :meth:`solve`; a tag tower then re-solves the tag embeddings.
 
     ``solver="exact"`` solves every row's normal equations (batched Cholesky); ``"cg"`` takes
     :data:`CG_STEPS` conjugate-gradient steps from the current factors instead (Takács et al.;
@@ -29,9 +29,10 @@ class AlsSweep:
     def __init__(self, kernels: Any, solver: str = "exact") -> None:
         self.k = kernels
         self.solver = solver
-        tr, obj = kernels.train, kernels.obj
-        self.users = AlsSide(tr.users, tr.items, obj.n_users)
-        self.items = AlsSide(tr.items, tr.users, obj.n_items)
+        family = kernels.family
+        tr = family.train
+        self.users = AlsSide(tr.users, tr.items, family.n_users)
+        self.items = AlsSide(tr.items, tr.users, family.n_items)
 
     def loop(self, k):
         """``k`` sweeps in a graph loop."""
@@ -43,142 +44,26 @@ class AlsSweep:
         tf.while_loop(lambda t: t < k, body, (tf.constant(0),))
 
     def sweep(self) -> None:
-        """Solve every user row exactly with the items fixed, then every item row (then, for a
-        hybrid kind, the tag embeddings).
-
-        Each half minimises the total loss over its rows in closed form: the observed MSE, L2 and
-        gravity are all quadratic in U for fixed V (and the reverse). A hybrid item row is
-        solved for its whole factor x = v + A·T with the ridge pulled towards its tag part
-        (λ‖x − A·T‖² = λ‖v‖²); :meth:`_tag_block` then solves T. (About 80 lines: the two
-        losses' solves side by side, with the comments their maths needs.)
-        """
-        kern = self.k
-        o = kern.obj
-        n = float(kern.train.n)
-        d = kern.dim
-        eye = tf.eye(d)
-        eps = 1e-6  # keeps the unregularized (plain) systems solvable
-        tr = kern.train
+        """Every user row with the items fixed, then every item row (then the tag embeddings):
+        each half minimises the whole loss over its rows."""
+        kern, tower = self.k, self.k.tower
         params = [v.read_value() for v in kern.variables]
-        U, Ve, *biases = kern.effective(params)
-        offset = None if kern.tags is None else Ve - params[1]  # A·T (+ A·tb below)
-        if o.implicit:
-            # Hu–Koren–Volinsky: Σ_all-cells c·(p − x·y)² = xᵀ(YᵀY + Yᵀ(C−I)Y)x − 2xᵀYᵀCp + …,
-            # so each row needs the shared Gram YᵀY plus a sum over its own observed pairs only,
-            # with weight c − 1 in the matrix and target c (preference 1 times confidence c).
-            c = kern.confidence
-            lam = o.regularization + eps
-            U = self._solve(self.users, Ve, tf.matmul(Ve, Ve, True) + lam * eye, c - 1, c, U)
-            shared = tf.matmul(U, U, True)
-            free = o.free_scale * o.regularization  # the items' free parts' ridge
-            ridge = tf.fill([d], free)
-            G = shared + (free + eps) * eye
-            Ve = self._solve(self.items, U, G, c - 1, c, Ve, ridge, offset)
-            new = [U, Ve]
-            blocks = (shared, ridge, tf.fill([d], o.regularization))
-        else:
-            # The loss is a mean over the n observed pairs; multiplying it by n turns each row's
-            # problem into Σ_pairs (x·y − t)² + xᵀGx, so L2 and gravity enter G scaled by n:
-            # L2 as n·coeff/n_rows·I, gravity as n·coeff/(n_users·n_items)·(YᵀY).
-            grav = n * o.gravity / (o.n_users * o.n_items)
-            ones = tf.ones_like(tr.a)
-            cfg = o.config
-
-            def gram(X, n_rows, bias_reg, ridge=True, scale=1.0):
-                G = grav * tf.matmul(X, X, True)
-                if ridge:
-                    G += (scale * n * o.regularization / n_rows + eps) * eye
-                if not o.biased:
-                    return G
-                # the bias is one more unknown per row, paired with a constant 1 column appended
-                # to Y (with_ones): pad G with a row and column holding only the bias ridge
-                G = tf.pad(G, [[0, 1], [0, 1]])
-                return G + tf.pad([[bias_reg + eps if ridge else 0.0]], [[d, 0], [d, 0]])
-
-            def with_ones(X):
-                return tf.concat([X, tf.ones((tf.shape(X)[0], 1))], 1) if o.biased else X
-
-            def and_bias(X, b):
-                return tf.concat([X, b[:, None]], 1) if o.biased else X
-
-            if o.biased:
-                bu, bi = biases
-                t_u = tr.a - o.global_mean - tf.gather(bi, tr.i)
-            else:
-                t_u = tr.a
-            Xu = self._solve(
-                self.users, with_ones(Ve), gram(Ve, o.n_users, cfg.user_bias_reg), ones, t_u,
-                and_bias(U, biases[0]) if o.biased else U,
-            )  # fmt: skip
-            U = Xu[:, :d]
-            if o.biased:
-                bu = Xu[:, d]
-                t_i = tr.a - o.global_mean - tf.gather(bu, tr.u)
-            else:
-                t_i = tr.a
-            Y = with_ones(U)
-            tag_ridge = tf.fill([d], n * o.regularization / o.n_items)
-            ridge = o.free_scale * tag_ridge
-            if o.biased:
-                ridge = tf.concat([ridge, [cfg.item_bias_reg]], 0)
-                tag_ridge = tf.concat([tag_ridge, [cfg.item_bias_reg]], 0)
-                if offset is not None:
-                    offset = and_bias(offset, biases[1] - params[3])
-            x0 = and_bias(Ve, biases[1]) if o.biased else Ve
-            G = gram(U, o.n_items, cfg.item_bias_reg, scale=o.free_scale)
-            Xi = self._solve(self.items, Y, G, ones, t_i, x0, ridge, offset)
-            new = [U, Xi[:, :d]] + ([bu, Xi[:, d]] if o.biased else [])
-            blocks = (gram(U, o.n_items, 0.0, ridge=False), ridge, tag_ridge)
-        if kern.tags is not None:
-            new = self._tag_block(new, params, *blocks)
+        E = kern.effective(params)
+        offsets = None if tower is None else tower.offsets(params)
+        free_scale = 1.0 if tower is None else tower.free_scale
+        new, blocks = kern.family.sweep(self, E, offsets, free_scale)
+        if tower is not None:
+            new = tower.sweep(new, params, *blocks)
         for v, value in zip(kern.variables, new, strict=True):
             v.assign(value)
 
-    def _solve(self, side: AlsSide, Y, G, w, t, x0, ridge=None, offset=None):
-        """Rows of ``side``; with ``offset`` (a hybrid's tag part) the ridge ``ridge`` (per
-        column) pulls towards it instead of towards 0."""
+    def solve(self, side: AlsSide, Y, G, w, t, x0, ridge=None, offset=None):
+        """The rows of ``side`` (see :meth:`AlsSide.solve`); with ``offset`` (a tag tower's
+        part) the ridge ``ridge`` (per column) pulls towards it instead of towards 0."""
         prior = None if offset is None else offset * ridge
         if self.solver == "cg":
             return side.solve_cg(Y, G, w, t, x0, CG_STEPS, prior)
         return side.solve(Y, G, w, t, prior)
-
-    def _tag_block(self, new, params, shared, ridge, tag_ridge):
-        """``new`` with the tag embeddings T re-solved and the free item parts v = x − A·T.
-
-        In the coordinates (x, T) — x an item's whole factor — the loss depends on T only
-        through the ridges λ‖x − A·T‖² of the items with training pairs, the cold items' terms
-        (their x is A·T: xᵀ·shared·x, from gravity or the implicit unobserved cells) and
-        T's own ridge. With x fixed, T solves that regression of the factors on the tags,
-        (Aᵀ(M·κλ + (1 − M)·shared)A + λ)·T = Aᵀ M·κλ·x (M: has pairs; κλ the free parts'
-        ridge ``ridge``, λ the tags' ``tag_ridge``), by :data:`TAG_CG_STEPS`
-        conjugate-gradient steps from the current T: an exact block step, so the loss never rises
-        and T follows the items at once (updating v and T in turn crept: v took it all).
-        """
-        kern, o = self.k, self.k.obj
-        d = kern.dim
-        mask = kern.item_mask[:, None]
-        X = tf.concat([new[1], new[3][:, None]], 1) if o.biased else new[1]
-        tag = kern.tag_params(params)
-        T = tf.concat([tag[0], tag[1][:, None]], 1) if o.biased else tag[0]
-
-        def a_times(Z, adjoint=False):  # A·Z (or Aᵀ·Z), the factor and bias columns apart
-            if not o.biased:
-                return kern.tag_part(Z, adjoint)
-            return tf.concat(
-                [kern.tag_part(Z[:, :d], adjoint), kern.tag_part(Z[:, d:], adjoint)], 1
-            )
-
-        def times(P):
-            AP = a_times(P)
-            return a_times(mask * AP * ridge + (1.0 - mask) * tf.matmul(AP, shared), True) + (
-                P * tag_ridge
-            )
-
-        T = conjugate_gradient(times, a_times(mask * X * ridge, True), T, TAG_CG_STEPS, None)
-        free = (X - a_times(T)) * mask  # items without training pairs keep v = 0
-        tags = [T[:, :d], T[:, d]] if o.biased else [T]
-        items = [free[:, :d], new[2], free[:, d]] if o.biased else [free]
-        return [new[0], *items, *tags]
 
 
 class AlsSide:

@@ -176,22 +176,17 @@ class CFModel(FactorScoring):
         return tags
 
     def _initial_state(self, train: Any) -> ModelState:
+        """The family's initial arrays from ``seed`` (and the tag tower's, when worn)."""
         cfg = self.config
+        family = cfg.spec.family_class()
         rng = np.random.default_rng(cfg.seed)
-        d, s = cfg.embedding_dim, cfg.init_stddev
-        arrays = {
-            "U": rng.normal(0.0, s, (self.n_users, d)),
-            "V": rng.normal(0.0, s, (self.n_items, d)),
-        }
-        if cfg.biased:
-            arrays |= {"bu": np.zeros(self.n_users), "bi": np.zeros(self.n_items)}
-        if cfg.tagged:  # no free part for the items without training pairs
-            arrays["V"][np.bincount(train.items, minlength=self.n_items) == 0] = 0.0
-            arrays["T"] = rng.normal(0.0, s, (self._tags.n_tags, d))
-            if cfg.biased:
-                arrays["tb"] = np.zeros(self._tags.n_tags)
-        mean = float(train.weights.mean()) if cfg.biased else 0.0
-        return ModelState(arrays, History(), 0, mean)
+        arrays = family.initial_arrays(cfg, self.n_users, self.n_items, rng)
+        if cfg.tagged:
+            from .tagtower import tower_arrays
+
+            has_pairs = np.bincount(train.items, minlength=self.n_items) > 0
+            arrays = tower_arrays(arrays, cfg, self._tags.n_tags, has_pairs, rng)
+        return ModelState(arrays, History(), 0, family.mean_of(train.weights))
 
     @classmethod
     def from_listens(
@@ -361,17 +356,16 @@ class CFModel(FactorScoring):
                     "this model was loaded without its listens; pass listens= to CFModel.load() "
                     "to continue training"
                 )
-            from .kernels import Kernels, Objective, Pairs
+            from .kernels import Pairs, make_kernels
 
             pairs = [
                 None if f is None or f.empty else Pairs(*interaction_arrays(f))
                 for f in (self.train_listens, self.test_listens)
             ]
-            objective = Objective(self.config, self.n_users, self.n_items, self.global_mean)
-            tags = None if self._tags is None else self._tags.matrix
-            self._kernels = Kernels(
-                list(self._vars.values()), objective, pairs[0], pairs[1], tags=tags
-            )
+            self._kernels = make_kernels(
+                self.config, list(self._vars.values()), (self.n_users, self.n_items), *pairs,
+                self.global_mean, None if self._tags is None else self._tags.matrix,
+            )  # fmt: skip
         return self._kernels
 
     def train(
@@ -405,8 +399,7 @@ class CFModel(FactorScoring):
         )  # fmt: skip
         if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")
-        if self.config.implicit and cfg.optimizer != "als":
-            raise ValueError(f"kind={self.config.kind!r} trains with optimizer='als'")
+        self.config.spec.check_optimizer(cfg.optimizer if isinstance(cfg.optimizer, str) else None)
         cbs = CallbackList(callbacks)
         snapshot = None
         if cfg.snapshot_every is not None:
@@ -417,12 +410,12 @@ class CFModel(FactorScoring):
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("this model is already training (in another thread)")
         try:
-            kernel, info = self._bound_runner(cfg)
+            stepper, info = self._stepper(cfg)
             run = TrainingRun(
                 self,
                 self.run_state,
-                kernel,
-                self._metrics,
+                stepper,
+                self._kernels.metrics,
                 info,
                 cfg.record_every,
                 cbs,
@@ -433,44 +426,20 @@ class CFModel(FactorScoring):
             self._lock.release()
         return chapter_shape(last or {})
 
-    def _bound_runner(self, cfg: TrainConfig):
-        from .kernels import BoundRunner
-
+    def _stepper(self, cfg: TrainConfig):
         kernels = self.kernels()
         if cfg.optimizer == "als":
-            runner, name, lr = kernels.als_runner(cfg.als_solver), "als", None
-        else:
-            optimizer = cfg.optimizer
-            if isinstance(optimizer, str) and optimizer != "sgd":
-                optimizer = keras_optimizer(optimizer, cfg.learning_rate)
-            sgd = isinstance(optimizer, str)
-            runner = kernels.runner(None if sgd else optimizer)
-            name = "sgd" if sgd else type(optimizer).__name__.lower()
-            lr = cfg.learning_rate if sgd else float(optimizer.learning_rate)
-        bound = BoundRunner(kernels, runner, cfg.learning_rate)
-        return bound, RunInfo(self.run_state.steps, cfg.num_steps, name, lr)
-
-    def _metrics(self, row: list[float]) -> dict[str, float]:
-        """A row of solver loss parts as flat metrics under the chapter's names."""
-        parts = dict(zip(self._kernels.part_names, row, strict=True))
-        plain = self.config.kind == "plain"
-        suffix = "" if plain else "_observed"
-        named = {f"train_error{suffix}": parts["observed"]}
-        if "test" in parts:
-            named[f"test_error{suffix}"] = parts["test"]
-        if plain:
-            return named
-        if self.config.implicit:
-            return named | {
-                "observed_loss": parts["weighted_observed"],
-                "unobserved_loss": parts["unobserved"],
-                "regularization_loss": parts["regularization"],
-            }
-        return named | {
-            "observed_loss": parts["observed"],
-            "regularization_loss": parts["regularization"],
-            "gravity_loss": parts["gravity"],
-        }
+            return kernels.als_stepper(cfg.als_solver), RunInfo(
+                self.run_state.steps, cfg.num_steps, "als", None
+            )
+        optimizer = cfg.optimizer
+        if isinstance(optimizer, str) and optimizer != "sgd":
+            optimizer = keras_optimizer(optimizer, cfg.learning_rate)
+        sgd = isinstance(optimizer, str)
+        stepper = kernels.stepper(None if sgd else optimizer, cfg.learning_rate)
+        name = "sgd" if sgd else type(optimizer).__name__.lower()
+        lr = cfg.learning_rate if sgd else float(optimizer.learning_rate)
+        return stepper, RunInfo(self.run_state.steps, cfg.num_steps, name, lr)
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

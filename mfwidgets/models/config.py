@@ -17,10 +17,18 @@ from typing import Any
 from ..checks import check_number, check_seed, show
 from ..data.split import check_holdout_fraction
 from ..data.tags import POOLINGS
-from .kinds import KIND_SPECS, Kind, kinds_where
+from .kinds import (
+    GRADIENT_OPTIMIZERS,
+    KIND_SPECS,
+    OPTIMIZERS,
+    Kind,
+    KindNames,
+    kind_spec,
+    kinds_where,
+)
 
-#: the factorizations (each kind is described once in :mod:`.kinds`): "plain", the chapter's
-#: build_model (observed MSE only); "regularized", its build_regularized_model (+ L2 +
+#: the built-in factorizations (each kind is described once in :mod:`.kinds`): "plain", the
+#: chapter's build_model (observed MSE only); "regularized", its build_regularized_model (+ L2 +
 #: gravity); "biased": + global mean and user/item biases; "implicit": weighted MF of implicit
 #: feedback over all cells (ranking), trained by ALS; "hybrid" / "hybrid_implicit": "biased" /
 #: "implicit" with each item's factor (and bias) its free part plus the mean of learned
@@ -31,14 +39,9 @@ KINDS = kinds_where(reference=False)
 REFERENCE_KINDS = kinds_where(reference=True)
 #: the kinds that rank (predict a preference of 1 for every observed pair), trained by ALS
 IMPLICIT_KINDS = kinds_where(implicit=True)
-#: the kinds with a global mean and user/item biases
-BIASED_KINDS = kinds_where(biased=True)
 #: the kinds whose items carry learned tag embeddings
 TAGGED_KINDS = kinds_where(tagged=True)
-#: "als" alternates exact least-squares solves of U and V; one sweep counts as one iteration.
-OPTIMIZERS = ("sgd", "adagrad", "adam", "als")
 ALS_SOLVERS = ("exact", "cg")
-GRADIENT_OPTIMIZERS = ("sgd", "adagrad", "adam")
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,10 @@ class Param:
     """What a hyper-parameter is: its meaning, range and users.
 
     ``minimum``/``maximum`` bound numbers (``strict``: the minimum itself is refused);
-    ``choices`` lists the accepted values of a text field; ``optional`` allows None. ``kinds``
-    and ``optimizers`` say which model kinds and optimizers use it (None: all). ``suggest``, if
+    ``choices`` lists the accepted values of a text field; ``optional`` allows None.
+    ``optimizers`` says which optimizers use it (None: all). Which kinds read a model field is
+    the kinds' to say (:attr:`.kinds.Kind.fields`); ``kinds`` names them for a field no kind
+    lists (a subclass's new field; None: all kinds). ``suggest``, if
     not None, is a good first value for a control (the chapter's runs) when the default is not.
     ``objects``: besides its ``choices``, the field takes an object (checked where it is used).
     """
@@ -63,12 +68,6 @@ class Param:
     optimizers: tuple[str, ...] | None = None
     suggest: Any = None
     objects: bool = False
-
-    def used_by(self, kind: str, optimizer: str | None = None) -> bool:
-        """True when a model of ``kind`` trained by ``optimizer`` reads this value."""
-        if self.kinds is not None and kind not in self.kinds:
-            return False
-        return self.optimizers is None or optimizer is None or optimizer in self.optimizers
 
     def check(self, name: str, value: Any) -> None:
         """Raise TypeError/ValueError naming ``name`` and the accepted values."""
@@ -111,6 +110,12 @@ class Config:
                 yield f.name, f.metadata["param"]
 
     @classmethod
+    def uses(cls, name: str, kind: str | None = None, optimizer: str | None = None) -> bool:
+        """True when a model of ``kind`` trained by ``optimizer`` reads the field ``name``."""
+        p = dict(cls.params())[name]
+        return p.optimizers is None or optimizer is None or optimizer in p.optimizers
+
+    @classmethod
     def defaults(cls) -> dict[str, Any]:
         """Each field's default value."""
         return {f.name: f.default for f in dataclasses.fields(cls) if "param" in f.metadata}
@@ -128,57 +133,50 @@ class ModelConfig(Config):
 
     kind: str = param(
         "plain", "which loss: the chapter's two models or one beyond it (or a reference beside "
-        "MF: EASE, item-kNN)", choices=KINDS + REFERENCE_KINDS,
+        "MF: EASE, item-kNN; or one registered with register_kind)", choices=KindNames(),
     )  # fmt: skip
     embedding_dim: int = param(3, "d, the length of each embedding", minimum=1, integer=True,
-                               suggest=30, kinds=KINDS)  # fmt: skip
+                               suggest=30)  # fmt: skip
     init_stddev: float = param(
         1.0, "standard deviation of the random initial embeddings", minimum=0, strict=True,
-        suggest=0.5, kinds=KINDS,
+        suggest=0.5,
     )  # fmt: skip
     regularization_coeff: float = param(
         0.0, "L2 weight: coeff · (ΣU²/n_users + ΣV²/n_items)", minimum=0,
-        kinds=("regularized", *BIASED_KINDS, *IMPLICIT_KINDS), suggest=0.1,
+        suggest=0.1,
     )  # fmt: skip
     gravity_coeff: float = param(
         0.0, "gravity weight: coeff · ‖UVᵀ‖²_F / (n_users · n_items), pulls unseen scores to 0",
-        minimum=0, kinds=("regularized", *BIASED_KINDS), suggest=1.0,
+        minimum=0, suggest=1.0,
     )  # fmt: skip
-    user_bias_reg: float = param(
-        1.0, "ridge of each user bias, in interactions", minimum=0, kinds=BIASED_KINDS
-    )
+    user_bias_reg: float = param(1.0, "ridge of each user bias, in interactions", minimum=0)
     item_bias_reg: float = param(
         12.0, "ridge of each item bias (and tag bias), in interactions", minimum=0,
-        kinds=BIASED_KINDS,
     )  # fmt: skip
     alpha: float = param(
         10.0, "confidence of an observed pair: 1 + alpha · weight", minimum=0,
-        kinds=IMPLICIT_KINDS,
     )  # fmt: skip
     tag_min_count: int = param(
         5, "keep the tags given to at least this many items (rarer tags are dropped)",
-        minimum=1, integer=True, kinds=TAGGED_KINDS,
+        minimum=1, integer=True,
     )  # fmt: skip
     tag_pooling: str = param(
         "mean", "an item's tag part: the mean of its tags' embeddings, or their sum / √(number "
         "of tags) (items with more tags get longer tag parts)", choices=POOLINGS,
-        kinds=TAGGED_KINDS,
     )  # fmt: skip
     free_reg_scale: float = param(
         1.0, "L2 of an item's free part, in multiples of its tag embeddings' (higher: items "
-        "lean on their tags)", minimum=0, strict=True, kinds=TAGGED_KINDS,
+        "lean on their tags)", minimum=0, strict=True,
     )  # fmt: skip
     ease_l2: float = param(
         200.0, "EASE's λ: the ridge of its item–item weights (grows with the number of users)",
-        minimum=0, strict=True, kinds=("ease",),
+        minimum=0, strict=True,
     )  # fmt: skip
     knn_neighbors: int = param(
         100, "item-kNN: how many most similar items each item keeps", minimum=1, integer=True,
-        kinds=("itemknn",),
     )  # fmt: skip
     knn_shrink: float = param(
         10.0, "item-kNN: cosine shrinkage, co-occurrences / (‖i‖‖j‖ + shrink)", minimum=0,
-        kinds=("itemknn",),
     )  # fmt: skip
     seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
                              optional=True, suggest=0)  # fmt: skip
@@ -186,16 +184,12 @@ class ModelConfig(Config):
     @property
     def spec(self) -> Kind:
         """The description of this configuration's kind (:mod:`.kinds`)."""
-        return KIND_SPECS[self.kind]
+        return kind_spec(self.kind)
 
     @property
     def implicit(self) -> bool:
         """True for the ranking kinds (see :data:`IMPLICIT_KINDS`)."""
         return self.spec.implicit
-
-    @property
-    def biased(self) -> bool:
-        return self.spec.biased
 
     @property
     def default_optimizer(self) -> str:
@@ -212,25 +206,33 @@ class ModelConfig(Config):
         """True when items carry tag embeddings (see :data:`TAGGED_KINDS`)."""
         return self.spec.tagged
 
+    @classmethod
+    def uses(cls, name: str, kind: str | None = None, optimizer: str | None = None) -> bool:
+        """True when a model of ``kind`` reads the field ``name``: it is in the kind's
+        :attr:`.Kind.fields`, or no kind lists it and its ``Param.kinds`` allows it."""
+        if kind is None:
+            return True
+        if any(name in k.fields for k in KIND_SPECS.values()):
+            return name in kind_spec(kind).fields
+        kinds = dict(cls.params())[name].kinds
+        return kinds is None or kind in kinds
+
     def check_rules(self) -> None:
         check_seed(self.seed)
-        if self.implicit and self.gravity_coeff:
-            raise ValueError(
-                f"kind={self.kind!r} already weighs every cell; gravity_coeff must be 0 there"
-            )
-        if self.kind == "plain" and (self.regularization_coeff or self.gravity_coeff):
-            raise ValueError(
-                "kind='plain' is the chapter's unregularized model: regularization_coeff and "
-                "gravity_coeff must be 0 (use kind='regularized')"
-            )
+        for name in ("regularization_coeff", "gravity_coeff"):  # a loss term the kind lacks
+            if getattr(self, name) and not self.uses(name, self.kind):
+                users = ", ".join(f"kind={k!r}" for k in kinds_where(reference=False)
+                                  if self.uses(name, k))  # fmt: skip
+                raise ValueError(
+                    f"kind={self.kind!r} has no {name} term: it must be 0 there (it is read by "
+                    f"{users})"
+                )
 
     @classmethod
     def for_kind(cls, values: dict[str, Any]) -> dict[str, Any]:
         """``values`` with every field the kind does not use set back to its default."""
-        defaults, params = cls.defaults(), dict(cls.params())
-        return {
-            k: (v if params[k].used_by(values["kind"]) else defaults[k]) for k, v in values.items()
-        }
+        defaults = cls.defaults()
+        return {k: (v if cls.uses(k, values["kind"]) else defaults[k]) for k, v in values.items()}
 
 
 @dataclass(frozen=True)

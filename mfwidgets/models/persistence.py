@@ -127,6 +127,14 @@ def _split(path: Path, listens: pd.DataFrame | None, meta: dict, test_index: np.
     return Split(train, test if len(test) else None, method, params)
 
 
+def variable_names(config: ModelConfig) -> tuple[str, ...]:
+    """The arrays a model of ``config``'s kind holds: its family's (and the tag tower's)."""
+    from .tagtower import tower_variables
+
+    family = config.spec.family_class()
+    return tower_variables(family) if config.tagged else family.variables
+
+
 def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Dataset | None) -> Any:
     """Read a file written by :func:`save_model` into a ``cls`` (a CFModel) through its one
     constructor, starting from the stored parameters."""
@@ -146,8 +154,7 @@ def load_model(cls: type, path: str | os.PathLike, listens: pd.DataFrame | Datas
         parts = (arrays.pop("tags_data"), arrays.pop("tags_indices"), arrays.pop("tags_indptr"))
         matrix = sp.csr_matrix(parts, shape=(n_items, len(meta.get("tag_names", ()))))
         tags = ItemTags(matrix, tuple(meta["tag_names"]), config.tag_pooling)
-    expected = {"U", "V"} | ({"bu", "bi"} if config.biased else set())
-    expected |= ({"T", "tb"} if config.biased else {"T"}) if config.tagged else set()
+    expected = set(variable_names(config))
     if set(arrays) != expected or (config.tagged and tags is None):
         raise ValueError(f"{path}: damaged model file (arrays {sorted(arrays)})")
     state = ModelState(arrays, history, int(meta["steps_done"]), float(meta["global_mean"]))

@@ -1,6 +1,6 @@
 """The training engine, with no TensorFlow in it: callbacks, the metric history, end reasons, and
 :class:`TrainingRun`, which schedules compiled calls, keeps the step budget, defers Ctrl-C and
-rolls back after divergence. ``CFModel.train`` hands it a :class:`Runner`-like object and a
+rolls back after divergence. ``CFModel.train`` hands it a :class:`Stepper` and a
 :class:`RunState`; the engine knows nothing of the model's maths.
 
 A training run reports through :class:`Callback` hooks (the seam the TrainerWidget uses, and any
@@ -226,8 +226,9 @@ class RunState:
         self.version += 1
 
 
-class Kernel(Protocol):
-    """What the engine needs from a model's compiled functions."""
+class Stepper(Protocol):
+    """What the engine drives: a model's compiled functions for one optimizer
+    (:class:`.kernels.Stepper`)."""
 
     def records(self, ks: list[int]) -> tuple[list[list[float]], list[float]]:
         """For each ks[j]: metrics at the current factors (a row), then ks[j] steps; stops
@@ -236,7 +237,7 @@ class Kernel(Protocol):
     def steps(self, k: int) -> None:
         """``k`` steps, no metrics."""
 
-    def restore_snapshot(self) -> None:
+    def roll_back(self) -> None:
         """Back to the factors of the last finite record."""
 
     def all_finite(self) -> bool: ...
@@ -255,14 +256,14 @@ class TrainingRun:
         self,
         model: Any,
         state: RunState,
-        kernel: Kernel,
+        stepper: Stepper,
         name_metrics: Callable[[list[float]], dict[str, float]],
         info: RunInfo,
         record_every: int,
         callbacks: CallbackList,
         snapshot: tuple[int, Callable[[int], None]] | None = None,
     ) -> None:
-        self.model, self.state, self.kernel = model, state, kernel
+        self.model, self.state, self.stepper = model, state, stepper
         # (every, take): take(steps) keeps the factors at every ``every``-th local step and at
         # the end; record_every must divide ``every``, so each such step starts a call
         self.snapshot = snapshot
@@ -287,7 +288,7 @@ class TrainingRun:
         reason, last, error = FINISHED, None, ""
         try:
             last, reason = self._run_schedule()
-            if not self.kernel.all_finite():
+            if not self.stepper.all_finite():
                 self._diverged("an embedding")
             if self.snapshot is not None:  # where the call ends
                 self.snapshot[1](self.state.steps)
@@ -342,7 +343,7 @@ class TrainingRun:
             k = min(todo, self.budget.steps())
             t = time.perf_counter()
             with deferred_interrupt():
-                self.kernel.steps(k)
+                self.stepper.steps(k)
                 self.state.count(k)
             self.budget.observe(k, time.perf_counter() - t)
             self.cbs.on_progress(
@@ -357,7 +358,7 @@ class TrainingRun:
         wall, started, t = time.time(), self.elapsed(), time.perf_counter()
         recorded, bad = [], None
         with deferred_interrupt():
-            rows, times = self.kernel.records(ks)
+            rows, times = self.stepper.records(ks)
             for row, at, k in zip(rows, times, ks[: len(rows)], strict=True):
                 metrics = self.name_metrics(row)
                 if bad := first_non_finite(metrics):
@@ -379,7 +380,7 @@ class TrainingRun:
     def _diverged(self, what: str) -> None:
         """Restore the last finite record (count included) and raise TrainingDiverged."""
         at = self.state.steps
-        self.kernel.restore_snapshot()
+        self.stepper.roll_back()
         last = self.state.history.last
         self.state.steps = int(last["iteration"]) if last is not None else 0
         self.state.version += 1

@@ -63,10 +63,10 @@ def warm_start(model: CFModel, **changes: Any) -> CFModel:
         U, V = resize_factors(model.user_factors, model.item_factors, new.embedding_dim)
         free = ~model.from_tags_only
         arrays |= {"U": U, "V": V * free[:, None]}
-        if config.tagged:
+        if "T" in arrays:  # the tag tower's
             arrays["T"] = np.zeros((len(arrays["T"]), new.embedding_dim), np.float32)
-            if config.biased:
-                arrays |= {"bi": model.item_bias * free, "tb": np.zeros_like(arrays["tb"])}
+        if "tb" in arrays:
+            arrays |= {"bi": model.item_bias * free, "tb": np.zeros_like(arrays["tb"])}
     state = ModelState(arrays, History(), 0, model.global_mean)
     return CFModel(model.split, config=new, n_users=model.n_users,
                    n_items=model.n_items, state=state, dataset=model.dataset,

@@ -91,5 +91,5 @@ class ConfigForm:
         return {name: values[name] for name, _ in cls.params()}
 
     def sync(self, kind: str, optimizer: str | None) -> None:
-        for name, param in self.params.items():
-            self.widgets[name].disabled = not param.used_by(kind, optimizer)
+        for name in self.params:
+            self.widgets[name].disabled = not self.owner[name].uses(name, kind, optimizer)

@@ -1,5 +1,5 @@
-"""The trainer's runs, without widgets: what a run is, its default name, the callback that
-reports a training run, and a tuning run."""
+"""The trainer's runs, without widgets: what a run is, its default name, the callbacks that
+report a training run, and a tuning run (the engines that run them: :mod:`.engines`)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,8 @@ from ..analysis.tuning import TuneResult, tune, tuning_grid
 from ..data.dataset import Dataset
 from ..data.split import Split, random_split
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
-from ..models.itemitem import ItemItemModel, reference
-from ..models.kinds import KIND_SPECS, kinds_on
-from ..models.spark import SparkFactors, train_als
+from ..models.kinds import kind_spec
 from ..models.training import FINISHED, Callback, RunInfo
-
-#: the kinds Spark's ALS trains: explicit ALS with a ridge (regParam), and implicit feedback
-SPARK_KINDS = kinds_on("spark")
-#: the settings Spark's ALS uses (rank, regParam, alpha, seed, maxIter, and the split)
-SPARK_FIELDS = (
-    "kind", "embedding_dim", "regularization_coeff", "alpha", "seed", "num_iterations",
-    "holdout_fraction",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,14 +37,14 @@ def spec_split(data: Dataset, spec: RunSpec) -> Split:
     return random_split(data, spec.split.holdout_fraction, spec.config.seed)
 
 
-def default_name(kind: str, init_stddev: float, taken: set[str], engine: str = "") -> str:
+def default_name(kind: str, init_stddev: float, taken: set[str], prefix: str = "") -> str:
     """The chapter's run names: model, model_lowinit, reg_model (then each kind's own,
-    :mod:`~mfwidgets.models.kinds`); ``engine="spark"`` prefixes them (spark_reg_model)."""
-    base = KIND_SPECS[kind].run_name
+    :mod:`~mfwidgets.models.kinds`); an engine's ``prefix`` goes first (spark_reg_model)."""
+    base = kind_spec(kind).run_name
     if kind == "plain" and init_stddev <= 0.1:  # (the chapter's second run)
         base = "model_lowinit"
-    if engine == "spark":
-        base = f"spark_{base}"
+    if prefix:
+        base = f"{prefix}_{base}"
     name, k = base, 2
     while name in taken:
         name, k = f"{base}_{k}", k + 1
@@ -111,31 +101,6 @@ class StageReporter(Reporter):
         done, total = self.stages
         done = total if reason == FINISHED else done
         self.progress((done, total, time.perf_counter() - self.t0, False, "stage"))
-
-
-def run_spark(
-    data: Dataset, spec: RunSpec, stop: threading.Event, reporter: Reporter
-) -> SparkFactors:
-    """Train Spark's ALS on ``spec``'s training split (the split CFModel would make) with the
-    test error recorded: ``embedding_dim`` is the rank, ``regularization_coeff`` regParam,
-    ``num_iterations`` maxIter. Raises SparkStopped on Stop."""
-    config = spec.config
-    if config.kind not in SPARK_KINDS:
-        raise ValueError(
-            f"Spark's ALS trains kind 'regularized' (explicit) or 'implicit', not {config.kind!r}"
-        )
-    return train_als(
-        spec_split(data, spec), dataset=data, rank=config.embedding_dim,
-        reg_param=config.regularization_coeff, max_iter=spec.train.num_iterations,
-        implicit_prefs=config.kind == "implicit", alpha=config.alpha, seed=config.seed,
-        callbacks=reporter, stop=stop,
-    )  # fmt: skip
-
-
-def fit_reference(data: Dataset, spec: RunSpec) -> ItemItemModel:
-    """The item–item reference ``spec`` describes (EASE, item-kNN), fitted on its training
-    split (the split a CFModel of the same seed would train on)."""
-    return reference(data, spec_split(data, spec), spec.config)
 
 
 def run_tuning(data: Dataset, spec: RunSpec, stop: threading.Event, progress) -> TuneResult:

@@ -11,7 +11,6 @@ The runs themselves live in :mod:`.jobs`, the curves in :mod:`.curves`.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,48 +22,37 @@ from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..data.split import Split, random_split
-from ..memory import give_back
 from ..models.cfmodel import CFModel
-from ..models.config import (
-    IMPLICIT_KINDS,
-    REFERENCE_KINDS,
-    ModelConfig,
-    SplitConfig,
-    TrainConfig,
-)
+from ..models.config import ModelConfig, SplitConfig, TrainConfig
 from ..models.contract import has_factors
 from ..models.exchange import save_factors
-from ..models.kinds import KIND_LIST
+from ..models.kinds import KIND_SPECS, Kind, kind_spec
 from ..models.registry import Runs
-from ..models.spark import SparkStopped, spark_unavailable
-from ..models.training import FINISHED, STOPPED, TrainingDiverged
+from ..models.training import STOPPED
 from .common import StatusLine, check_dataset, escape, safe
 from .controls import STYLE, ConfigForm
 from .curves import TrainingCurves
+from .engines import ENGINES, Engine, RunContext, engine_for
 from .interrupts import stop_on_interrupt
-from .jobs import (
-    SPARK_FIELDS,
-    SPARK_KINDS,
-    Reporter,
-    RunSpec,
-    StageReporter,
-    default_name,
-    fit_reference,
-    run_spark,
-    run_tuning,
-    spec_split,
-)
+from .jobs import RunSpec, default_name, run_tuning
 from .static import StaticView
 from .throttle import Throttle
 from .worker import LatestWorker
 
-ENGINES = {"tensorflow": "TensorFlow (this machine)", "spark": "Spark ALS (local or cluster)"}
-#: the kind dropdown's words (each kind's own label, :mod:`~mfwidgets.models.kinds`)
-KIND_LABELS = {k.name: k.label for k in KIND_LIST}
+#: the engines a user picks from (the others follow their kinds: a reference's closed form)
+CHOICES = {name: e for name, e in ENGINES.items() if e.label}
 
 
 #: the sweeps an ALS run starts with when no iteration count was given
 ALS_SWEEPS = 10
+
+
+def own_optimizer(kind: Kind, optimizer: str) -> str:
+    """``optimizer`` when ``kind`` trains by it, else the kind's own (the trainer's dropdown
+    follows the kind: ALS for the implicit kinds)."""
+    if not kind.optimizers or optimizer in kind.optimizers:
+        return optimizer
+    return kind.default_optimizer
 
 
 class TrainerWidget(StaticView, W.VBox):
@@ -105,14 +93,15 @@ class TrainerWidget(StaticView, W.VBox):
             raise TypeError(
                 f"unknown argument(s) {', '.join(sorted(unknown))}; accepted: {', '.join(values)}"
             )
-        self.spark_unavailable = spark_unavailable()  #: why Spark ALS is not offered, or None
-        if initial_values.get("engine", "tensorflow") not in ENGINES:
+        #: why an engine is not offered on this machine, by name
+        self.unavailable = {n: why for n, e in CHOICES.items() if (why := e.unavailable())}
+        chosen = initial_values.get("engine", "tensorflow")
+        if chosen not in CHOICES:
             raise ValueError(
-                f"engine must be one of {', '.join(map(repr, ENGINES))}, "
-                f"got {initial_values['engine']!r}"
+                f"engine must be one of {', '.join(map(repr, CHOICES))}, got {chosen!r}"
             )
-        if initial_values.get("engine") == "spark" and self.spark_unavailable:
-            raise ValueError(f"engine='spark' is not available: {self.spark_unavailable}")
+        if chosen in self.unavailable:
+            raise ValueError(f"engine={chosen!r} is not available: {self.unavailable[chosen]}")
         self.data = data
         self.split = split  #: the Split every run trains on (None: the chapter's, per seed)
         self._splits: dict[tuple, Split] = {}
@@ -128,8 +117,8 @@ class TrainerWidget(StaticView, W.VBox):
         self._active = False
         self._quiet = False  # (the runs list is being refilled: its observers wait)
         first = values | initial_values
-        als = first["optimizer"] == "als" or first["kind"] in IMPLICIT_KINDS
-        if (als or first["engine"] == "spark") and "num_iterations" not in initial_values:
+        als = kind_spec(first["kind"]).default_optimizer == "als" or first["optimizer"] == "als"
+        if (als or CHOICES[chosen].sweeps) and "num_iterations" not in initial_values:
             first["num_iterations"] = ALS_SWEEPS  # the chapter's 1,000 steps are not sweeps
         self._build_controls(first)
         super().__init__(children=self._layout())
@@ -144,9 +133,9 @@ class TrainerWidget(StaticView, W.VBox):
             for name, p in cls.params():
                 if p.choices is not None:
                     p.check(name, v[name])
-        if v["kind"] in IMPLICIT_KINDS:
-            v = v | {"optimizer": "als"}
-        self.form = ConfigForm(self.classes, v, labels={"kind": KIND_LABELS})
+        v = v | {"optimizer": own_optimizer(kind_spec(v["kind"]), v["optimizer"])}
+        labels = {"kind": {k.name: k.label for k in KIND_SPECS.values()}}
+        self.form = ConfigForm(self.classes, v, labels=labels)
         self.w = dict(self.form.widgets)
         self.w["kind"].layout = W.Layout(width="460px")
         self.w["name"] = W.Text(v["name"], description="run name", placeholder="automatic",
@@ -154,10 +143,10 @@ class TrainerWidget(StaticView, W.VBox):
         self.w["name"].add_class("mf-name")
         self.w["kind"].observe(self._on_kind, names="value")
         self.w["optimizer"].observe(self._on_optimizer, names="value")
-        reason = self.spark_unavailable
-        self.w["engine"] = W.Dropdown(options=[(label, key) for key, label in ENGINES.items()],
-                                      value=v["engine"], description="engine", style=STYLE,
-                                      disabled=reason is not None,
+        offered = [(e.label, n) for n, e in CHOICES.items() if n not in self.unavailable]
+        reason = "; ".join(self.unavailable.values()) or None
+        self.w["engine"] = W.Dropdown(options=offered, value=v["engine"], description="engine",
+                                      style=STYLE, disabled=len(offered) < 2,
                                       tooltip=reason or "where the model trains")  # fmt: skip
         self.w["engine"].add_class("mf-engine")
         self.w["engine"].observe(self._on_engine, names="value")
@@ -402,16 +391,15 @@ class TrainerWidget(StaticView, W.VBox):
         fields = self.form.fields(self.config_class)
         config = self.config_class(**self.config_class.for_kind(fields))
         train_values = self.form.fields(TrainConfig)
-        if config.implicit:
-            train_values["optimizer"] = "als"
+        train_values["optimizer"] = own_optimizer(config.spec, train_values["optimizer"])
         if train_values["optimizer"] == "als":
             train_values["learning_rate"] = TrainConfig.defaults()["learning_rate"]
         train = TrainConfig(**train_values)
         split = SplitConfig(**self.form.fields(SplitConfig))
         taken = set(self.runs)
-        engine = "" if config.reference else self.w["engine"].value  # (fitted here, always)
+        engine = engine_for(config.spec, self.w["engine"].value)
         name = self.w["name"].value.strip() or default_name(
-            config.kind, config.init_stddev, taken, engine
+            config.kind, config.init_stddev, taken, engine.prefix
         )
         return RunSpec(config, split, train, name, self.split or self._drawn(split, config.seed))
 
@@ -426,8 +414,8 @@ class TrainerWidget(StaticView, W.VBox):
         return self._splits[key]
 
     def _on_kind(self, change) -> None:
-        if change["new"] in IMPLICIT_KINDS:
-            self.w["optimizer"].value = "als"
+        optimizer = self.w["optimizer"].value
+        self.w["optimizer"].value = own_optimizer(kind_spec(change["new"]), optimizer)
         self._sync_enabled()
 
     def _on_optimizer(self, change) -> None:
@@ -437,32 +425,33 @@ class TrainerWidget(StaticView, W.VBox):
             self.status.show(f"ALS: {ALS_SWEEPS} iterations (sweeps)", "ok")
 
     def _on_engine(self, change) -> None:
-        """Spark's ALS trains two kinds, in tens of sweeps: move the settings there, and say so."""
-        if change["new"] == "spark":
-            notes = []
-            if self.w["kind"].value not in SPARK_KINDS:
-                self.w["kind"].value = "regularized"
-                notes.append("kind regularized (explicit ALS)")
-            if self.w["num_iterations"].value > 100:
-                self.w["num_iterations"].value = ALS_SWEEPS
-                notes.append(f"{ALS_SWEEPS} iterations (ALS sweeps)")
-            if notes:
-                self.status.show(f"Spark ALS: {', '.join(notes)}", "ok")
+        """An engine that trains some kinds only, in tens of sweeps: move the settings there,
+        and say so."""
+        engine, notes = CHOICES[change["new"]], []
+        kind = kind_spec(self.w["kind"].value)  # (a kind with an engine of its own keeps it)
+        if kind.name not in engine.kinds() and set(kind.engines) & set(CHOICES):
+            self.w["kind"].value = engine.kinds()[0]
+            notes.append(f"kind {self.w['kind'].value}")
+        if engine.sweeps and self.w["num_iterations"].value > 100:
+            self.w["num_iterations"].value = ALS_SWEEPS
+            notes.append(f"{ALS_SWEEPS} iterations (ALS sweeps)")
+        if notes:
+            self.status.show(f"{engine.label}: {', '.join(notes)}", "ok")
         self._sync_enabled()
 
     def _sync_enabled(self) -> None:
         """Grey out what the chosen kind, optimizer and engine do not use; lock buttons during
         a run."""
-        kind = self.w["kind"].value
-        spark = self.w["engine"].value == "spark"
-        self.form.sync(kind, self.w["optimizer"].value)
-        self.w["optimizer"].disabled = kind in IMPLICIT_KINDS or spark
-        if kind in REFERENCE_KINDS:  # a closed-form fit: no steps, no optimizer, one engine
+        kind = kind_spec(self.w["kind"].value)
+        engine = engine_for(kind, self.w["engine"].value)
+        self.form.sync(kind.name, self.w["optimizer"].value)
+        self.w["optimizer"].disabled = len(kind.optimizers) < 2
+        if not kind.optimizers:  # a closed-form fit: no steps, no optimizer
             for name, _ in TrainConfig.params():
                 self.form.widgets[name].disabled = True
-        if spark:
+        if engine.fields is not None:
             for name, widget in self.form.widgets.items():
-                widget.disabled = widget.disabled or name not in SPARK_FIELDS
+                widget.disabled = widget.disabled or name not in engine.fields
         running = self.busy
         self.train_button.disabled = running
         self.continue_button.disabled = running or not isinstance(self.model, CFModel)
@@ -471,8 +460,8 @@ class TrainerWidget(StaticView, W.VBox):
         self.remove_button.disabled = running or not len(self.runs)
         self.rename_button.disabled = running or not len(self.runs)
         self.pin_button.disabled = not len(self.runs)
-        self.tune_button.disabled = running or spark or kind in REFERENCE_KINDS
-        self.w["engine"].disabled = running or self.spark_unavailable is not None
+        self.tune_button.disabled = running or not engine.tunes
+        self.w["engine"].disabled = running or len(self.w["engine"].options) < 2
 
     # -- running ---------------------------------------------------------------------------------
     def _launch(self, new: bool, block: bool) -> Any:
@@ -486,16 +475,18 @@ class TrainerWidget(StaticView, W.VBox):
             self.status.show("this model was loaded without its split; it cannot train", "error")
             return None
         self.curves.busy(True)
-        spark = new and self.w["engine"].value == "spark"
         self._stop.clear()
-        if spec.config.reference:
-            self._start(self._reference_run, spec)
-        else:
-            self._start(self._spark_run if spark else self._run, spec, *(() if spark else (new,)))
+        kind = spec.config.spec
+        engine = engine_for(kind, self.w["engine"].value) if new else self._continuing()
+        self._start(self._job, engine, self._context(engine, spec, new))
         if block:
             self.wait()
             return self.model
         return None
+
+    def _continuing(self) -> Engine:
+        """The engine whose runs continue (the current model's)."""
+        return next(e for e in ENGINES.values() if e.continues)
 
     def _checked_spec(self) -> RunSpec | None:
         """The current settings, or None with the reason shown (a run in progress, bad values)."""
@@ -518,35 +509,35 @@ class TrainerWidget(StaticView, W.VBox):
         stop_on_interrupt(self._interrupt)  # Ctrl-C, the kernel's interrupt, stop it too
         self._worker.submit(lambda cancel: job(*args))
 
-    def _run(self, spec: RunSpec, new: bool) -> None:
-        """The training thread: build (if new), train, report; never raises."""
-        t0 = time.perf_counter()
-        name = spec.name if new else self.runs_pick.value
-        model = None if new else self.model
-        try:
-            if new:
-                self.status.show(
-                    f"building {name} (the first model also loads TensorFlow)…", "running"
-                )
-                model = CFModel(spec_split(self.data, spec), config=spec.config, dataset=self.data)
-                self._release_others(model)
-                self.model = model
-                self.curves.baseline = global_mean_mse(model)
-            self.status.show(f"running {name}: {spec.train.num_steps} steps", "running")
-            reporter = Reporter(self._progress.submit, self.curves.submit, self._stop)
-            model.train(config=spec.train, callbacks=reporter)
+    def _context(self, engine: Engine, spec: RunSpec, new: bool) -> RunContext:
+        """What ``engine``'s job sees of this trainer."""
+
+        def begin(model: Any) -> None:
+            self._release_others(model)
+            self.model = model
+            self.curves.baseline = global_mean_mse(model)
+
+        def report(name: str, model: Any, reason: str, seconds: float) -> None:
             self._progress.flush()  # the bar's last state, before the status says how it ended
-            self._report(name, model, reporter.reason, time.perf_counter() - t0)
-        except TrainingDiverged as exc:
-            self.last_error = str(exc)
-            self.status.show(f"diverged: {exc}", "error")
+            self._report(name, model, reason, seconds, engine.describe(model))
+
+        def failed(error: str, shown: str) -> None:
+            self.last_error = error
+            self.status.show(shown, "error")
+
+        return RunContext(
+            self.data, spec, new, None if new else self.model,
+            spec.name if new else self.runs_pick.value, self._stop, self.status.show,
+            self._progress.submit, self.curves.submit, begin, self._announce, report, failed,
+        )  # fmt: skip
+
+    def _job(self, engine: Engine, ctx: RunContext) -> None:
+        """The training thread: ``engine`` runs the job; never raises."""
+        try:
+            engine.run(ctx)
         except Exception as exc:  # the widget shows it; the thread never dies loudly
             self._failed(exc)
         finally:
-            self._progress.flush()
-            give_back()  # the run's temporary buffers go back to the system, not to the heap
-            if model is not None:  # the run joins (or, continued, is announced again) once
-                self._announce(name, model)  # trained: followers never work on a half-run
             self._ended()
 
     def _announce(self, name: str, model: CFModel) -> None:
@@ -555,51 +546,6 @@ class TrainerWidget(StaticView, W.VBox):
             self.runs.add(name, model)
         except Exception as exc:  # (a registry observer's failure is logged by the registry)
             self._failed(exc)
-
-    def _spark_run(self, spec: RunSpec) -> None:
-        """The Spark thread: train ALS on the split, keep it as a run, report; never raises."""
-        t0 = time.perf_counter()
-        try:
-            self.status.show(
-                f"running {spec.name} on Spark (the first run also starts a local Spark)…",
-                "running",
-            )
-            reporter = StageReporter(self._progress.submit, self.curves.submit)
-            model = run_spark(self.data, spec, self._stop, reporter)
-            self._progress.flush()
-            self.runs.add(spec.name, model)
-            self._report(spec.name, model, FINISHED, time.perf_counter() - t0)
-        except SparkStopped:
-            self.status.show("stopped: Spark keeps no partial factors, so no run was added", "warn")
-        except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self._failed(exc)
-        finally:
-            self._ended()
-
-    def _reference_run(self, spec: RunSpec) -> None:
-        """The thread of a reference (EASE, item-kNN): one closed-form fit, kept as a run;
-        a Stop during the fit discards it. Never raises."""
-        t0 = time.perf_counter()
-        try:
-            self.status.show(f"fitting {spec.name} (closed form: no steps to show)…", "running")
-            self._progress.submit((0, 1, 0.0, True, "fit"))
-            model = fit_reference(self.data, spec)
-            self._progress.submit((1, 1, time.perf_counter() - t0, False, "fit"))
-            if self._stop.is_set():
-                self.status.show(f"stopped: the fit of {spec.name} was discarded", "warn")
-                return
-            self.model = model
-            self._announce(spec.name, model)
-            self.status.show(
-                f"fitted {spec.name}: {model!r} in {time.perf_counter() - t0:.1f} s; it has no "
-                "factors (no curves, no map): its neighbours are in the explorer, its "
-                "rankings in the board",
-                "ok",
-            )
-        except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self._failed(exc)
-        finally:
-            self._ended()
 
     def _ended(self) -> None:
         """After a training run of either engine: the final curves, the buttons unlocked."""
@@ -647,19 +593,13 @@ class TrainerWidget(StaticView, W.VBox):
             if other is not model and isinstance(other, CFModel) and not other.is_training:
                 other.release()
 
-    def _report(self, name: str, model: Any, reason: str, seconds: float) -> None:
+    def _report(self, name: str, model: Any, reason: str, seconds: float, where: str) -> None:
         last = model.history.iloc[-1]
         errors = charts.metric_panels(model.history.columns)[0][1]
         parts = ", ".join(f"{m} {last[m]:.4f}" for m in errors if m in last)
         mean = self.curves.baseline
         base = f" (global mean {mean:.4f})" if mean is not None else ""
         verb = "stopped" if reason == STOPPED else "finished"
-        where = (
-            f"at iteration {model.iterations_done}"
-            if isinstance(model, CFModel)
-            else f"on Spark ALS ({int(last['iteration'])} sweeps, Spark start-up "
-            f"{model.params['startup_seconds']:.1f} s)"
-        )
         self.status.show(
             f"{verb}: {name} {where} in {seconds:.1f} s; {parts}{base}",
             "warn" if reason == STOPPED else "ok",
