@@ -2,8 +2,9 @@
 
 In the style of the implicit library's ``RecommenderBaseTestMixin``: each entry of ``MAKERS``
 builds a model on the same small data and split; every test runs on every entry. A new family
-gets the whole suite by adding itself to ``MAKERS``. (Spark's factors are built from arrays here;
-their own tests start a Spark and check they are Spark's.)
+gets the whole suite by adding itself to ``MAKERS``: every kind, ``Factors``, Spark's factors,
+the item–item references and the baselines. (Spark's factors are built from arrays here; their
+own tests start a Spark and check they are Spark's.)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from synthetic import dataset, random_listens
 
 from mfwidgets.analysis import evaluate, recommend
+from mfwidgets.analysis.baselines import BiasBaseline, Popularity
 from mfwidgets.data import random_split
 from mfwidgets.models import (
     EASE,
@@ -68,6 +70,8 @@ MAKERS = {
     "spark-factors": _spark_factors,
     "ease": lambda data, split: EASE(data, split, l2=3.0),
     "itemknn": lambda data, split: ItemKNN(data, split, k=6, shrink=1.0),
+    "bias-baseline": lambda data, split: BiasBaseline(split, dataset=data),
+    "popularity": lambda data, split: Popularity(split, dataset=data),
 }
 
 
@@ -136,9 +140,12 @@ def test_the_registry_explorer_and_evaluate_take_it(model, world):
     assert Runs.of(model).latest is model and runs["it"] is model
     explorer = NeighborExplorer(data, runs, k=3, measure="cosine")
     explorer.select(2)
-    (key,) = [k for k in explorer.results if k[0] == "it"]
-    assert explorer.results[key]["item_index"].iloc[0] == 2  # the query first (cosine 1)
-    assert explorer.status.level == "ok", explorer.status.text
+    if has_factors(model) or hasattr(model, "item_similarities"):
+        (key,) = [k for k in explorer.results if k[0] == "it"]
+        assert explorer.results[key]["item_index"].iloc[0] == 2  # the query first (cosine 1)
+        assert explorer.status.level == "ok", explorer.status.text
+    else:  # a baseline: it says so, and stays usable
+        assert "no item neighbours" in explorer.status.text and explorer.status.level == "warn"
     row = evaluate({"it": model}, data, split, k=5).loc["it"]
     assert 0 <= row["recall@5"] <= 1 and np.isnan(row["test_mse"]) != model.predicts_ratings
 
@@ -149,11 +156,14 @@ def test_saved_and_loaded_it_scores_the_same(model, world, tmp_path):
         again = CFModel.load(model.save(tmp_path / "m.mfmodel"), listens=data)
     elif has_factors(model):
         again = load_factors(save_factors(model, tmp_path / "m.npz", data), dataset=data)
-    else:  # an item–item reference has no file: it says so, and refits in a moment
+    else:  # a model without factors has no file: it says so, and refits in a moment
         with pytest.raises(TypeError, match="has no user and item factors"):
             save_factors(model, tmp_path / "m.npz", data)
-        settings = {k: v for k, v in model.params.items() if k != "fit_seconds"}
-        again = type(model)(data, model.split, **settings)
+        if hasattr(model, "params"):  # an item–item reference
+            settings = {k: v for k, v in model.params.items() if k != "fit_seconds"}
+            again = type(model)(data, model.split, **settings)
+        else:  # a baseline
+            again = type(model)(model.split, dataset=data)
     np.testing.assert_allclose(again.score_users([0, 5]), model.score_users([0, 5]), rtol=1e-5,
                                atol=1e-6)  # fmt: skip
 

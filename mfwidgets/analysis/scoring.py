@@ -94,8 +94,10 @@ class ItemEmbeddings:
     def __init__(self, model: Any) -> None:
         self.model = model
         self.factors = has_factors(model)
-        #: the measures that differ for this model (an item–item model has one, its own)
-        self.measures = MEASURES if self.factors else (DOT,)
+        #: the measures that differ for this model (an item–item model has one, its own; a
+        #: model with neither factors nor item similarities, a baseline, has none)
+        similar = hasattr(model, "item_similarities")
+        self.measures = MEASURES if self.factors else (DOT,) if similar else ()
         self._state: tuple | None = None  # (key, V, norms, unit rows): replaced as one
 
     def label(self, measure: str) -> str:
@@ -123,6 +125,11 @@ class ItemEmbeddings:
     def scores(self, item: int, measure: str = DOT) -> np.ndarray:
         """(n_items,) scores of every item against ``item``."""
         check_measure(measure)
+        if not self.measures:
+            raise TypeError(
+                f"{type(self.model).__name__} has no item neighbours: it has neither factors nor "
+                "item–item similarities"
+            )
         if not self.factors:
             return self.model.item_similarities(item)
         _, V, _, unit = self._arrays()

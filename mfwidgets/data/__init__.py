@@ -1,6 +1,7 @@
 """The data floor: datasets, loaders, splits and side information (numpy, pandas, scipy)."""
 
 from .catalog import datasets, load_dataset
+from .cleaning import clean_weights
 from .dataset import (
     CHAPTER_COLUMNS,
     NEUTRAL_COLUMNS,
@@ -16,7 +17,6 @@ from .lastfm import (
     ENV_DATA,
     GROUPLENS_URL,
     LastfmData,
-    clean_weights,
     fetch_lastfm,
     load_lastfm,
 )

@@ -9,7 +9,6 @@ chapter's ``userID, artistID, listenCount``; :func:`interaction_arrays` reads bo
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import show
+from .frames import check_frame, check_items, items_table, raw_codes, users_table
 from .merge import check_merge, default_merge, merge_duplicates, merge_note
 
 NEUTRAL_COLUMNS = ("user", "item", "weight")
@@ -235,22 +235,13 @@ class Dataset:
         table, one row per user. NaN ids, NaN or negative weights raise ValueError naming the
         column and the first bad row. Every argument is checked before any work.
         """
-        _check_frame(df, user, item, weight, timestamp)
+        check_frame(df, user, item, weight, timestamp)
         if users is not None and not isinstance(users, pd.DataFrame):
             raise TypeError(f"users must be a pandas DataFrame or None, got {type(users)}")
         how = check_merge(duplicates) or default_merge(timestamp is not None)
-        if items is not None:
-            if not isinstance(items, pd.DataFrame):
-                raise TypeError(f"items must be a pandas DataFrame or None, got {type(items)}")
-            if items.index.has_duplicates:
-                raise ValueError("items must be keyed by unique raw item ids (its index)")
-            for arg, col in (("item_name", item_name), ("item_tags", item_tags)):
-                if col is not None and col not in items.columns:
-                    raise ValueError(f"{arg}={col!r} is not a column of items")
-        elif item_name is not None or item_tags is not None:
-            raise ValueError("item_name and item_tags name columns of items: pass items too")
-        u_codes, user_raw = _codes(df[user])
-        i_codes, item_raw = _codes(df[item], [] if items is None else items.index)
+        check_items(items, item_name, item_tags)
+        u_codes, user_raw = raw_codes(df[user])
+        i_codes, item_raw = raw_codes(df[item], [] if items is None else items.index)
         w = np.ones(len(df)) if weight is None else pd.to_numeric(df[weight]).to_numpy(np.float64)
         frame = pd.DataFrame({"user": u_codes, "item": i_codes, "weight": w})
         if timestamp is not None:
@@ -265,11 +256,11 @@ class Dataset:
         frame, merged = merge_duplicates(frame, how, describe, f"({user}, {item})")
         notes = {merge_note(how): merged} if merged else {}
         n_users_per_item = np.bincount(frame["item"].to_numpy(), minlength=len(item_raw))
-        table = _items_table(item_raw, n_users_per_item, items, item_name, item_tags)
+        table = items_table(item_raw, n_users_per_item, items, item_name, item_tags)
         return cls(
             interactions=frame,
             items=table,
-            users=None if users is None else _users_table(users, user_raw),
+            users=None if users is None else users_table(users, user_raw),
             user_raw_ids=user_raw,
             item_raw_ids=item_raw,
             item_noun=item_noun,
@@ -278,16 +269,6 @@ class Dataset:
             source="DataFrame",
             notes=notes,
         )
-
-
-def _users_table(users: pd.DataFrame, user_raw: np.ndarray) -> pd.DataFrame:
-    """One row per user id, in id order: ``raw_id`` then the metadata (NaN where unknown)."""
-    table = users.reindex(pd.Index(user_raw)).reset_index(drop=True)
-    return pd.concat([pd.DataFrame({"raw_id": user_raw}), table], axis=1)
-
-
-def _first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:
-    return df.index[int(np.flatnonzero(bad)[0])]
 
 
 def _to_index(lookup: pd.Index, ids: Any, what: str) -> Any:
@@ -322,89 +303,3 @@ def _to_id(raw: np.ndarray, index: Any, name: str) -> Any:
         raise ValueError(f"{name} must lie in [0, {len(raw)}), got {show(bad)}")
     out = raw[arr]
     return out.item() if np.ndim(out) == 0 and isinstance(out, np.generic) else out
-
-
-def _check_frame(df: Any, user: str, item: str, weight: str | None, timestamp: str | None) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    for arg, col in (("user", user), ("item", item), ("weight", weight), ("timestamp", timestamp)):
-        if col is not None and col not in df.columns:
-            raise ValueError(
-                f"{arg}={col!r} is not a column of df (columns: {', '.join(map(str, df.columns))})"
-            )
-    if df.empty:
-        raise ValueError("df is empty: a dataset needs at least one interaction")
-    for col in (user, item):
-        bad = df[col].isna().to_numpy()
-        if bad.any():
-            raise ValueError(
-                f"column {col!r} has a missing id at row {show(_first_bad_row(df, bad))}"
-            )
-    if weight is not None:
-        values = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = _first_bad_row(df, bad)
-            raise ValueError(
-                f"column {weight!r} must hold finite numbers; row {show(row)} has "
-                f"{show(df[weight][row])}"
-            )
-        if (values < 0).any():
-            row = _first_bad_row(df, values < 0)
-            raise ValueError(
-                f"column {weight!r} must be >= 0; row {show(row)} is {values[values < 0][0]}"
-            )
-
-
-def _codes(values: pd.Series | pd.Index, extra: Any = ()) -> tuple[np.ndarray, np.ndarray]:
-    """(codes of ``values``, raw ids): raw ids sorted when they can be, else by first appearance."""
-    raw = pd.Index(pd.unique(pd.Series(values)))
-    if len(extra):  # (appended only when there is some: an empty list would make ids objects)
-        raw = raw.append(pd.Index(list(extra))).unique()
-    with contextlib.suppress(TypeError):  # mixed types cannot be ordered: first appearance
-        raw = raw.sort_values()
-    return raw.get_indexer(values), raw.to_numpy()
-
-
-def _tag_lists(column: pd.Series) -> list[list[str]]:
-    def as_list(value: Any) -> list[str]:
-        if isinstance(value, str):
-            return [t.strip() for t in value.split("|") if t.strip()]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return []
-        return [str(t) for t in value]
-
-    return [as_list(v) for v in column]
-
-
-def _items_table(
-    item_raw: np.ndarray,
-    n_users: np.ndarray,
-    items: pd.DataFrame | None,
-    item_name: str | None,
-    item_tags: str | None,
-) -> pd.DataFrame:
-    """id, name (the raw id when unnamed), tags, n_users, raw_id, then the other metadata."""
-    meta = (
-        items.reindex(pd.Index(item_raw)).reset_index(drop=True)
-        if items is not None
-        else pd.DataFrame(index=range(len(item_raw)))
-    )
-    raw_names = meta[item_name] if item_name is not None else pd.Series([None] * len(item_raw))
-    names = [
-        str(r) if n is None or (isinstance(n, float) and np.isnan(n)) else str(n)
-        for n, r in zip(raw_names, item_raw, strict=True)
-    ]
-    tags = _tag_lists(meta[item_tags]) if item_tags is not None else [[] for _ in item_raw]
-    extra = meta.drop(columns=[c for c in (item_name, item_tags) if c is not None])
-    extra = extra.drop(columns=[c for c in ("id", "name", "tags", "n_users") if c in extra])
-    first = pd.DataFrame(
-        {
-            "id": np.arange(len(item_raw)),
-            "name": pd.Series(names, dtype=object),
-            "tags": pd.Series(tags, dtype=object),
-            "n_users": n_users.astype(np.int64),
-            "raw_id": item_raw,
-        }
-    )
-    return pd.concat([first, extra], axis=1)

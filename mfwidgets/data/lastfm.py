@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import show
+from .cleaning import clean_tag, clean_weights, scale_to_range
 from .dataset import NO_TAGS, Dataset
 from .merge import check_merge, merge_duplicates, merge_note
 from .sources import Archive, DataError, Opener, fetch, resolve_source
@@ -28,10 +29,6 @@ GROUPLENS_URL = "https://files.grouplens.org/datasets/hetrec2011/hetrec2011-last
 DATASET_NAME = "hetrec2011-lastfm-2k"
 ENV_DATA = "MFWIDGETS_DATA"
 
-#: weights above this are outliers, replaced as the chapter did
-OUTLIER_WEIGHT = 3500
-#: the cleaned listen counts are scaled linearly onto this range
-SCALED_RANGE = (1.0, 5.0)
 #: peak_year of artists nobody tagged; earlier tagging years are raised to FIRST_YEAR
 UNTAGGED_YEAR, FIRST_YEAR = 2004, 2005
 
@@ -170,57 +167,6 @@ def _check_unique(df: pd.DataFrame, col: str, name: str) -> None:
         raise DataError(f"{name}: id {dup} appears more than once in column {col!r}")
 
 
-# ------------------------------------------------------------------------------------------------
-# the chapter's cleaning
-# ------------------------------------------------------------------------------------------------
-def clean_weights(users: np.ndarray, artists: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Replace every weight > 3500, row by row in file order, as the chapter did.
-
-    A replaced weight becomes (a) the median of that user's weights below 3500, rounded to an
-    integer (half to even), when the user has any; else (b) the median of that artist's weights
-    as already replaced so far, if below 3500; else (c) the median of all weights as replaced so
-    far. Rule (a) is vectorised for users who have small weights in the raw file: its values are
-    medians of those weights, and adding a value equal to the median never moves the median, so
-    the sequential result is the same. The other rows (a handful) run the literal loop on the
-    table state it would see: earlier rows replaced, later rows not.
-    """
-    w = weights.astype(np.float64)
-    out = w.copy()
-    outlier = w > OUTLIER_WEIGHT
-    if not outlier.any():
-        return out
-    small = w < OUTLIER_WEIGHT
-    user_median = pd.Series(w[small]).groupby(users[small]).median()
-    med = pd.Series(users[outlier]).map(user_median).to_numpy()
-    rows = np.flatnonzero(outlier)
-    has_user = ~np.isnan(med)
-    out[rows[has_user]] = np.round(med[has_user])
-    position = np.arange(len(w))
-    for i in rows[~has_user]:
-        state = np.where(position < i, out, w)
-        mine = state[(users == users[i]) & (state < OUTLIER_WEIGHT)]
-        if mine.size:  # an earlier row of this user was replaced below 3500: rule (a)
-            out[i] = np.round(np.median(mine))
-            continue
-        artist_median = np.median(state[artists == artists[i]])
-        out[i] = artist_median if artist_median < OUTLIER_WEIGHT else np.median(state)
-    return out
-
-
-def scale_to_range(x: np.ndarray, lo: float = SCALED_RANGE[0], hi: float = SCALED_RANGE[1]):
-    """Min-max scale ``x`` linearly onto [lo, hi] (all ``lo`` when x is constant)."""
-    x = np.asarray(x, dtype=np.float64)
-    span = x.max() - x.min()
-    if span == 0:
-        return np.full_like(x, lo)
-    return lo + (hi - lo) * (x - x.min()) / span
-
-
-def clean_tag(series: pd.Series) -> pd.Series:
-    """Remove every non-alphanumeric character ("80's" -> "80s"; accented letters are kept)."""
-    return series.astype(str).str.replace(r"[\W_]+", "", regex=True)
-
-
 def _artist_info(
     artists: pd.DataFrame, tags: pd.DataFrame, listens: pd.DataFrame, n_artists: int
 ) -> pd.DataFrame:
@@ -287,76 +233,25 @@ def load_lastfm(
     repeated pair, so one is refused by default (the error names it); ``duplicates`` merges them
     instead (``"sum"``, ``"max"``, ...: see :meth:`Dataset.from_dataframe`), counted in ``notes``.
     """
-    # Long on purpose: one pass over the five files in the chapter's order, each step a few
-    # lines that read best in sequence (validate, re-index, clean, count what was dropped).
     how = check_merge(duplicates) or "refuse"
     opener, where = resolve_source(ARCHIVE, source, cache_dir=cache_dir, download_url=download_url)
     tables = {name: _read_table(opener, name) for name in REQUIRED_FILES}
     artists_raw, tags_raw = tables["artists.dat"], tables["tags.dat"]
-    ua, uta, uf = (
-        tables["user_artists.dat"],
-        tables["user_taggedartists.dat"],
-        tables["user_friends.dat"],
-    )
     _check_unique(artists_raw, "id", "artists.dat")
     _check_unique(tags_raw, "tagID", "tags.dat")
+    ua = tables["user_artists.dat"]
     if (ua["weight"] < 0).any():
         line = int(np.flatnonzero(ua["weight"].to_numpy() < 0)[0]) + 2
         raise DataError(f"user_artists.dat: weights must be non-negative; line {line} is negative")
     ua, notes = _merge_listens(ua, how)
-
     artist_raw_ids = artists_raw["id"].to_numpy()
     artist_index = pd.Series(np.arange(len(artist_raw_ids)), index=artist_raw_ids)
-    unknown = ~ua["artistID"].isin(artist_index.index)
-    if unknown.any():
-        raise DataError(
-            f"user_artists.dat: {int(unknown.sum())} listen row(s) name artists absent from "
-            f"artists.dat (first: {int(ua.loc[unknown, 'artistID'].iloc[0])}); artists.dat "
-            "may be truncated"
-        )
-    user_raw_ids = pd.unique(ua["userID"].to_numpy())
-    user_index = pd.Series(np.arange(len(user_raw_ids)), index=user_raw_ids)
-    users = user_index.loc[ua["userID"].to_numpy()].to_numpy()
-    artist_ids = artist_index.loc[ua["artistID"].to_numpy()].to_numpy()
-    raw = ua["weight"].to_numpy()
-    listens = pd.DataFrame(
-        {
-            "userID": users,
-            "artistID": artist_ids,
-            "listenCount": scale_to_range(clean_weights(users, artist_ids, raw)),
-        }
-    )
-
+    listens, user_index = _listens(ua, artist_index)
     dropped: dict[str, int] = {}
-    orphan = ~uta["artistID"].isin(artist_index.index)
-    dropped["tag assignments naming artists absent from artists.dat"] = int(orphan.sum())
-    unknown_tag = ~uta["tagID"].isin(tags_raw["tagID"])
-    dropped["tag assignments naming tags absent from tags.dat"] = int((unknown_tag & ~orphan).sum())
-    unknown_user = ~uta["userID"].isin(user_index.index)
-    dropped["tag assignments by users without listens"] = int(
-        (unknown_user & ~orphan & ~unknown_tag).sum()
+    tag_assignments = _tag_assignments(
+        tables["user_taggedartists.dat"], tags_raw, artist_index, user_index, dropped
     )
-    uta = uta[~(orphan | unknown_tag | unknown_user)]
-    tag_text = pd.Series(clean_tag(tags_raw["tagValue"]).to_numpy(), index=tags_raw["tagID"])
-    tag_assignments = pd.DataFrame(
-        {
-            "userID": user_index.loc[uta["userID"].to_numpy()].to_numpy(),
-            "artistID": artist_index.loc[uta["artistID"].to_numpy()].to_numpy(),
-            "tag": tag_text.loc[uta["tagID"].to_numpy()].to_numpy(),
-            "year": uta["year"].to_numpy(),
-        }
-    )
-    empty_tag = tag_assignments["tag"] == ""
-    dropped["tag assignments whose tag is empty once cleaned"] = int(empty_tag.sum())
-    tag_assignments = tag_assignments[~empty_tag].reset_index(drop=True)
-
-    known = uf["userID"].isin(user_index.index) & uf["friendID"].isin(user_index.index)
-    dropped["friend pairs naming users without listens"] = int((~known).sum())
-    a = user_index.loc[uf.loc[known, "userID"].to_numpy()].to_numpy()
-    b = user_index.loc[uf.loc[known, "friendID"].to_numpy()].to_numpy()
-    pairs = pd.DataFrame({"userID": np.minimum(a, b), "friendID": np.maximum(a, b)})
-    pairs = pairs[pairs["userID"] != pairs["friendID"]].drop_duplicates().reset_index(drop=True)
-
+    pairs = _friends(tables["user_friends.dat"], user_index, dropped)
     artists = pd.DataFrame(
         {
             "id": np.arange(len(artist_raw_ids)),
@@ -369,7 +264,7 @@ def load_lastfm(
         log.info("dropped %d %s", n, reason)
     return LastfmData(
         interactions=listens,
-        raw_weights=raw,
+        raw_weights=ua["weight"].to_numpy(),
         artists=artists,
         items=_artist_info(artists, tag_assignments, listens, len(artist_raw_ids)),
         tag_assignments=tag_assignments,
@@ -377,11 +272,73 @@ def load_lastfm(
         dropped=dropped,
         notes=notes,
         source=where,
-        user_raw_ids=np.arange(len(user_raw_ids)),
+        user_raw_ids=np.arange(len(user_index)),
         item_raw_ids=np.arange(len(artist_raw_ids)),
-        grouplens_user_ids=user_raw_ids,
+        grouplens_user_ids=user_index.index.to_numpy(),
         grouplens_artist_ids=artist_raw_ids,
     )
+
+
+def _listens(ua: pd.DataFrame, artist_index: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """The chapter's listens (users re-indexed in order of first appearance, artists by their
+    row in artists.dat, weights cleaned and scaled to [1, 5]) and the user index."""
+    unknown = ~ua["artistID"].isin(artist_index.index)
+    if unknown.any():
+        raise DataError(
+            f"user_artists.dat: {int(unknown.sum())} listen row(s) name artists absent from "
+            f"artists.dat (first: {int(ua.loc[unknown, 'artistID'].iloc[0])}); artists.dat "
+            "may be truncated"
+        )
+    user_raw_ids = pd.unique(ua["userID"].to_numpy())
+    user_index = pd.Series(np.arange(len(user_raw_ids)), index=user_raw_ids)
+    users = user_index.loc[ua["userID"].to_numpy()].to_numpy()
+    artist_ids = artist_index.loc[ua["artistID"].to_numpy()].to_numpy()
+    weights = scale_to_range(clean_weights(users, artist_ids, ua["weight"].to_numpy()))
+    listens = pd.DataFrame({"userID": users, "artistID": artist_ids, "listenCount": weights})
+    return listens, user_index
+
+
+def _tag_assignments(
+    uta: pd.DataFrame,
+    tags_raw: pd.DataFrame,
+    artist_index: pd.Series,
+    user_index: pd.Series,
+    dropped: dict[str, int],
+) -> pd.DataFrame:
+    """(userID, artistID, tag, year) rows with cleaned tag text; what cannot be placed is
+    counted in ``dropped``."""
+    orphan = ~uta["artistID"].isin(artist_index.index)
+    dropped["tag assignments naming artists absent from artists.dat"] = int(orphan.sum())
+    unknown_tag = ~uta["tagID"].isin(tags_raw["tagID"])
+    dropped["tag assignments naming tags absent from tags.dat"] = int((unknown_tag & ~orphan).sum())
+    unknown_user = ~uta["userID"].isin(user_index.index)
+    dropped["tag assignments by users without listens"] = int(
+        (unknown_user & ~orphan & ~unknown_tag).sum()
+    )
+    uta = uta[~(orphan | unknown_tag | unknown_user)]
+    tag_text = pd.Series(clean_tag(tags_raw["tagValue"]).to_numpy(), index=tags_raw["tagID"])
+    assignments = pd.DataFrame(
+        {
+            "userID": user_index.loc[uta["userID"].to_numpy()].to_numpy(),
+            "artistID": artist_index.loc[uta["artistID"].to_numpy()].to_numpy(),
+            "tag": tag_text.loc[uta["tagID"].to_numpy()].to_numpy(),
+            "year": uta["year"].to_numpy(),
+        }
+    )
+    empty_tag = assignments["tag"] == ""
+    dropped["tag assignments whose tag is empty once cleaned"] = int(empty_tag.sum())
+    return assignments[~empty_tag].reset_index(drop=True)
+
+
+def _friends(uf: pd.DataFrame, user_index: pd.Series, dropped: dict[str, int]) -> pd.DataFrame:
+    """Each friendship once, (smaller, larger) user row; pairs naming users without listens
+    are counted in ``dropped``."""
+    known = uf["userID"].isin(user_index.index) & uf["friendID"].isin(user_index.index)
+    dropped["friend pairs naming users without listens"] = int((~known).sum())
+    a = user_index.loc[uf.loc[known, "userID"].to_numpy()].to_numpy()
+    b = user_index.loc[uf.loc[known, "friendID"].to_numpy()].to_numpy()
+    pairs = pd.DataFrame({"userID": np.minimum(a, b), "friendID": np.maximum(a, b)})
+    return pairs[pairs["userID"] != pairs["friendID"]].drop_duplicates().reset_index(drop=True)
 
 
 def _merge_listens(ua: pd.DataFrame, how: str) -> tuple[pd.DataFrame, dict[str, int]]:

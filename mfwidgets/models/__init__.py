@@ -29,6 +29,7 @@ from .exchange import (
 )
 from .factors import Factors
 from .itemitem import EASE, ItemKNN, reference
+from .kinds import Kind, kind_spec, register_kind, unregister_kind
 from .registry import Runs
 from .training import END_REASONS, Callback, History, RunInfo, TrainingDiverged
 
@@ -45,6 +46,7 @@ __all__ = [
     "Factors",
     "History",
     "ItemKNN",
+    "Kind",
     "ModelConfig",
     "ModelState",
     "Param",
@@ -61,10 +63,13 @@ __all__ = [
     "check_model",
     "from_implicit",
     "has_factors",
+    "kind_spec",
     "load_factors",
     "read_projector",
     "reference",
+    "register_kind",
     "save_factors",
     "to_implicit",
     "to_projector",
+    "unregister_kind",
 ]

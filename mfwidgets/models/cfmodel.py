@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..checks import check_number
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
 from ..data.split import Split, random_split
-from ..data.tags import ItemTags, item_tags
+from ..data.tags import ItemTags
 from .backend import is_keras_optimizer, keras_optimizer, new_variable
 from .config import ModelConfig, TrainConfig
 from .contract import FactorScoring
+from .inputs import Inputs, model_config, read_item_tags
 from .snapshots import DEFAULT_CAP, Snapshot, check_budget
 from .training import (
     Callback,
@@ -39,7 +39,7 @@ from .training import (
     History,
     RunInfo,
     RunState,
-    TrainingRun,
+    TrainingCall,
 )
 
 
@@ -87,56 +87,19 @@ class CFModel(FactorScoring):
         item_tags: Any = None,
         **options: Any,
     ) -> None:
-        if config is None:
-            config = ModelConfig(**options)
-        elif options:
-            raise TypeError("pass either config= or its fields as keywords, not both")
-        if not isinstance(config, ModelConfig):
-            raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-        if config.reference:
-            raise ValueError(
-                f"kind={config.kind!r} is an item–item reference, not a factorization: make it "
-                "with mfwidgets.models.reference(data, split, config) (EASE, ItemKNN)"
-            )
+        config = model_config(config, options)
         n_items = n_items if n_items is not None else n_artists
-        if isinstance(train, Split):
-            if test is not None or split is not None:
-                raise TypeError(
-                    "train is a Split: it holds the test rows (pass no test= or split=)"
-                )
-            split, train, test = train, train.train, train.test
-        elif split is not None and (split.train is not train or split.test is not test):
-            raise ValueError("split= must hold the train and test frames given")
-        if dataset is not None:
-            n_users = dataset.n_users if n_users is None else n_users
-            n_items = dataset.n_items if n_items is None else n_items
-        for name, value in (("n_users", n_users), ("n_items", n_items)):
-            if value is not None:
-                check_number(name, value, minimum=1, strict=False, integer=True)
-        if train is None and state is None:
-            raise TypeError("train must be an interactions frame")
-        named = [(f, n) for f, n in ((train, "train"), (test, "test")) if f is not None]
-        checked = {n: check_interactions(f, n, n_users, n_items) for f, n in named}
-        if train is not None and len(train) == 0:
-            raise ValueError("train must hold at least one interaction")
-        if config.implicit and train is not None and (checked["train"].weights < 0).any():
-            raise ValueError(
-                f"kind={config.kind!r} needs non-negative weights (they set confidence)"
-            )
-        self.config = config
-        self.n_users = int(
-            n_users or max(int(c.users.max()) for c in checked.values() if len(c.users)) + 1
+        inputs = Inputs.read(
+            train, test, split, (n_users, n_items), dataset, config, state is not None
         )
-        self.n_items = int(
-            n_items or max(int(c.items.max()) for c in checked.values() if len(c.items)) + 1
-        )
+        self.config, self.n_users, self.n_items = config, inputs.n_users, inputs.n_items
         #: the train/test interactions and how they were made (train is None once loaded
         #: without its data)
-        self.split = split if split is not None else Split(train, test)
+        self.split = inputs.split
         self._dataset = dataset
-        self._tags = self._read_tags(item_tags, dataset)
+        self._tags = read_item_tags(config, item_tags, dataset, self.n_items)
         if state is None:
-            state = self._initial_state(checked["train"])
+            state = self._initial_state(inputs.checked["train"])
         self.global_mean = state.global_mean
         self._vars = {k: new_variable(v, k) for k, v in state.arrays.items()}  # imports TF
         last = state.history.last
@@ -147,33 +110,6 @@ class CFModel(FactorScoring):
         self._lock = threading.Lock()
         self._snapshots: list[Snapshot] = []
         self.snapshot_cap = DEFAULT_CAP  #: bytes the snapshots may take (see snapshots.py)
-
-    def _read_tags(self, tags: Any, dataset: Dataset | None) -> ItemTags | None:
-        cfg = self.config
-        if not cfg.tagged:
-            if tags is not None:
-                raise ValueError(
-                    f"item_tags is read by the kinds 'hybrid' and 'hybrid_implicit', not "
-                    f"{cfg.kind!r}"
-                )
-            return None
-        if tags is None and dataset is None:
-            raise ValueError(
-                f"kind={cfg.kind!r} needs the items' tags: pass dataset= or item_tags="
-            )
-        if tags is None:
-            tags = item_tags(dataset, cfg.tag_min_count)
-        elif not isinstance(tags, ItemTags):
-            tags = ItemTags.from_matrix(tags, n_items=self.n_items)
-        tags = tags.pooled(cfg.tag_pooling)
-        if tags.matrix.shape[0] != self.n_items:
-            raise ValueError(f"item_tags must have one row per item ({self.n_items})")
-        if tags.n_tags == 0:
-            raise ValueError(
-                f"kind={cfg.kind!r} needs item tags, and none is left: no tag is given to "
-                f"tag_min_count={cfg.tag_min_count} items or more"
-            )
-        return tags
 
     def _initial_state(self, train: Any) -> ModelState:
         """The family's initial arrays from ``seed`` (and the tag tower's, when worn)."""
@@ -411,7 +347,7 @@ class CFModel(FactorScoring):
             raise RuntimeError("this model is already training (in another thread)")
         try:
             stepper, info = self._stepper(cfg)
-            run = TrainingRun(
+            call = TrainingCall(
                 self,
                 self.run_state,
                 stepper,
@@ -421,7 +357,7 @@ class CFModel(FactorScoring):
                 cbs,
                 snapshot,
             )
-            last = run.run()
+            last = call.run()
         finally:
             self._lock.release()
         return chapter_shape(last or {})

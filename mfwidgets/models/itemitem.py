@@ -198,6 +198,11 @@ def symmetrize_lower(A: np.ndarray, block: int = 1024) -> None:
         diag = A[s:e, s:e]
         diag[...] = np.tril(diag) + np.tril(diag, -1).T
 
+    @classmethod
+    def from_config(cls, data: Any, split: Any, config: Any) -> EASE:
+        """The EASE a configuration describes (its ``ease_l2``)."""
+        return cls(data, split, l2=config.ease_l2)
+
 
 class ItemKNN(ItemItemModel):
     """Item-based k nearest neighbours, fitted at construction on ``split.train`` (a Split, or
@@ -258,6 +263,11 @@ class ItemKNN(ItemItemModel):
         neighbours: what the explorer ranks)."""
         return self._similar(np.array([item]))[0]
 
+    @classmethod
+    def from_config(cls, data: Any, split: Any, config: Any) -> ItemKNN:
+        """The item-kNN a configuration describes (``knn_neighbors``, ``knn_shrink``)."""
+        return cls(data, split, k=config.knn_neighbors, shrink=config.knn_shrink)
+
     def __repr__(self) -> str:
         return (
             f"ItemKNN({self.n_users} users × {self.n_items} items, k={self.k}, "
@@ -266,10 +276,8 @@ class ItemKNN(ItemItemModel):
 
 
 def reference(data: Any, split: Split | pd.DataFrame | None, config: Any) -> ItemItemModel:
-    """The reference a :class:`~mfwidgets.models.config.ModelConfig` of kind ``"ease"`` or
-    ``"itemknn"`` describes, fitted on ``split`` (what the TrainerWidget trains)."""
-    if config.kind == "ease":
-        return EASE(data, split, l2=config.ease_l2)
-    if config.kind == "itemknn":
-        return ItemKNN(data, split, k=config.knn_neighbors, shrink=config.knn_shrink)
-    raise ValueError(f"kind must be 'ease' or 'itemknn' for a reference, got {config.kind!r}")
+    """The reference a :class:`~mfwidgets.models.config.ModelConfig` of a reference kind
+    (``"ease"``, ``"itemknn"``) describes, fitted on ``split`` (what the TrainerWidget trains)."""
+    if not config.reference:
+        raise ValueError(f"kind must be a reference kind for a reference, got {config.kind!r}")
+    return config.spec.family_class().from_config(data, split, config)

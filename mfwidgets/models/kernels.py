@@ -2,7 +2,7 @@
 family (:mod:`.family`), with or without the tag tower (:mod:`.tagtower`). It knows no kind.
 
 :class:`Kernels` holds one model's compiled functions; :class:`Stepper` is what the training
-loop (:class:`.training.TrainingRun`) drives: records and steps by gradient descent, a Keras
+loop (:class:`.training.TrainingCall`) drives: records and steps by gradient descent, a Keras
 optimizer or ALS sweeps, with the rollback to the last finite record. Predictions are taken at
 the observed pairs only; nothing forms the dense users × items matrix. The residual is
 XLA-compiled so gather, multiply and sum fuse.
@@ -257,7 +257,7 @@ def _compiled(fn: Callable, **options: Any) -> Callable:
 
 
 class Stepper:
-    """What the training loop drives (:class:`.training.TrainingRun`): one optimizer's
+    """What the training loop drives (:class:`.training.TrainingCall`): one optimizer's
     compiled records and steps on one model's kernels, with its learning rate."""
 
     def __init__(

@@ -34,12 +34,13 @@ class Kind:
     """One kind of model.
 
     ``label``: what the trainer's dropdown says; ``run_name``: a run's default name;
-    ``family``: the class of its maths (a :class:`~mfwidgets.models.family.Family`), or where to
-    import it from ("explicit:Biased" in this package, "package.module:Class" elsewhere; None for
-    a reference); ``fields``: the :class:`~mfwidgets.models.ModelConfig` fields it reads;
-    ``optimizers``: how it trains, the first by default; ``implicit``: it ranks (a preference of
-    1 per observed pair); ``tagged``: its items wear the tag tower; ``reference``: an item–item
-    model without factors, fitted in closed form; ``engines``: where it trains (:data:`ENGINES`).
+    ``family``: the class of its maths (a :class:`~mfwidgets.models.family.Family`; for a
+    reference, a model class with ``from_config(data, split, config)``), or where to import it
+    from ("explicit:Biased" in this package, "package.module:Class" elsewhere); ``fields``: the
+    :class:`~mfwidgets.models.ModelConfig` fields it reads; ``optimizers``: how it trains, the
+    first by default; ``implicit``: it ranks (a preference of 1 per observed pair); ``tagged``:
+    its items wear the tag tower; ``reference``: an item–item model without factors, fitted in
+    closed form; ``engines``: where it trains (:data:`ENGINES`).
     """
 
     name: str
@@ -95,9 +96,9 @@ KIND_LIST = (
     Kind("hybrid_implicit", "beyond: hybrid implicit (implicit + each item's tags)",
          "hybrid_implicit_model", "implicit:Implicit", IMPLICIT + TAGS, ("als",),
          implicit=True, tagged=True),
-    Kind("ease", "reference: EASE (item–item, closed form)", "ease", None, ("ease_l2",), (),
-         reference=True, engines=("closed form",)),
-    Kind("itemknn", "reference: item-kNN (item–item cosine)", "itemknn", None,
+    Kind("ease", "reference: EASE (item–item, closed form)", "ease", "itemitem:EASE",
+         ("ease_l2",), (), reference=True, engines=("closed form",)),
+    Kind("itemknn", "reference: item-kNN (item–item cosine)", "itemknn", "itemitem:ItemKNN",
          ("knn_neighbors", "knn_shrink"), (), reference=True, engines=("closed form",)),
 )  # fmt: skip
 #: every kind by name: the built-in ones, then those registered (:func:`register_kind`); the
@@ -112,7 +113,7 @@ def register_kind(kind: Kind) -> Kind:
         raise TypeError(f"kind must be a mfwidgets.models.kinds.Kind, got {type(kind).__name__}")
     if kind.name in KIND_SPECS:
         raise ValueError(f"a kind named {kind.name!r} exists already")
-    if not kind.reference and kind.family is None:
+    if kind.family is None:
         raise ValueError(f"kind {kind.name!r} needs a family (the class of its maths)")
     KIND_SPECS[kind.name] = kind
     return kind

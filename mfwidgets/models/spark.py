@@ -6,18 +6,12 @@ CFModel; analysis and widgets use it like any other model. pyspark is imported o
 functions that need a running Spark (``train_als``, ``from_spark``, ``local_spark``);
 ``read_spark_model`` reads a saved ``ALSModel`` folder with pyarrow alone, with no JVM.
 
-Ids: Spark's ALS needs integer ids. ``ids="raw"`` means Spark's ids are the dataset's own raw
-ids (Last.fm's ``userID``/``artistID``, MovieLens' ids: what a cluster table holds);
-``ids="row"`` means they are the dataset's 0-based rows (what ``train_als`` sends for one of our
-datasets). Ids the dataset does not know are reported (a warning and ``factors.id_report``),
-never silently dropped; rows Spark has no factors for (never seen in training) get zero vectors.
+The factors Spark makes, and their ids, are :mod:`.spark_factors`' (re-exported here).
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -25,7 +19,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +30,22 @@ from ..checks import check_number, check_seed
 from ..data.dataset import Dataset, check_interactions, interaction_arrays
 from ..data.split import Split
 from .factors import Factors
+from .spark_factors import (
+    IdReport,
+    SparkFactors,
+    check_ids,
+    from_spark,
+    quiet_pandas_check,
+    read_spark_model,
+)
 from .training import FINISHED, INTERRUPTED, STOPPED, Callback, CallbackList, RunInfo
 
 INSTALL = "pip install 'mfwidgets[spark]'"
 JAVA = "a Java 17 runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
-IDS = ("raw", "row")
+__all__ = [
+    "IdReport", "SparkFactors", "SparkStopped", "from_spark", "local_spark", "read_spark_model",
+    "spark_unavailable", "train_als",
+]  # fmt: skip
 POLL_SECONDS = 0.25
 ERROR_CHUNK = 1 << 20  # pairs per chunk when the errors are computed
 #: log4j2 settings of the local session: Spark's own INFO/WARN lines hidden, errors kept
@@ -57,15 +62,6 @@ appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 class SparkStopped(RuntimeError):
     """A Spark ALS run was stopped (Stop or cancel) before it finished: Spark keeps no partial
     factors, so no model was made and nothing was written."""
-
-
-@contextlib.contextmanager
-def _quiet_pandas_check() -> Iterator[None]:
-    """pyspark 4.x warns that pandas >= 3 is "not yet fully supported" when it starts and on
-    conversions; data crosses here as Arrow, not through pandas, so the warning does not apply."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "PySpark does not yet fully", FutureWarning)
-        yield
 
 
 def spark_unavailable() -> str | None:
@@ -111,195 +107,13 @@ def local_spark(cores: int | str = "*", memory: str | None = None) -> Any:
     if memory is not None:
         builder = builder.config("spark.driver.memory", memory)
     try:
-        with _quiet_pandas_check():  # (pyspark checks the pandas version while it starts)
+        with quiet_pandas_check():  # (pyspark checks the pandas version while it starts)
             spark = builder.getOrCreate()
     finally:
         os.unlink(fh.name)  # read once, at start
     spark.sparkContext.setLogLevel("ERROR")
     atexit.register(spark.stop)
     return spark
-
-
-# ------------------------------------------------------------------------------------------------
-# factors from Spark, mapped to a dataset's rows
-# ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IdReport:
-    """How Spark's ids met the dataset: ids it does not know (left out), rows with no factors."""
-
-    unknown_user_ids: np.ndarray
-    unknown_item_ids: np.ndarray
-    users_without_factors: int
-    items_without_factors: int
-
-
-class SparkFactors(Factors):
-    """Factors from Spark's ALS: ``params`` (what Spark ran), ``id_report`` (how the ids mapped)
-    and ``history`` (the metrics at the end of the run; Spark reports none per iteration)."""
-
-    def __init__(
-        self,
-        user_factors: Any,
-        item_factors: Any,
-        *,
-        dataset: Any,
-        predicts_ratings: bool,
-        id_report: IdReport,
-        params: dict[str, Any],
-    ) -> None:
-        super().__init__(
-            user_factors, item_factors, dataset=dataset, predicts_ratings=predicts_ratings
-        )
-        self.id_report = id_report
-        self.params = dict(params)
-        self.history = pd.DataFrame({"iteration": pd.Series(dtype="int64")})
-
-    def __repr__(self) -> str:
-        return f"Spark{super().__repr__()}"
-
-
-def _check_ids(ids: str | None, dataset: Any) -> str:
-    if ids is None:
-        return "raw" if dataset is not None else "row"
-    if ids not in IDS:
-        raise ValueError(f"ids must be one of {', '.join(map(repr, IDS))}, got {ids!r}")
-    if ids == "raw" and dataset is None:
-        raise ValueError("ids='raw' needs the dataset that holds the raw ids (dataset=...)")
-    return ids
-
-
-def _rows(ids: np.ndarray, raw: np.ndarray | None, n: int) -> np.ndarray:
-    """The dataset row of each Spark id (-1 when the dataset does not know it)."""
-    if raw is not None:
-        return pd.Index(raw).get_indexer(ids)
-    return np.where((ids >= 0) & (ids < n), ids, -1)
-
-
-def _place(
-    ids: np.ndarray, F: np.ndarray, raw: np.ndarray | None, n: int, what: str
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(n, rank) factors in row order, the unknown ids, and how many rows got no factors."""
-    rows = _rows(ids, raw, n)
-    known = rows >= 0
-    unknown = np.sort(ids[~known])
-    if len(unknown):
-        shown = ", ".join(map(str, unknown[:5])) + (", …" if len(unknown) > 5 else "")
-        warnings.warn(
-            f"{len(unknown)} {what} id(s) of the Spark model are not in the dataset ({shown}); "
-            f"their factors were left out (see .id_report)",
-            UserWarning,
-            stacklevel=4,
-        )
-    out = np.zeros((n, F.shape[1]), np.float32)
-    out[rows[known]] = F[known]
-    return out, unknown, n - len(np.unique(rows[known]))
-
-
-def _arrow_factors(table: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, (n, rank) float32) from Spark's factors table: ``id: int``, ``features: list``."""
-    if table.num_rows == 0:
-        raise ValueError(f"the Spark model has no {what} factors")
-    ids = table.column("id").to_numpy().astype(np.int64)
-    features = table.column("features").combine_chunks()
-    lengths = features.value_lengths().to_numpy(zero_copy_only=False)
-    if lengths.min() != lengths.max():
-        raise ValueError(f"the Spark model's {what} factors have rows of different lengths")
-    flat = features.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
-    return ids, flat.reshape(len(ids), int(lengths[0]))
-
-
-def _assemble(
-    users: tuple[np.ndarray, np.ndarray],
-    items: tuple[np.ndarray, np.ndarray],
-    dataset: Any,
-    ids: str | None,
-    predicts_ratings: bool,
-    params: dict[str, Any],
-) -> SparkFactors:
-    ids = _check_ids(ids, dataset)
-    raw = ids == "raw"
-    placed = []
-    for (spark_ids, F), what in ((users, "user"), (items, "item")):
-        if dataset is not None:
-            n = dataset.n_users if what == "user" else dataset.n_items
-        else:
-            if spark_ids.min() < 0:
-                raise ValueError(f"{what} ids must be >= 0 to be used as rows (ids='row')")
-            n = int(spark_ids.max()) + 1
-        table = getattr(dataset, f"{what}_raw_ids") if raw else None
-        placed.append(_place(spark_ids, F, table, n, what))
-    (U, unknown_u, missing_u), (V, unknown_i, missing_i) = placed
-    report = IdReport(unknown_u, unknown_i, missing_u, missing_i)
-    return SparkFactors(
-        U, V, dataset=dataset, predicts_ratings=predicts_ratings, id_report=report, params=params
-    )
-
-
-def _to_arrow(frame: Any) -> Any:
-    """A Spark DataFrame as a pyarrow Table (``toArrow`` from Spark 4; pandas before)."""
-    with _quiet_pandas_check():
-        if hasattr(frame, "toArrow"):
-            return frame.toArrow()
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
-
-
-def from_spark(
-    als_model: Any, dataset: Any = None, *, ids: str | None = None, predicts_ratings: bool = True
-) -> SparkFactors:
-    """A fitted ``pyspark.ml.recommendation.ALSModel`` as :class:`SparkFactors`.
-
-    ``ids``: ``"raw"`` (the default with a dataset) or ``"row"`` (the default without one); see
-    the module notes. Spark does not store whether ALS ran with ``implicitPrefs``: pass
-    ``predicts_ratings=False`` for implicit models, so no rating error is reported for them.
-    """
-    ids = _check_ids(ids, dataset)
-    users = _arrow_factors(_to_arrow(als_model.userFactors), "user")
-    items = _arrow_factors(_to_arrow(als_model.itemFactors), "item")
-    return _assemble(users, items, dataset, ids, predicts_ratings, {"rank": als_model.rank})
-
-
-def read_spark_model(
-    path: str | os.PathLike,
-    dataset: Any = None,
-    *,
-    ids: str | None = None,
-    predicts_ratings: bool = True,
-) -> SparkFactors:
-    """The folder written by ``ALSModel.save(path)``, read with pyarrow alone (no Spark, no JVM).
-
-    ``path`` is a local folder or a URI pyarrow understands (``s3://…``, ``hdfs://…``, ``gs://…``).
-    ``ids`` and ``predicts_ratings`` as in :func:`from_spark`.
-    """
-    ids = _check_ids(ids, dataset)
-    try:
-        import pyarrow.fs as pafs
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise ImportError(
-            "read_spark_model needs pyarrow: pip install 'mfwidgets[parquet]'"
-        ) from exc
-    text = os.fspath(path)
-    fs, root = pafs.FileSystem.from_uri(text) if "://" in text else (pafs.LocalFileSystem(), text)
-    root = root.rstrip("/")
-    params: dict[str, Any] = {}
-    if fs.get_file_info(f"{root}/metadata").type != pafs.FileType.Directory:
-        raise FileNotFoundError(
-            f"{text} is not a saved Spark ALSModel (no metadata folder); write one with "
-            "ALSModel.save(path)"
-        )
-    for info in fs.get_file_info(pafs.FileSelector(f"{root}/metadata")):
-        if info.base_name.startswith("part-"):
-            with fs.open_input_stream(info.path) as fh:
-                meta = json.loads(fh.read().decode().splitlines()[0])
-            if not meta.get("class", "").endswith("ALSModel"):
-                raise ValueError(f"{text} holds a {meta.get('class')}, not an ALSModel")
-            params = {"rank": meta.get("rank"), "sparkVersion": meta.get("sparkVersion")}
-            params |= meta.get("paramMap", {})
-    tables = [pq.read_table(f"{root}/{side}Factors", filesystem=fs) for side in ("user", "item")]
-    users, items = (_arrow_factors(t, w) for t, w in zip(tables, ("user", "item"), strict=True))
-    return _assemble(users, items, dataset, ids, predicts_ratings, params)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -335,7 +149,7 @@ def _spark_frame(spark: Any, frame: pd.DataFrame) -> Any:
             "weight": weights.astype(np.float32),
         }
     )
-    with _quiet_pandas_check():
+    with quiet_pandas_check():
         try:
             return spark.createDataFrame(table)  # Spark 4 takes Arrow tables
         except TypeError:
@@ -424,28 +238,7 @@ def train_als(
     if not isinstance(implicit_prefs, bool):
         raise TypeError(f"implicit_prefs must be True or False, got {implicit_prefs!r}")
     cbs = CallbackList(callbacks)
-    frame = split = None
-    if isinstance(data, Split):
-        if test is not None:
-            raise ValueError("data is a Split, which holds the test rows: pass no test=")
-        split, data, test = data, data.train, data.test
-    if isinstance(data, Dataset):
-        if dataset is not None and dataset is not data:
-            raise ValueError("dataset= is for frames; a Dataset ties the factors to itself")
-        dataset, frame, ids = data, data.interactions, "row"
-    elif isinstance(data, pd.DataFrame):
-        sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
-        check_interactions(data, "data", *sizes)
-        frame, ids = data, "row"
-    elif not _is_spark_frame(data):
-        raise TypeError(
-            "data must be a Dataset, an interactions DataFrame (user, item, weight) or a Spark "
-            f"DataFrame; got {type(data).__name__}"
-        )
-    ids = _check_ids(ids, dataset)
-    if test is not None:
-        sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
-        check_interactions(test, "test", *sizes)
+    source = _Source.read(data, dataset, ids, test)
     _require_spark()
     from pyspark.ml.recommendation import ALS
 
@@ -453,12 +246,7 @@ def train_als(
     spark = spark if spark is not None else local_spark()
     startup = time.perf_counter() - t0
     _ensure_checkpoints(spark)
-    if frame is not None:
-        cols = ("user", "item", "weight")
-        sdf = _spark_frame(spark, frame)
-    else:
-        cols = _spark_columns(data)
-        sdf = data
+    sdf, cols = source.spark_frame(spark)
     als = ALS(
         rank=int(rank), maxIter=int(max_iter), regParam=float(reg_param),
         implicitPrefs=implicit_prefs, alpha=float(alpha), seed=seed,
@@ -469,26 +257,73 @@ def train_als(
         "implicitPrefs": implicit_prefs, "alpha": float(alpha), "seed": seed,
         "sparkVersion": spark.version, "master": spark.sparkContext.master,
     }  # fmt: skip
-    begin = RunInfo(0, int(max_iter), "spark-als", None)
-    fitted, fit_seconds = _fit(spark, als, sdf, cbs, stop, begin)
+    fitted, fit_seconds = _fit(spark, als, sdf, cbs, stop, RunInfo(0, max_iter, "spark-als", None))
     t1 = time.perf_counter()
-    factors = from_spark(fitted, dataset, ids=ids, predicts_ratings=not implicit_prefs)
+    factors = from_spark(fitted, source.dataset, ids=source.ids,
+                         predicts_ratings=not implicit_prefs)  # fmt: skip
     factors.params |= params | {"startup_seconds": startup, "fit_seconds": fit_seconds}
-    factors.split = split if split is not None else Split(frame, test)
-    suffix = "_observed" if implicit_prefs else ""
-    metrics = {}
-    if frame is not None:
-        metrics[f"train_error{suffix}"] = _error(factors, frame, implicit_prefs)
-    if test is not None and len(test):
-        metrics[f"test_error{suffix}"] = _error(factors, test, implicit_prefs)
-    seconds = fit_seconds + time.perf_counter() - t1
-    row = {"iteration": int(max_iter), **metrics, "seconds": seconds}
-    factors.history = pd.DataFrame([row]).astype({"iteration": "int64"})
-    cbs.on_record(factors, int(max_iter), metrics, seconds)
-    cbs.on_train_end(
-        factors, FINISHED, RunInfo(0, int(max_iter), "spark-als", None, int(max_iter), seconds)
-    )
+    factors.split = source.split if source.split is not None else Split(source.frame, source.test)
+    _record(factors, source, implicit_prefs, int(max_iter), fit_seconds, t1, cbs)
     return factors
+
+
+@dataclass
+class _Source:
+    """What ``train_als`` trains on, checked: our rows (``frame``) or a Spark DataFrame."""
+
+    data: Any
+    frame: pd.DataFrame | None
+    test: pd.DataFrame | None
+    split: Split | None
+    dataset: Any
+    ids: str
+
+    @classmethod
+    def read(cls, data: Any, dataset: Any, ids: str | None, test: Any) -> _Source:
+        frame = split = None
+        if isinstance(data, Split):
+            if test is not None:
+                raise ValueError("data is a Split, which holds the test rows: pass no test=")
+            split, data, test = data, data.train, data.test
+        if isinstance(data, Dataset):
+            if dataset is not None and dataset is not data:
+                raise ValueError("dataset= is for frames; a Dataset ties the factors to itself")
+            dataset, frame, ids = data, data.interactions, "row"
+        elif isinstance(data, pd.DataFrame):
+            sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
+            check_interactions(data, "data", *sizes)
+            frame, ids = data, "row"
+        elif not _is_spark_frame(data):
+            raise TypeError(
+                "data must be a Dataset, an interactions DataFrame (user, item, weight) or a "
+                f"Spark DataFrame; got {type(data).__name__}"
+            )
+        ids = check_ids(ids, dataset)
+        if test is not None:
+            sizes = (dataset.n_users, dataset.n_items) if dataset is not None else (None, None)
+            check_interactions(test, "test", *sizes)
+        return cls(data, frame, test, split, dataset, ids)
+
+    def spark_frame(self, spark: Any) -> tuple[Any, tuple[str, str, str]]:
+        """(the Spark DataFrame, its user, item and weight columns)."""
+        if self.frame is not None:
+            return _spark_frame(spark, self.frame), ("user", "item", "weight")
+        return self.data, _spark_columns(self.data)
+
+
+def _record(factors, source, implicit: bool, max_iter: int, fit_seconds, t1, cbs) -> None:
+    """The run's one history row (train and test error at the end) and its last callbacks."""
+    suffix = "_observed" if implicit else ""
+    metrics = {}
+    if source.frame is not None:
+        metrics[f"train_error{suffix}"] = _error(factors, source.frame, implicit)
+    if source.test is not None and len(source.test):
+        metrics[f"test_error{suffix}"] = _error(factors, source.test, implicit)
+    seconds = fit_seconds + time.perf_counter() - t1
+    row = {"iteration": max_iter, **metrics, "seconds": seconds}
+    factors.history = pd.DataFrame([row]).astype({"iteration": "int64"})
+    cbs.on_record(factors, max_iter, metrics, seconds)
+    cbs.on_train_end(factors, FINISHED, RunInfo(0, max_iter, "spark-als", None, max_iter, seconds))
 
 
 def _fit(

@@ -1,5 +1,5 @@
 """The training engine, with no TensorFlow in it: callbacks, the metric history, end reasons, and
-:class:`TrainingRun`, which schedules compiled calls, keeps the step budget, defers Ctrl-C and
+:class:`TrainingCall`, which schedules compiled calls, keeps the step budget, defers Ctrl-C and
 rolls back after divergence. ``CFModel.train`` hands it a :class:`Stepper` and a
 :class:`RunState`; the engine knows nothing of the model's maths.
 
@@ -243,7 +243,7 @@ class Stepper(Protocol):
     def all_finite(self) -> bool: ...
 
 
-class TrainingRun:
+class TrainingCall:
     """One call to ``train``: records and steps in as few compiled calls as fit the budget.
 
     The count and history always catch up with the factors before any callback runs, so an

@@ -35,7 +35,7 @@ from ..models.persistence import write_atomic
 from ..models.registry import Runs
 from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, runs_shown, safe
 from .display import LiveChart
-from .neighbors import TABLE_STYLE, frame_html
+from .html_tables import TABLE_STYLE, frame_html
 from .picker import ItemPicker
 from .static import StaticView
 from .worker import Cancel, LatestWorker
@@ -93,6 +93,24 @@ class ComparisonBoard(StaticView, Following, W.VBox):
         self._figures: dict[str, charts.Figure] = {}
         self.status = StatusLine()
         guard = safe(self.status)
+        self._build_controls(reference, k)
+        self._quiet = False
+        for w in (self.reference, self.k, self.measure, self.matches, self.run_picker):
+            w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
+        self.bias.value = '<div style="color:#555">computed when this tab is shown</div>'
+        self._unobserve = self.runs.observe(lambda runs, name: guard(self._on_runs)())
+        super().__init__(
+            children=[
+                W.HBox([self.reference, self.k, self.run_picker]),
+                self._build_tabs(guard),
+                self.status,
+            ]
+        )
+        self.add_class("mf-board")
+        self.refresh()
+
+    def _build_controls(self, reference: str | None, k: int) -> None:
+        """The pickers, the item search and the three tabs' outputs, with their CSS classes."""
         names = self.runs.names
         self.reference = W.Dropdown(options=names, value=reference or next(iter(names), None),
                                     description="reference")  # fmt: skip
@@ -101,7 +119,7 @@ class ComparisonBoard(StaticView, Following, W.VBox):
                                            description="runs", rows=4)  # fmt: skip
         self.measure = W.ToggleButtons(options=[DOT, COSINE], value=DOT,
                                        style={"button_width": "70px"})  # fmt: skip
-        self.picker = ItemPicker(data, self.index, self.status)
+        self.picker = ItemPicker(self.data, self.index, self.status)
         self.search, self.matches = self.picker.search, self.picker.matches
         self.metrics = W.HTML()
         self.neighbors = W.HTML()
@@ -114,11 +132,9 @@ class ComparisonBoard(StaticView, Following, W.VBox):
                        (self.metrics, "mf-board-metrics"), (self.neighbors, "mf-board-neighbors"),
                        (self.bias, "mf-board-bias")):  # fmt: skip
             w.add_class(cls)
-        self._quiet = False
-        for w in (self.reference, self.k, self.measure, self.matches, self.run_picker):
-            w.observe(guard(lambda _: self._quiet or self.refresh()), names="value")
-        self.bias.value = '<div style="color:#555">computed when this tab is shown</div>'
-        self._unobserve = self.runs.observe(lambda runs, name: guard(self._on_runs)())
+
+    def _build_tabs(self, guard) -> W.Tab:
+        """Metrics and curves; neighbours of a picked item; popularity bias."""
         self.tabs = W.Tab(
             children=[
                 W.VBox([self.metrics, self.curves.widget]),
@@ -126,14 +142,11 @@ class ComparisonBoard(StaticView, Following, W.VBox):
                 W.VBox([self.popularity.widget, self.bias]),
             ]
         )
-        for i, title in enumerate(("metrics", f"{data.item_noun} neighbours", "popularity bias")):
+        titles = ("metrics", f"{self.data.item_noun} neighbours", "popularity bias")
+        for i, title in enumerate(titles):
             self.tabs.set_title(i, title)
         self.tabs.observe(guard(self._on_tab), names="selected_index")
-        super().__init__(
-            children=[W.HBox([self.reference, self.k, self.run_picker]), self.tabs, self.status]
-        )
-        self.add_class("mf-board")
-        self.refresh()
+        return self.tabs
 
     # -- public ----------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -85,12 +85,12 @@ class TrainingCurves:
 
         self._static = display({"text/plain": ""}, raw=True, display_id=True)
 
-    def snapshot(self, model: Any) -> None:
+    def write_static_image(self, model: Any) -> None:
         """Write the model's final curves as a PNG output (visible without a kernel)."""
         if self._static is None or model is None or model.history.empty:
             return
         try:
             png = base64.b64encode(charts.to_png(*self.figures(model))).decode()
-        except Exception:  # a missing snapshot must not break the widget
+        except Exception:  # a missing image must not break the widget
             return
         self._static.update({"image/png": png, "text/plain": "final training curves"}, raw=True)

@@ -62,8 +62,6 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         self, data: Any, model_or_models: Any, *, method: str = "pca", n_tags: int = 12,
         seed: int | None = 0, tsne_engine: str = "opentsne",
     ) -> None:  # fmt: skip
-        # Long on purpose: the widget's controls, their CSS classes, handlers and layout, built
-        # once in reading order; each piece is a line or two.
         check_dataset(data)
         if method not in METHODS:
             raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
@@ -90,7 +88,21 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         self._drawn_method = "pca"
         self.status = StatusLine()
         guard = safe(self.status)
+        self._build_controls()
+        self._wire(guard)
+        super().__init__(children=[self._build_tabs(guard), self.status])
+        traitlets.link((self, "selected_item"), (self, "selected_artist"))
+        self.add_class("mf-embedding-map")
+        self._norm_chart = None
+        if len(self.runs):
+            guard(self._reproject)()
+            if method == "tsne":
+                self.method.value = "tsne"
+        else:
+            self.status.show("no models yet: train one in the trainer", "info")
 
+    def _build_controls(self) -> None:
+        """The map's controls, the replay row and the norm chart's box, with their CSS classes."""
         names = self.runs.names
         self.model_pick = W.Dropdown(  # starts on the latest run; drawn once, below
             options=names, value=names[-1] if names else None, description="model"
@@ -103,7 +115,7 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         self.cancel_button = W.Button(description="Cancel", icon="times", disabled=True)
         self.chart = offline_chart(
             charts.embedding_map_chart(
-                self._empty_points(), noun=data.item_noun, user_noun=data.user_noun
+                self._empty_points(), noun=self.data.item_noun, user_noun=self.data.user_noun
             ),
             css_class="mf-map",
         )
@@ -123,6 +135,9 @@ class EmbeddingMap(StaticView, Following, W.VBox):
             (self.play, "mf-play"), (self.step, "mf-replay"),
         ):  # fmt: skip
             w.add_class(cls)
+
+    def _wire(self, guard) -> None:
+        """Each control to its handler (errors shown in the status line); the runs followed."""
         self.method.observe(guard(self._on_method), names="value")
         self.model_pick.observe(guard(lambda _: self._quiet or self._reproject()), names="value")
         self.tag_filter.observe(guard(self._on_tag), names="value")
@@ -132,6 +147,8 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         self.step.observe(guard(lambda _: self.show_step(self.step.value)), names="value")
         self._unobserve = self.runs.observe(lambda runs, name: guard(self._on_runs)(name))
 
+    def _build_tabs(self, guard) -> W.Tab:
+        """The map tab (pickers, progress, replay, chart) and the norm tab."""
         self.progress_row = W.HBox([self.progress, self.cancel_button, self.progress_label])
         map_tab = W.VBox(
             [W.HBox([self.model_pick, self.method, self.tag_filter]), self.progress_row,
@@ -142,16 +159,7 @@ class EmbeddingMap(StaticView, Following, W.VBox):
         self.tabs.set_title(0, "embedding map")
         self.tabs.set_title(1, "norm vs popularity")
         self.tabs.observe(guard(lambda _: self._draw_norms()), names="selected_index")
-        super().__init__(children=[self.tabs, self.status])
-        traitlets.link((self, "selected_item"), (self, "selected_artist"))
-        self.add_class("mf-embedding-map")
-        self._norm_chart = None
-        if len(self.runs):
-            guard(self._reproject)()
-            if method == "tsne":
-                self.method.value = "tsne"
-        else:
-            self.status.show("no models yet: train one in the trainer", "info")
+        return self.tabs
 
     # -- public API ------------------------------------------------------------------------------
     @property

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from ..analysis.compare import ALPHA
 from ..analysis.explain import explain
 from ..analysis.lookup import ItemIndex
 from ..analysis.recommend import recommend
@@ -26,81 +25,17 @@ from ..checks import check_k, show
 from ..data.dataset import Dataset
 from ..models.registry import Runs
 from .common import MAX_SHOWN, Following, StatusLine, check_dataset, escape, runs_shown, safe
+from .html_tables import TABLE_STYLE, frame_html, table_html
 from .picker import MATCHES, did_you_mean
 from .static import StaticView
 
 BOTH = "both"
-TABLE_STYLE = (
-    "<style>.mf-table{border-collapse:collapse;font-size:12px;margin:2px 8px 8px 0}"
-    ".mf-table th,.mf-table td{padding:2px 6px;text-align:left;border-bottom:1px solid #ddd}"
-    ".mf-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    ".mf-table tr.mf-shared td{background:#fff3c4}"
-    ".mf-table tr.mf-query td{font-weight:600}</style>"
-)
 
 
 #: the largest k the explorer shows (its slider's end)
 MAX_K = 50
 #: the mark of a query item whose factor comes from its tags alone (a hybrid's cold item)
 TAGS_ONLY = "from tags only"
-
-
-def table_html(df: pd.DataFrame, title: str, query: int | None = None, noun: str = "item") -> str:
-    """An escaped HTML table of an item table; shared rows highlighted, the query in bold."""
-    cols = [c for c in ("rank", "name", "score", "n_users", "norm", "tags") if c in df]
-    heads = {"name": noun, "n_users": "users"}
-    head = "".join(f"<th>{escape(heads.get(c, c).replace('_', ' '))}</th>" for c in cols)
-    rows = []
-    for rec in df.to_dict("records"):
-        cls = []
-        if rec.get("shared"):
-            cls.append("mf-shared")
-        if query is not None and rec.get("item_index") == query:
-            cls.append("mf-query")
-        cells = []
-        for c in cols:
-            v = rec[c]
-            if isinstance(v, (float, np.floating)):
-                cells.append(f'<td class="num">{v:.3f}</td>' if np.isfinite(v) else "<td>–</td>")
-            elif isinstance(v, (int, np.integer)):
-                cells.append(f'<td class="num">{int(v)}</td>')
-            else:
-                cells.append(f"<td>{escape(v)}</td>")
-        rows.append(f'<tr class="{" ".join(cls)}">{"".join(cells)}</tr>')
-    return (
-        f'<div><b>{escape(title)}</b><table class="mf-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return "–" if not np.isfinite(value) else f"{value:.4f}"
-    return escape(value)
-
-
-def frame_html(df: pd.DataFrame, title: str = "", marks: pd.DataFrame | None = None) -> str:
-    """An escaped HTML table of a small frame; ``marks`` (same shape: p-values) puts a * and
-    a highlight on cells below ALPHA, with the p-value as the cell's tooltip."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in [df.index.name or "", *df.columns])
-    rows = []
-    for name, row in df.iterrows():
-        cells = [f"<td><b>{escape(name)}</b></td>"]
-        for col, value in row.items():
-            p = marks.loc[name, col] if marks is not None and col in marks else np.nan
-            if np.isfinite(p) and p < ALPHA:
-                cells.append(f'<td class="num mf-significant" title="p = {p:.2g}">'
-                             f"{_cell(value)}*</td>")  # fmt: skip
-            elif np.isfinite(p):
-                cells.append(f'<td class="num" title="p = {p:.2g}">{_cell(value)}</td>')
-            else:
-                cells.append(f'<td class="num">{_cell(value)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    caption = f"<b>{escape(title)}</b>" if title else ""
-    return (
-        f'<div>{caption}<table class="mf-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
 
 
 class NeighborExplorer(StaticView, Following, W.VBox):
@@ -263,10 +198,18 @@ class NeighborExplorer(StaticView, Following, W.VBox):
         if artist is None:
             return
         measures = [DOT, COSINE] if self.measure.value == BOTH else [self.measure.value]
-        names = [n for n in self.model_picker.value if n in self.runs]
+        picked = [n for n in self.model_picker.value if n in self.runs]
+        names = [n for n in picked if self._embeddings(n).measures]
+        without = [n for n in picked if n not in names]  # (baselines: no item neighbours)
         if not names:
             self.tables.value = ""
-            self.status.show("pick at least one model", "warn")
+            self.status.show(
+                f"{', '.join(without)}: no item neighbours (neither factors nor item–item "
+                "similarities); pick another model"
+                if without
+                else "pick at least one model",
+                "warn",
+            )
             return
         frames = {
             (name, m): self._frame(name, artist, m)
@@ -300,6 +243,7 @@ class NeighborExplorer(StaticView, Following, W.VBox):
             + "".join(columns) + "</div>" + legend
         )  # fmt: skip
         note = f"; {TAGS_ONLY} in {', '.join(tags_only)}" if tags_only else ""
+        note += f"; no item neighbours in {', '.join(without)}" if without else ""
         self.status.show(
             f"neighbours of {self.index.names[artist]} (id {show(self.data.item_id(artist))}, "
             f"{self.index.popularity[artist]} {self.data.user_noun}s){note}",

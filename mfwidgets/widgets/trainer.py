@@ -5,38 +5,35 @@ second), reports through the core's callbacks, and redraws one offline chart per
 in place, at most once a second while a run is in progress. The widget holds no maths: its
 controls are built from the configuration classes (:class:`~mfwidgets.models.ModelConfig`,
 ``TrainConfig``, ``SplitConfig``), models come from the core, baselines from the analysis floor.
-The runs themselves live in :mod:`.jobs`, the curves in :mod:`.curves`.
+Its parts: the jobs (Train, Continue, Tune, Stop) in :mod:`.trainer_jobs`, handed to the
+engines of :mod:`.engines`; the runs list and files in :mod:`.trainer_runs`; the curves in
+:mod:`.curves`.
 """
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 
-from .. import charts
-from ..analysis.evaluation import global_mean_mse
 from ..analysis.tuning import TuneResult
 from ..data.dataset import Dataset
 from ..data.split import Split, random_split
 from ..models.cfmodel import CFModel
 from ..models.config import ModelConfig, SplitConfig, TrainConfig
-from ..models.contract import has_factors
-from ..models.exchange import save_factors
 from ..models.kinds import KIND_SPECS, Kind, kind_spec
 from ..models.registry import Runs
-from ..models.training import STOPPED
 from .common import StatusLine, check_dataset, escape, safe
 from .controls import STYLE, ConfigForm
 from .curves import TrainingCurves
-from .engines import ENGINES, Engine, RunContext, engine_for
-from .interrupts import stop_on_interrupt
-from .jobs import RunSpec, default_name, run_tuning
+from .engines import ENGINES, engine_for
+from .jobs import RunSpec, default_name
 from .static import StaticView
 from .throttle import Throttle
+from .trainer_jobs import TrainerJobs
+from .trainer_runs import RunsPanel
 from .worker import LatestWorker
 
 #: the engines a user picks from (the others follow their kinds: a reference's closed form)
@@ -55,7 +52,7 @@ def own_optimizer(kind: Kind, optimizer: str) -> str:
     return kind.default_optimizer
 
 
-class TrainerWidget(StaticView, W.VBox):
+class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
     """Train CFModels by clicking: hyper-parameters, Train/Stop/Continue, progress, live curves.
 
     ``TrainerWidget(data, **initial_values)`` takes a :class:`~mfwidgets.data.Dataset` (Last.fm
@@ -176,28 +173,7 @@ class TrainerWidget(StaticView, W.VBox):
         self.progress_label = W.Label("")
         self.progress_label.add_class("mf-progress-label")
         self.curves = TrainingCurves()
-        self.runs_pick = W.Dropdown(options=[], description="runs", style=STYLE)
-        self.runs_pick.add_class("mf-runs")
-        self.runs_pick.observe(guard(self._on_pick_run), names="value")
-        self.path = W.Text("", description="file", placeholder="run.mfmodel", style=STYLE)
-        self.save_button = W.Button(description="Save", icon="save")
-        self.load_button = W.Button(description="Load", icon="folder-open")
-        tip = "let go of the picked run (and its memory)"
-        self.remove_button = W.Button(description="Remove", icon="trash", tooltip=tip)
-        self.remove_button.add_class("mf-remove")
-        tip = "pinned runs stay shown in the widgets that follow this trainer"
-        self.pin_button = W.ToggleButton(description="Pin", icon="thumb-tack", tooltip=tip)
-        self.pin_button.add_class("mf-pin")
-        self.new_name = W.Text("", placeholder="new name", layout=W.Layout(width="140px"))
-        self.rename_button = W.Button(description="Rename", icon="pencil")
-        self.rename_button.add_class("mf-rename")
-        self.pin_button.observe(
-            guard(lambda c: self._quiet or self.pin(pinned=c["new"])), names="value"
-        )
-        self.rename_button.on_click(guard(lambda _: self.rename(self.new_name.value)))
-        self.save_button.on_click(guard(lambda _: self.save()))
-        self.load_button.on_click(guard(lambda _: self.load()))
-        self.remove_button.on_click(guard(lambda _: self.remove()))
+        self._build_runs(guard)
         # progress costs the kernel too: four updates a second at most, and no more than ~5 % of
         # the time
         self._progress = Throttle(self._show_progress, 0.25, cost_factor=20.0)
@@ -218,10 +194,6 @@ class TrainerWidget(StaticView, W.VBox):
             W.HBox(self._runs_row()),
             W.HBox([self.path, self.save_button, self.load_button]),
         ]
-
-    def _runs_row(self) -> list[W.Widget]:
-        return [self.runs_pick, self.pin_button, self.new_name, self.rename_button,
-                self.remove_button]  # fmt: skip
 
     def _ipython_display_(self) -> None:
         """Show the widget, plus a static image of the final curves, so a saved notebook
@@ -249,103 +221,6 @@ class TrainerWidget(StaticView, W.VBox):
             return pd.DataFrame({"iteration": pd.Series(dtype="int64")})
         return self.model.history
 
-    def train(self, block: bool = False) -> CFModel | None:
-        """Build a new model from the current settings and train it (what Train does)."""
-        return self._launch(new=True, block=block)
-
-    def continue_training(self, block: bool = False) -> CFModel | None:
-        """Train the current model further with the current iterations and learning rate."""
-        if self.model is None:
-            self.status.show("nothing to continue yet: click Train first", "warn")
-            return None
-        return self._launch(new=False, block=block)
-
-    def tune(self, block: bool = False) -> TuneResult | None:
-        """What Tune does: pick ``embedding_dim`` (and ``regularization_coeff`` when the kind
-        has one) around the current values, on validation interactions carved from the
-        training split (``mfwidgets.analysis.tune``, ALS), by RMSE for rating kinds and
-        recall@10 for ranking kinds; the best values fill the controls."""
-        spec = self._checked_spec()
-        if spec is None:
-            return None
-        if spec.config.tagged or spec.config.reference:
-            self.status.show(
-                "Tune does not offer the hybrid kinds or the references: choose a chapter, "
-                "biased or implicit kind", "warn",
-            )  # fmt: skip
-            return None
-        self._stop.clear()
-        self._start(self._tune_job, spec)
-        if block:
-            self.wait()
-            return self.last_tune
-        return None
-
-    def remove(self, name: str | None = None) -> None:
-        """Let go of run ``name`` (default: the picked one): the registry drops it, and so do
-        the widgets that follow it. Refused while a run trains."""
-        if self.busy:
-            raise ValueError("a run is training: stop it before removing a run")
-        name = name or self.runs_pick.value
-        if name is None:
-            raise ValueError("no run to remove")
-        self.runs.remove(name)
-        self.status.show(f"removed run {name!r}", "ok")
-
-    def rename(self, new: str, name: str | None = None) -> None:
-        """Call run ``name`` (default: the picked one) ``new``; refused while a run trains."""
-        if self.busy:
-            raise ValueError("a run is training: rename runs when it has ended")
-        name = name or self.runs_pick.value
-        if name is None:
-            raise ValueError("no run to rename")
-        self.runs.rename(name, new)
-        self.new_name.value = ""
-        self.status.show(f"renamed run {name!r} to {new.strip()!r}", "ok")
-
-    def pin(self, name: str | None = None, pinned: bool = True) -> None:
-        """Pin run ``name`` (default: the picked one; ``pinned=False`` unpins it): the explorer,
-        board and map following this trainer keep showing it as newer runs come."""
-        name = name or self.runs_pick.value
-        if name is None:
-            raise ValueError("no run to pin")
-        self.runs.pin(name, pinned)
-        self.status.show(f"{'pinned' if pinned else 'unpinned'} run {name!r}", "ok")
-
-    def add_run(self, name: str, model: CFModel) -> None:
-        """Keep a model trained in code as a run (widgets following this trainer see it); an
-        existing run of that name is replaced."""
-        if not isinstance(model, CFModel):
-            raise TypeError(f"model must be a CFModel, got {type(model).__name__}")
-        if self.busy:
-            raise RuntimeError("a run is in progress: add the model when it has finished")
-        self.runs.add(name.strip() if isinstance(name, str) else name, model)
-
-    def stop(self) -> None:
-        """Ask the running training (or tuning) to stop at the next step boundary; what was
-        done is kept."""
-        if self.busy:
-            self._interrupt()
-            self.status.show("stopping…", "running")
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the current run ends; True when nothing is running any more. Ctrl-C
-        while waiting stops the run (its steps counted), then raises KeyboardInterrupt."""
-        try:
-            self._worker.wait(timeout)
-        except KeyboardInterrupt:
-            self._interrupt()
-            self._worker.wait(60)
-            raise
-        return not self.busy
-
-    def _interrupt(self) -> None:
-        """Stop, as a signal handler may: no widget update here (the run's end reports it)."""
-        if self.busy:
-            self._stop.set()
-            if isinstance(self.model, CFModel):
-                self.model.request_stop()
-
     def close(self) -> None:
         """Stop a run in progress (what it did is kept) and the worker, stop following the
         registry (then the widget closes)."""
@@ -357,33 +232,6 @@ class TrainerWidget(StaticView, W.VBox):
         self.curves.close()
         self._progress.cancel()
         super().close()
-
-    def save(self, path: str | None = None) -> Path | None:
-        if self.model is None:
-            self.status.show("nothing to save yet: train a model first", "warn")
-            return None
-        name = self.runs_pick.value or "model"
-        if not has_factors(self.model):
-            self.status.show(f"{name} has no factors to save: fit it again (seconds)", "warn")
-            return None
-        if isinstance(self.model, CFModel):
-            written = self.model.save(Path(path or self.path.value or f"{name}.mfmodel"))
-        else:  # factors from another engine: ids, names and factors (load_factors reads them)
-            written = save_factors(self.model, path or self.path.value or f"{name}.npz", self.data)
-        self.status.show(f"saved {name} to {written}", "ok")
-        return written
-
-    def load(self, path: str | None = None) -> CFModel:
-        source = Path(path or self.path.value)
-        if not str(source) or source == Path():
-            raise ValueError("type the path of a saved model in the file box first")
-        model = CFModel.load(source, listens=self.data)
-        name = source.stem
-        while name in self.runs:
-            name += "_loaded"
-        self.runs.add(name, model)
-        self.status.show(f"loaded {source} as {name!r}", "ok")
-        return model
 
     # -- settings --------------------------------------------------------------------------------
     def _collect(self) -> RunSpec:
@@ -464,211 +312,5 @@ class TrainerWidget(StaticView, W.VBox):
         self.w["engine"].disabled = running or len(self.w["engine"].options) < 2
 
     # -- running ---------------------------------------------------------------------------------
-    def _launch(self, new: bool, block: bool) -> Any:
-        spec = self._checked_spec()
-        if spec is None:
-            return None
-        if not new and not isinstance(self.model, CFModel):
-            self.status.show("only a TensorFlow run can continue: click Train", "warn")
-            return None
-        if not new and self.model.split.train is None:
-            self.status.show("this model was loaded without its split; it cannot train", "error")
-            return None
-        self.curves.busy(True)
-        self._stop.clear()
-        kind = spec.config.spec
-        engine = engine_for(kind, self.w["engine"].value) if new else self._continuing()
-        self._start(self._job, engine, self._context(engine, spec, new))
-        if block:
-            self.wait()
-            return self.model
-        return None
-
-    def _continuing(self) -> Engine:
-        """The engine whose runs continue (the current model's)."""
-        return next(e for e in ENGINES.values() if e.continues)
-
-    def _checked_spec(self) -> RunSpec | None:
-        """The current settings, or None with the reason shown (a run in progress, bad values)."""
-        if self.busy:
-            self.status.show("a run is already in progress: Stop it first", "warn")
-            return None
-        try:
-            return self._collect()
-        except (ValueError, TypeError) as exc:
-            self.status.show(str(exc), "error")
-            return None
-
-    def _start(self, job, *args) -> None:
-        """Run ``job(*args)`` in the background thread, buttons locked meanwhile."""
-        self.train_button.disabled = self.continue_button.disabled = True
-        self.tune_button.disabled = True
-        self.stop_button.disabled = False
-        self.last_error = ""
-        self._active = True
-        stop_on_interrupt(self._interrupt)  # Ctrl-C, the kernel's interrupt, stop it too
-        self._worker.submit(lambda cancel: job(*args))
-
-    def _context(self, engine: Engine, spec: RunSpec, new: bool) -> RunContext:
-        """What ``engine``'s job sees of this trainer."""
-
-        def begin(model: Any) -> None:
-            self._release_others(model)
-            self.model = model
-            self.curves.baseline = global_mean_mse(model)
-
-        def report(name: str, model: Any, reason: str, seconds: float) -> None:
-            self._progress.flush()  # the bar's last state, before the status says how it ended
-            self._report(name, model, reason, seconds, engine.describe(model))
-
-        def failed(error: str, shown: str) -> None:
-            self.last_error = error
-            self.status.show(shown, "error")
-
-        return RunContext(
-            self.data, spec, new, None if new else self.model,
-            spec.name if new else self.runs_pick.value, self._stop, self.status.show,
-            self._progress.submit, self.curves.submit, begin, self._announce, report, failed,
-        )  # fmt: skip
-
-    def _job(self, engine: Engine, ctx: RunContext) -> None:
-        """The training thread: ``engine`` runs the job; never raises."""
-        try:
-            engine.run(ctx)
-        except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self._failed(exc)
-        finally:
-            self._ended()
-
-    def _announce(self, name: str, model: CFModel) -> None:
-        """Tell the registry (and so every widget following it) that ``name`` has trained."""
-        try:
-            self.runs.add(name, model)
-        except Exception as exc:  # (a registry observer's failure is logged by the registry)
-            self._failed(exc)
-
-    def _ended(self) -> None:
-        """After a training run of either engine: the final curves, the buttons unlocked."""
-        self._progress.flush()
-        self.curves.busy(False)
-        self.curves.draw_now(self.model)
-        self._active = False
-        self._sync_enabled()
-        self.curves.snapshot(self.model)
-
-    def _failed(self, exc: Exception) -> None:
-        self.last_error = f"{type(exc).__name__}: {exc}"
-        self.status.show(f"error: {self.last_error}", "error")
-
-    def _tune_job(self, spec: RunSpec) -> None:
-        """The tuning thread: fit the grid, fill the controls with the best point; never raises."""
-        try:
-            self.status.show("tuning on validation rows carved from train…", "running")
-            result = self.last_tune = run_tuning(self.data, spec, self._stop, self._progress.submit)
-            if result.best is None:
-                self.status.show("tuning stopped before the first fit ended", "warn")
-                return
-            for name in result.names:
-                self.w[name].value = getattr(result.best, name)
-            picked = ", ".join(f"{n}={getattr(result.best, n)}" for n in result.names)
-            verb = "stopped early; best so far" if result.stopped else "tuned"
-            value = result.table[f"val_{result.metric}"].iloc[0]
-            edge = f"; {result.warning}" if result.edges else ""
-            self.status.show(
-                f"{verb}: {picked} (validation {result.metric} {value:.4f}){edge}; click Train "
-                "to fit them", "warn" if edge else "ok",
-            )  # fmt: skip
-        except Exception as exc:  # the widget shows it; the thread never dies loudly
-            self._failed(exc)
-        finally:
-            self._progress.flush()
-            self._active = False
-            self._sync_enabled()
-
-    def _release_others(self, model: CFModel) -> None:
-        """Only the run being trained keeps its compiled machinery: the others keep their
-        factors and history (Continue on one of them compiles again), so memory follows what
-        is kept."""
-        for other in self.runs.as_dict().values():
-            if other is not model and isinstance(other, CFModel) and not other.is_training:
-                other.release()
-
-    def _report(self, name: str, model: Any, reason: str, seconds: float, where: str) -> None:
-        last = model.history.iloc[-1]
-        errors = charts.metric_panels(model.history.columns)[0][1]
-        parts = ", ".join(f"{m} {last[m]:.4f}" for m in errors if m in last)
-        mean = self.curves.baseline
-        base = f" (global mean {mean:.4f})" if mean is not None else ""
-        verb = "stopped" if reason == STOPPED else "finished"
-        self.status.show(
-            f"{verb}: {name} {where} in {seconds:.1f} s; {parts}{base}",
-            "warn" if reason == STOPPED else "ok",
-        )
-
-    def _on_new_run(self, name: str) -> None:
-        """A run was added to the registry (by Train, Load or add_run): show it. A removed run
-        leaves the list; when it was the one shown, the latest is shown instead. A rename or a
-        pin only relabels the list."""
-        if self.runs.last_change in ("renamed", "pinned"):
-            self._list_runs(self._name_of(self.model))
-            return
-        if name not in self.runs:
-            if self.busy:  # (the run in progress stays the trainer's model)
-                self._list_runs(self._name_of(self.model))
-                return
-            kept = self.model if self._name_of(self.model) is not None else None
-            self.model = kept or self.runs.latest
-            self._list_runs(self._name_of(self.model))
-            if self.model is not None:
-                self.curves.draw_now(self.model)
-            self._sync_enabled()
-            return
-        self.model = self.runs[name]
-        self.curves.baseline = global_mean_mse(self.model)
-        self._list_runs(name)
-        self.w["name"].value = ""
-        suffix = ".mfmodel" if isinstance(self.model, CFModel) else ".npz"
-        self.path.placeholder = f"{name}{suffix}"
-        if not self.busy:  # (a run in progress draws and snapshots when it ends)
-            self.curves.draw_now(self.model)
-            self._sync_enabled()
-            self.curves.snapshot(self.model)
-
-    def _name_of(self, model: Any) -> str | None:
-        return next((n for n in self.runs if self.runs[n] is model), None)
-
-    def _list_runs(self, pick: str | None) -> None:
-        """The runs list (pinned runs marked) with ``pick`` chosen, and the Pin button showing
-        whether it is pinned; nothing is redrawn."""
-        pinned = set(self.runs.pinned)
-        self._quiet = True
-        try:
-            self.runs_pick.options = [(f"📌 {n}" if n in pinned else n, n) for n in self.runs]
-            self.runs_pick.value = pick if pick in self.runs else None
-            self.pin_button.value = pick in pinned
-        finally:
-            self._quiet = False
-
-    def _on_pick_run(self, change) -> None:
-        if self._quiet:
-            return
-        self._quiet = True  # the Pin button follows the pick
-        self.pin_button.value = change["new"] in self.runs.pinned
-        self._quiet = False
-        if change["new"] and change["new"] in self.runs and not self.busy:
-            self.model = self.runs[change["new"]]
-            self.curves.baseline = global_mean_mse(self.model)
-            self.curves.draw_now(self.model)
-            self._sync_enabled()
 
     # -- drawing (throttled; called from the training thread) ------------------------------------
-    def _show_progress(self, value: tuple) -> None:
-        """Bar and label: steps (or fits) done, per second, time left while running."""
-        done, total, seconds, running, *unit = value
-        unit = unit[0] if unit else "iteration"
-        self.progress.max = max(total, 1)
-        self.progress.value = min(done, total)
-        rate = done / seconds if seconds > 0 else 0.0
-        eta = f" · {(total - done) / rate:.1f} s left" if running and rate > 0 else ""
-        per = f"{rate:.0f} it/s" if unit == "iteration" else f"{seconds:.1f} s"
-        self.progress_label.value = f"{unit} {done}/{total} · {per}{eta}"

@@ -24,7 +24,7 @@ from ..models.registry import Runs
 from ..models.whatif import warm_start
 from .common import Following, StatusLine, check_dataset, safe
 from .display import LiveChart
-from .neighbors import TABLE_STYLE, frame_html
+from .html_tables import TABLE_STYLE, frame_html
 from .picker import ItemPicker
 from .static import StaticView
 from .worker import Cancel, LatestWorker
