@@ -5,7 +5,7 @@ Needs the real data and a Chromium (as the browser tests). In one kernel: (1) a 
 is never displayed trains the chapter's first run (1,001 steps, d=30, lr 10) with
 ``train(block=True)``; (2) a displayed TrainerWidget's Train button is clicked in headless Chromium
 and the run is watched to the end (progress bar, live curves); (3) the headless run again. Each
-run's rate is 1,001 steps over its training seconds (``model.run_state.seconds``; the model's
+run's rate is 1,001 steps over its training seconds (``model.training_state.seconds``; the model's
 build and tracing are not in it for either), and also 1,001 over the wall time from the click
 to "finished" (build and tracing included) against the wall time of ``train(block=True)``.
 Target: the median watched rate at >= 70 % of the median headless rate (the first headless run
@@ -45,7 +45,7 @@ SETUP = (
     "    t = TrainerWidget(data, num_iterations=1000, seed=0)\n"
     "    m = t.train(block=True)\n"
     "    rates['headless_wall'].append(m.iterations_done / (time.perf_counter() - t0))\n"
-    "    return m.iterations_done / m.run_state.seconds\n"
+    "    return m.iterations_done / m.training_state.seconds\n"
     "rates = {'headless_wall': []}\n"
     "rates['headless'] = [headless()]\n"
     "watched = TrainerWidget(data, num_iterations=1000, seed=0)\n"
@@ -53,7 +53,7 @@ SETUP = (
 )
 AFTER = (
     "m = watched.model\n"
-    "rates.setdefault('watched', []).append(m.iterations_done / m.run_state.seconds)\n"
+    "rates.setdefault('watched', []).append(m.iterations_done / m.training_state.seconds)\n"
     "rates['headless'].append(headless())\n"
     "print('RATES', len(rates['watched']), json.dumps(rates))"
 )

@@ -75,6 +75,9 @@ def test_the_toy_kind_shows_in_the_trainer_with_its_controls_and_saves(toy, tmp_
     assert ("toy: Huber loss", "huber") in t.w["kind"].options
     assert not t.w["regularization_coeff"].disabled and not t.w["embedding_dim"].disabled
     assert t.w["gravity_coeff"].disabled and t.w["alpha"].disabled and t.w["ease_l2"].disabled
+    t.w["optimizer"].value = "als"  # a way it does not train: said, nothing runs
+    assert t.train(block=True) is None and "trains with optimizer='sgd'" in t.status.text
+    t.w["optimizer"].value = "sgd"
     model = t.train(block=True)
     assert t.last_error == "" and t.runs.names == ["huber_model"], t.status.value
     assert model.config.kind == "huber" and "huber_loss" in t.history

@@ -176,3 +176,15 @@ def test_the_trainer_fits_references_beside_its_factor_runs(tmp_path):
     assert board.wait(60) and {"ease", "itemknn"} <= set(board.results["metrics"].index)
     assert trainer.save(str(tmp_path / "knn.npz")) is None and "no factors" in trainer.status.text
     assert trainer.tune(block=True) is None and "does not offer" in trainer.status.text
+
+
+def test_reference_builds_each_reference_kind_from_its_configuration():
+    from mfwidgets.models import ModelConfig, reference
+
+    data, split = world()
+    ease = reference(data, split, ModelConfig(kind="ease", ease_l2=5.0))
+    assert isinstance(ease, EASE) and ease.l2 == 5.0 and ease.split is split
+    knn = reference(data, split, ModelConfig(kind="itemknn", knn_neighbors=7, knn_shrink=2.0))
+    assert isinstance(knn, ItemKNN) and (knn.k, knn.shrink) == (7, 2.0)
+    with pytest.raises(ValueError, match="a reference kind"):
+        reference(data, split, ModelConfig(kind="plain"))

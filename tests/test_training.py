@@ -182,7 +182,7 @@ def test_divergence_restores_the_last_finite_state_and_says_where(steps_per_call
 
 def fused(model: CFModel, steps_per_call: int) -> CFModel:
     """Make ``model`` fuse exactly ``steps_per_call`` steps into each compiled call."""
-    model.run_state.budgets["sgd"] = StepBudget(first=steps_per_call, most=steps_per_call)
+    model.training_state.budgets["sgd"] = StepBudget(first=steps_per_call, most=steps_per_call)
     return model
 
 

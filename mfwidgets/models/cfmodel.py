@@ -38,8 +38,8 @@ from .training import (
     CallbackList,
     History,
     RunInfo,
-    RunState,
     TrainingCall,
+    TrainingState,
 )
 
 
@@ -103,7 +103,7 @@ class CFModel(FactorScoring):
         self.global_mean = state.global_mean
         self._vars = {k: new_variable(v, k) for k, v in state.arrays.items()}  # imports TF
         last = state.history.last
-        self.run_state = RunState(
+        self.training_state = TrainingState(
             state.history, state.steps, float(last["seconds"]) if last else 0.0
         )
         self._kernels = None
@@ -208,7 +208,7 @@ class CFModel(FactorScoring):
     @property
     def version(self) -> int:
         """Changes whenever the embeddings change (caches key on it)."""
-        return self.run_state.version
+        return self.training_state.version
 
     @property
     def dataset(self) -> Dataset | None:
@@ -238,12 +238,12 @@ class CFModel(FactorScoring):
     @property
     def history(self) -> pd.DataFrame:
         """One row per recorded iteration: ``iteration``, one column per metric, ``seconds``."""
-        return self.run_state.history.to_frame()
+        return self.training_state.history.to_frame()
 
     @property
     def iterations_done(self) -> int:
         """Gradient steps (or ALS sweeps) taken so far, over all calls to ``train``."""
-        return self.run_state.steps
+        return self.training_state.steps
 
     @property
     def is_training(self) -> bool:
@@ -281,7 +281,7 @@ class CFModel(FactorScoring):
 
     def request_stop(self) -> None:
         """Ask a running ``train`` (any thread) to stop at the next step boundary."""
-        self.run_state.stop.set()
+        self.training_state.stop.set()
 
     # -- training --------------------------------------------------------------------------------
     def kernels(self):
@@ -349,7 +349,7 @@ class CFModel(FactorScoring):
             stepper, info = self._stepper(cfg)
             call = TrainingCall(
                 self,
-                self.run_state,
+                self.training_state,
                 stepper,
                 self._kernels.metrics,
                 info,
@@ -366,7 +366,7 @@ class CFModel(FactorScoring):
         kernels = self.kernels()
         if cfg.optimizer == "als":
             return kernels.als_stepper(cfg.als_solver), RunInfo(
-                self.run_state.steps, cfg.num_steps, "als", None
+                self.training_state.steps, cfg.num_steps, "als", None
             )
         optimizer = cfg.optimizer
         if isinstance(optimizer, str) and optimizer != "sgd":
@@ -375,7 +375,7 @@ class CFModel(FactorScoring):
         stepper = kernels.stepper(None if sgd else optimizer, cfg.learning_rate)
         name = "sgd" if sgd else type(optimizer).__name__.lower()
         lr = cfg.learning_rate if sgd else float(optimizer.learning_rate)
-        return stepper, RunInfo(self.run_state.steps, cfg.num_steps, name, lr)
+        return stepper, RunInfo(self.training_state.steps, cfg.num_steps, name, lr)
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

@@ -50,10 +50,7 @@ class Explicit(Family):
         return [lam / self.n_users, lam / self.n_items]
 
     def metrics(self, parts: dict[str, float]) -> dict[str, float]:
-        named = {"train_error_observed": parts["observed"]}
-        if "test" in parts:
-            named["test_error_observed"] = parts["test"]
-        return named | {
+        return self.errors(parts, "_observed") | {
             "observed_loss": parts["observed"],
             "regularization_loss": parts["regularization"],
             "gravity_loss": parts["gravity"],
@@ -114,8 +111,7 @@ class Plain(Explicit):
     """The chapter's ``build_model``: the observed MSE alone, recorded under its names."""
 
     def metrics(self, parts: dict[str, float]) -> dict[str, float]:
-        named = {"train_error": parts["observed"]}
-        return named | ({"test_error": parts["test"]} if "test" in parts else {})
+        return self.errors(parts)
 
 
 class Biased(Explicit):

@@ -104,13 +104,17 @@ class Family:
         raise NotImplementedError(f"{type(self).__name__} has no ALS sweep")
 
     # -- what is recorded -------------------------------------------------------------------------
+    @staticmethod
+    def errors(parts: dict[str, float], suffix: str = "") -> dict[str, float]:
+        """``train_error`` (the observed MSE) and ``test_error`` when there is a test set, each
+        name ending in ``suffix`` (the chapter's ``_observed`` beside other loss parts)."""
+        named = {f"train_error{suffix}": parts["observed"]}
+        return named | ({f"test_error{suffix}": parts["test"]} if "test" in parts else {})
+
     def metrics(self, parts: dict[str, float]) -> dict[str, float]:
-        """The recorded parts under the names a history shows: ``train_error`` (the observed
-        part), ``test_error``, and every other part as ``<name>_loss``."""
-        named = {"train_error": parts["observed"]}
-        if "test" in parts:
-            named["test_error"] = parts["test"]
-        return named | {
+        """The recorded parts under the names a history shows: :meth:`errors`, and every other
+        part as ``<name>_loss``."""
+        return self.errors(parts) | {
             f"{name}_loss": value
             for name, value in parts.items()
             if name not in ("observed", "test")

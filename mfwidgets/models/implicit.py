@@ -62,10 +62,7 @@ class Implicit(Family):
         return [U, V], (shared, ridge, tf.fill([d], lam))
 
     def metrics(self, parts: dict[str, float]) -> dict[str, float]:
-        named = {"train_error_observed": parts["observed"]}
-        if "test" in parts:
-            named["test_error_observed"] = parts["test"]
-        return named | {
+        return self.errors(parts, "_observed") | {
             "observed_loss": parts["weighted_observed"],
             "unobserved_loss": parts["unobserved"],
             "regularization_loss": parts["regularization"],

@@ -151,6 +151,11 @@ class EASE(ItemItemModel):
         self._W = ease_weights(self.X, self.l2)
         self._fitted(l2=self.l2)
 
+    @classmethod
+    def from_config(cls, data: Any, split: Any, config: Any) -> EASE:
+        """The EASE a configuration describes (its ``ease_l2``)."""
+        return cls(data, split, l2=config.ease_l2)
+
     def __repr__(self) -> str:
         return f"EASE({self.n_users} users × {self.n_items} items, l2={self.l2:g})"
 
@@ -197,11 +202,6 @@ def symmetrize_lower(A: np.ndarray, block: int = 1024) -> None:
         A[s:e, e:] = A[e:, s:e].T
         diag = A[s:e, s:e]
         diag[...] = np.tril(diag) + np.tril(diag, -1).T
-
-    @classmethod
-    def from_config(cls, data: Any, split: Any, config: Any) -> EASE:
-        """The EASE a configuration describes (its ``ease_l2``)."""
-        return cls(data, split, l2=config.ease_l2)
 
 
 class ItemKNN(ItemItemModel):

@@ -123,7 +123,8 @@ class Kernels:
         """One gradient-descent step ``p − lr·∇p`` (the family's fused one when it has one)."""
         if r is None:
             r = self.residual(params, self.train)
-        if self.tower is None and (fused := self.family.step(params, lr, r)) is not None:
+        fused = self.family.step(params, lr, r) if self.tower is None else None
+        if fused is not None:  # (no walrus here: AutoGraph cannot convert one)
             return fused
         return [p - lr * g for p, g in zip(params, self.gradients(params, r), strict=True)]
 

@@ -1,7 +1,7 @@
 """The training engine, with no TensorFlow in it: callbacks, the metric history, end reasons, and
 :class:`TrainingCall`, which schedules compiled calls, keeps the step budget, defers Ctrl-C and
 rolls back after divergence. ``CFModel.train`` hands it a :class:`Stepper` and a
-:class:`RunState`; the engine knows nothing of the model's maths.
+:class:`TrainingState`; the engine knows nothing of the model's maths.
 
 A training run reports through :class:`Callback` hooks (the seam the TrainerWidget uses, and any
 logger or test can use): ``on_train_begin``, ``on_progress`` after every fused block of steps,
@@ -208,7 +208,7 @@ def first_non_finite(metrics: dict[str, float]) -> str | None:
 # the engine
 # ------------------------------------------------------------------------------------------------
 @dataclass
-class RunState:
+class TrainingState:
     """What training changes besides the factors: the count, the history, the clock, a version.
 
     ``version`` changes whenever the factors change (caches above the models key on it).
@@ -255,7 +255,7 @@ class TrainingCall:
     def __init__(
         self,
         model: Any,
-        state: RunState,
+        state: TrainingState,
         stepper: Stepper,
         name_metrics: Callable[[list[float]], dict[str, float]],
         info: RunInfo,

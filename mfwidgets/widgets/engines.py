@@ -21,7 +21,7 @@ from ..models.itemitem import reference
 from ..models.kinds import Kind, kinds_on
 from ..models.spark import SparkStopped, spark_unavailable, train_als
 from ..models.training import FINISHED, TrainingDiverged
-from .jobs import Reporter, RunSpec, StageReporter, spec_split
+from .jobs import JobSpec, Reporter, StageReporter, spec_split
 
 
 @dataclass
@@ -29,7 +29,7 @@ class RunContext:
     """What an engine's job sees of the trainer: the data, the run, and where to report."""
 
     data: Dataset
-    spec: RunSpec
+    spec: JobSpec
     new: bool  #: a new run (else the current ``model`` trains further)
     model: Any
     name: str

@@ -19,7 +19,7 @@ from ..models.training import FINISHED, Callback, RunInfo
 
 
 @dataclass(frozen=True)
-class RunSpec:
+class JobSpec:
     """A validated run: model configuration, split and training arguments, and its name."""
 
     config: ModelConfig
@@ -29,7 +29,7 @@ class RunSpec:
     given: Split | None = None  #: a split fixed by the user, else the chapter's is drawn
 
 
-def spec_split(data: Dataset, spec: RunSpec) -> Split:
+def spec_split(data: Dataset, spec: JobSpec) -> Split:
     """The split a run trains on: the one given, else the chapter's random split of ``data``
     from the run's seed and holdout fraction (what ``CFModel.from_listens`` draws)."""
     if spec.given is not None:
@@ -103,7 +103,7 @@ class StageReporter(Reporter):
         self.progress((done, total, time.perf_counter() - self.t0, False, "stage"))
 
 
-def run_tuning(data: Dataset, spec: RunSpec, stop: threading.Event, progress) -> TuneResult:
+def run_tuning(data: Dataset, spec: JobSpec, stop: threading.Event, progress) -> TuneResult:
     """Tune around ``spec`` on validation rows carved from its training split (ALS fits);
     ``progress`` gets (fits done, fits, seconds, running, "fit")."""
     t0 = time.perf_counter()

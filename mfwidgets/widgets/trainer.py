@@ -29,7 +29,7 @@ from .common import StatusLine, check_dataset, escape, safe
 from .controls import STYLE, ConfigForm
 from .curves import TrainingCurves
 from .engines import ENGINES, engine_for
-from .jobs import RunSpec, default_name
+from .jobs import JobSpec, default_name
 from .static import StaticView
 from .throttle import Throttle
 from .trainer_jobs import TrainerJobs
@@ -234,12 +234,16 @@ class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
         super().close()
 
     # -- settings --------------------------------------------------------------------------------
-    def _collect(self) -> RunSpec:
+    def _collect(self) -> JobSpec:
         """The current settings, validated once by the configuration classes."""
         fields = self.form.fields(self.config_class)
         config = self.config_class(**self.config_class.for_kind(fields))
         train_values = self.form.fields(TrainConfig)
-        train_values["optimizer"] = own_optimizer(config.spec, train_values["optimizer"])
+        ways = config.spec.optimizers
+        if len(ways) == 1:  # (the dropdown is greyed out: the kind's one way)
+            train_values["optimizer"] = ways[0]
+        elif ways:  # a way the kind does not train by is refused, said in the status
+            config.spec.check_optimizer(train_values["optimizer"])
         if train_values["optimizer"] == "als":
             train_values["learning_rate"] = TrainConfig.defaults()["learning_rate"]
         train = TrainConfig(**train_values)
@@ -249,7 +253,7 @@ class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
         name = self.w["name"].value.strip() or default_name(
             config.kind, config.init_stddev, taken, engine.prefix
         )
-        return RunSpec(config, split, train, name, self.split or self._drawn(split, config.seed))
+        return JobSpec(config, split, train, name, self.split or self._drawn(split, config.seed))
 
     def _drawn(self, split: SplitConfig, seed: int | None) -> Split | None:
         """The chapter's split for a holdout fraction and seed, drawn once and shared by every

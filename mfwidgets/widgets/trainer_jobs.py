@@ -13,7 +13,7 @@ from ..models.cfmodel import CFModel
 from ..models.training import STOPPED
 from .engines import ENGINES, Engine, RunContext, engine_for
 from .interrupts import stop_on_interrupt
-from .jobs import RunSpec, run_tuning
+from .jobs import JobSpec, run_tuning
 
 
 class TrainerJobs:
@@ -101,7 +101,7 @@ class TrainerJobs:
         """The engine whose runs continue (the current model's)."""
         return next(e for e in ENGINES.values() if e.continues)
 
-    def _checked_spec(self) -> RunSpec | None:
+    def _checked_spec(self) -> JobSpec | None:
         """The current settings, or None with the reason shown (a run in progress, bad values)."""
         if self.busy:
             self.status.show("a run is already in progress: Stop it first", "warn")
@@ -122,7 +122,7 @@ class TrainerJobs:
         stop_on_interrupt(self._interrupt)  # Ctrl-C, the kernel's interrupt, stop it too
         self._worker.submit(lambda cancel: job(*args))
 
-    def _context(self, engine: Engine, spec: RunSpec, new: bool) -> RunContext:
+    def _context(self, engine: Engine, spec: JobSpec, new: bool) -> RunContext:
         """What ``engine``'s job sees of this trainer."""
 
         def begin(model: Any) -> None:
@@ -166,7 +166,7 @@ class TrainerJobs:
         self.last_error = f"{type(exc).__name__}: {exc}"
         self.status.show(f"error: {self.last_error}", "error")
 
-    def _tune_job(self, spec: RunSpec) -> None:
+    def _tune_job(self, spec: JobSpec) -> None:
         """The tuning thread: fit the grid, fill the controls with the best point; never raises."""
         try:
             self.status.show("tuning on validation rows carved from train…", "running")
