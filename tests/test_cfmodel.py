@@ -13,6 +13,7 @@ from synthetic import random_listens
 
 from mfwidgets.models import (
     CFModel,
+    TrainConfig,
     build_listens_sparse_tensor,
     build_model,
 )
@@ -52,6 +53,7 @@ def test_constructor_validation(kwargs, error, match):
         ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
         ({"optimizer": 3}, TypeError, "optimizer"),
         ({"callbacks": [print]}, TypeError, "Callback"),
+        ({"num_iterations": 5, "config": TrainConfig(3)}, ValueError, "config replaces them"),
     ],
 )
 def test_train_validation(kwargs, error, match):

@@ -93,3 +93,34 @@ def test_the_api_check_fails_on_a_name_that_does_not_exist():
         resolve("CFModel.no_such_method")
     with pytest.raises((AttributeError, ImportError)):
         resolve("mfwidgets.analysis.no_such_function")
+
+
+#: the libraries the side-by-side blocks import that the tests do not install
+NOT_INSTALLED = ("surprise", "lightfm")
+
+
+def side_by_side() -> list[str]:
+    """The Python blocks of coming-from.md's side-by-side section, in order."""
+    page = (ROOT / "docs" / "coming-from.md").read_text()
+    section = page.split("## The same task, side by side", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+@pytest.mark.filterwarnings("ignore:OpenBLAS is configured:RuntimeWarning")  # (implicit's advice)
+def test_the_side_by_side_examples_run_as_written(movielens_100k, tmp_path, monkeypatch, capsys):
+    blocks = side_by_side()
+    shown = [b for b in blocks if re.search(rf"^from ({'|'.join(NOT_INSTALLED)})\b", b, re.M)]
+    assert len(blocks) == 4 and len(shown) == 1  # implicit and mfwidgets run; Surprise is shown
+    (tmp_path / "ml-100k").symlink_to(Path(movielens_100k.source).resolve())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        if block not in shown:
+            exec(compile(block, "coming-from.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    # a user's top 10 and item 50's neighbours by both libraries, our table with the baselines
+    assert out.count("Index([") == 2 and "dot score" in out and "user+item bias" in out
+    # and the biased model of the Surprise comparison beats the bias baseline
+    metrics = namespace["mf"].evaluate({"biased": namespace["model"]}, namespace["data"],
+                                       namespace["split"])  # fmt: skip
+    assert metrics.loc["biased", "test_rmse"] < metrics.loc["user+item bias", "test_rmse"]

@@ -104,3 +104,29 @@ def test_widgets_before_any_run_have_a_static_view_too(session):
     finally:
         board.close()
         trainer.close()
+
+
+def test_a_chart_shown_alone_carries_its_image(session, tmp_path):
+    from mfwidgets.charts import embedding_norm_chart
+    from mfwidgets.widgets import offline_chart
+
+    norms = embedding_norm_chart({"model": session["trainer"].model}, session["data"])
+    chart = offline_chart(norms)
+    try:
+        bundle = chart._repr_mimebundle_()
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        assert VIEW in data and "data:image/png;base64," in data["text/html"]
+        assert chart.to_html(tmp_path / "chart.html").read_text().count("<img") == 1
+    finally:
+        chart.close()
+
+
+def test_a_documentation_build_shows_a_widget_done_not_running(session, monkeypatch):
+    data, trainer = session["data"], session["trainer"]
+    monkeypatch.setenv("MFWIDGETS_STATIC_CHARTS", "all")
+    emap = EmbeddingMap(data, trainer, method="tsne", seed=0)  # its projection runs in a worker
+    try:
+        html = emap._repr_mimebundle_()["text/html"]
+        assert emap.wait(0) and "running" not in text(html) and "<img" in html
+    finally:
+        emap.close()

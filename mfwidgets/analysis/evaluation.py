@@ -126,9 +126,10 @@ def ranking_metrics(
 ) -> dict[str, float]:
     """Top-k metrics averaged over users with held-out interactions.
 
-    precision@k = hits / k; recall@k = hits / |held-out|; ndcg@k with binary gains; hit_rate@k =
-    share of users with at least one hit; coverage = share of the catalogue recommended to
-    anyone; mean_popularity = mean number of training users of the recommended items;
+    precision@k = hits / k; recall@k = hits / (number held out); ndcg@k with binary gains;
+    hit_rate@k = share of users with at least one hit; coverage = share of the catalogue
+    recommended to anyone; mean_popularity = mean number of training users of the recommended
+    items;
     novelty = mean −log2(share of users who interacted) of the recommended items.
     """
     check_k(k)

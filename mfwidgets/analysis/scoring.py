@@ -13,7 +13,9 @@ from ..models.contract import has_factors
 from .ids import item_position, resolve_item
 from .tables import item_table
 
+#: the chapter's first similarity: the dot product of two items' embeddings (norms count)
 DOT = "dot"
+#: the chapter's second similarity: the cosine of the angle between two items' embeddings
 COSINE = "cosine"
 MEASURES = (DOT, COSINE)
 

@@ -126,7 +126,7 @@ def tune(
     are used and test rows never seen): the validation rows are carved from them. ``base``
     holds the fixed fields (default: the biased kind), ``train`` how each point trains
     (default: 19 ALS sweeps). ``metric``: ``"rmse"`` (the default for rating kinds) or
-    ``"mae"``; ``"recall@k"`` / ``"ndcg@k"`` (the default for ranking kinds is recall@10); a
+    ``"mae"``; ``"recall@k"`` / ``"ndcg@k"`` (the default for ranking kinds is ``"recall@10"``); a
     rating metric for a ranking kind is refused. When the best point lies on the grid's edge,
     ``result.edges`` says which way to widen it (and a warning is logged). Every point is
     validated before any fitting.

@@ -328,6 +328,12 @@ class CFModel(FactorScoring):
         ``snapshot_cap``). Returns the last metrics in the chapter's shape: [errors, losses].
         Raises :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
         """
+        given = (num_iterations, learning_rate, optimizer, record_every, snapshot_every)
+        if config is not None and given != (10, 1.0, None, None, None):
+            raise ValueError(
+                "pass config= or num_iterations, learning_rate, optimizer, record_every and "
+                "snapshot_every, not both (config replaces them)"
+            )
         cfg = config or TrainConfig(
             num_iterations, learning_rate,
             self.config.default_optimizer if optimizer is None else optimizer,

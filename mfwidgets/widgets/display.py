@@ -12,17 +12,24 @@ from typing import Any
 import altair as alt
 
 from ..charts.figure import Figure, as_figure
+from .static import StaticView
+
+
+class OfflineChart(StaticView, alt.JupyterChart):
+    """A JupyterChart that carries its chart as a PNG beside the live view (an exported notebook
+    or the documentation site shows the image where JupyterLab draws the live chart)."""
 
 
 def offline_chart(
     chart: Figure | alt.TopLevelMixin, *, renderer: str = "canvas", css_class: str | None = None
-) -> alt.JupyterChart:
-    """Show ``chart`` as an offline ``alt.JupyterChart`` widget (canvas rendering by default)."""
+) -> OfflineChart:
+    """Show ``chart`` as an offline ``alt.JupyterChart`` widget (canvas rendering by default),
+    with a static image of it for where no kernel runs."""
     if renderer not in ("canvas", "svg"):
         raise ValueError(f"renderer must be 'canvas' or 'svg', got {renderer!r}")
     alt.JupyterChart.enable_offline()  # class setting: JS from vl-convert, never a CDN
     fig = as_figure(chart)
-    widget = alt.JupyterChart(fig.chart, embed_options={"renderer": renderer, "actions": False})
+    widget = OfflineChart(fig.chart, embed_options={"renderer": renderer, "actions": False})
     if fig.tables:
         widget.spec = fig.to_dict()
     if css_class:
@@ -38,11 +45,6 @@ def set_chart(widget: alt.JupyterChart, chart: Figure | alt.TopLevelMixin) -> No
         widget.chart = fig.chart
         if fig.tables:
             widget.spec = fig.to_dict()
-
-
-def chart_spec(widget: Any) -> dict[str, Any] | None:
-    """The spec a chart widget shows ({} before its first), or None for any other widget."""
-    return dict(widget.spec or {}) if isinstance(widget, alt.JupyterChart) else None
 
 
 class LiveChart:

@@ -13,6 +13,11 @@ cell carries the state then). vl-convert draws a chart of a few hundred rows in 
 the map's 17,632 points in about 2 s (measured), too long to hold up every display: charts of
 more than ``STATIC_CHART_ROWS`` rows are named instead of drawn, unless the environment sets
 ``MFWIDGETS_STATIC_CHARTS=all`` (a documentation build); ``to_html`` always draws them all.
+
+A documentation build (``MFWIDGETS_STATIC_CHARTS=all``) runs the notebook headless, where nothing
+updates an output once shown: there a widget still at work when displayed (a map's projection, a
+board's comparison, a run training) finishes first, for at most ``PUBLISH_WAIT`` seconds, so that
+the page shows its result rather than "running…".
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import ipywidgets as W
 from ..charts.figure import spec_png
 from ..models.persistence import write_atomic
 from .common import escape
-from .display import chart_spec
 
 log = logging.getLogger("mfwidgets.widgets")
 
@@ -36,12 +40,21 @@ log = logging.getLogger("mfwidgets.widgets")
 HTML = "text/html"
 #: charts with more rows than this are named, not drawn, in a displayed widget's static view
 STATIC_CHART_ROWS = 5000
+#: seconds a displayed widget's background work may take to finish in a documentation build
+PUBLISH_WAIT = 600
 
 
 def chart_png(spec: dict[str, Any], scale: float = 1.0) -> str:
     """An ``<img>`` of a Vega-Lite spec, drawn by vl-convert (the PNG inline, base64)."""
     data = base64.b64encode(spec_png(spec, scale)).decode("ascii")
     return f'<img alt="chart" style="max-width:100%" src="data:image/png;base64,{data}">'
+
+
+def chart_spec(widget: Any) -> dict[str, Any] | None:
+    """The Vega-Lite spec a chart widget shows ({} before its first), or None for any other
+    widget (a chart widget, altair's JupyterChart, is one with a ``spec`` dict)."""
+    spec = getattr(widget, "spec", None)
+    return dict(spec) if isinstance(spec, dict) else None
 
 
 def _shown(widget: W.Widget) -> bool:
@@ -132,7 +145,7 @@ def static_html(widget: W.Widget, max_chart_rows: int | None = None) -> str:
 
 
 class StaticView:
-    """A mixin before ``W.VBox``: a static view of the widget in its mimebundle, beside the
+    """A mixin before a widget class: a static view of the widget in its mimebundle, beside the
     live one, and ``to_html(path)``."""
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -140,6 +153,8 @@ class StaticView:
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict):
             everything = os.environ.get("MFWIDGETS_STATIC_CHARTS") == "all"
+            if everything and callable(getattr(self, "wait", None)):
+                self.wait(PUBLISH_WAIT)
             try:
                 data[HTML] = static_html(self, None if everything else STATIC_CHART_ROWS)
             except Exception:  # the live view matters more than its static copy

@@ -35,7 +35,7 @@ class TrainerJobs:
         """What Tune does: pick ``embedding_dim`` (and ``regularization_coeff`` when the kind
         has one) around the current values, on validation interactions carved from the
         training split (``mfwidgets.analysis.tune``, ALS), by RMSE for rating kinds and
-        recall@10 for ranking kinds; the best values fill the controls."""
+        ``recall@10`` for ranking kinds; the best values fill the controls."""
         spec = self._checked_spec()
         if spec is None:
             return None

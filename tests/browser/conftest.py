@@ -56,8 +56,10 @@ def browser(chromium_path):
 @pytest.fixture(scope="session")
 def jupyter_lab(tmp_path_factory, browser):
     """A real `jupyter lab` on 127.0.0.1 with a token; its notebook folder is ``lab["dir"]``."""
-    # MFWIDGETS_QUICK shortens the chapter notebook's training runs (and only that)
-    with lab_server(tmp_path_factory.mktemp("jlab"), env={"MFWIDGETS_QUICK": "1"}) as lab:
+    # MFWIDGETS_QUICK shortens the chapter notebook's training runs (and only that); every chart
+    # drawn in the static views, as a documentation build draws them (the chapter is published)
+    env = {"MFWIDGETS_QUICK": "1", "MFWIDGETS_STATIC_CHARTS": "all"}
+    with lab_server(tmp_path_factory.mktemp("jlab"), env=env) as lab:
         yield lab
 
 

@@ -9,6 +9,8 @@ commands and scope every selector to the active notebook panel.
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import itertools
 import json
 import os
@@ -19,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -177,6 +180,25 @@ def offline_page(pw) -> tuple[Any, Any, list[str]]:
     return browser, ctx.new_page(), blocked
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:  # (no line per request on stderr)
+        pass
+
+
+@contextlib.contextmanager
+def served(folder):
+    """``folder`` over HTTP on 127.0.0.1 (a free port), for as long as the block runs."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # ---------- page helpers -----------------------------------------------------------------------
 _workspaces = itertools.count()
 
@@ -260,6 +282,18 @@ def cell_errors(page) -> list[str]:
         f", {nb_sel(page)} .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']",
         "els => els.map(e => e.textContent)",
     )
+
+
+def save_notebook(page, path: Path, timeout: float = 60) -> None:
+    """File > Save as the user saves (outputs kept); wait until ``path`` holds outputs."""
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if any(c.get("outputs") for c in nb["cells"]):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{path.name} was not saved with its outputs within {timeout:.0f} s")
 
 
 def run_cell(page, index: int) -> None:

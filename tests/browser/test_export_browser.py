@@ -4,16 +4,12 @@ leaving the machine (and the quick start runs, its widgets following the run).""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import re
-import threading
 from pathlib import Path
 
 import nbformat
 import pytest
-from harness import ARTIFACTS, offline_route
+from harness import ARTIFACTS, offline_route, served
 from nbconvert import HTMLExporter
 from nbrun import execute_notebook
 
@@ -39,21 +35,6 @@ CELLS = [
     "display(trainer, explorer, board, emap)",
     "panel = mf.WhatIfPanel(data, trainer.model, sweeps=1)\npanel.wait(120)\npanel",
 ]
-
-
-@contextlib.contextmanager
-def served(folder):
-    """``folder`` over HTTP on 127.0.0.1 (a free port), for as long as the block runs."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_an_exported_notebook_shows_every_widget_offline(browser, lastfm, tmp_path):

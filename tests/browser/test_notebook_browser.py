@@ -1,22 +1,87 @@
 """The chapter notebook end to end in real JupyterLab, offline: Run All (no error, nothing on
-stderr, the tables it prints), then use each widget. (Its only full run in the suite: the
-headless run it duplicated cost CI 76 s.)"""
+stderr, the tables it prints), then use each widget, save it, and publish it: the documentation
+site built from the saved notebook shows its tables and charts with nothing loaded from outside.
+(Its only full run in the suite: the headless run it duplicated cost CI 76 s, and the site's
+executed build would cost as much again.)"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from harness import ARTIFACTS, cell_errors, open_notebook, run_all
+from harness import (
+    ARTIFACTS,
+    cell_errors,
+    offline_route,
+    open_notebook,
+    run_all,
+    save_notebook,
+    served,
+)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "matrix_factorization.ipynb"
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "matrix_factorization.ipynb"
 
 
-def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab, lastfm):
+def build_site(notebooks: Path, out: Path) -> Path:
+    """The documentation site, its notebooks as saved in ``notebooks`` (warnings are errors)."""
+    env = {
+        **os.environ,
+        "MFWIDGETS_DOCS_NOTEBOOKS": str(notebooks),
+        "MFWIDGETS_DOCS_EXECUTE": "off",
+    }
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
+         str(ROOT / "docs"), str(out)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    return out
+
+
+def check_chapter_page(browser, site: Path) -> None:
+    """The chapter's page served from 127.0.0.1 with every other request blocked: nothing
+    blocked, no page error, the widgets' tables shown, every chart drawn, the math typeset."""
+    blocked: list[str] = []
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.route("**/*", offline_route(blocked))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        with served(site) as url:
+            page.goto(f"{url}/notebooks/matrix_factorization.html", wait_until="load")
+            shown = page.inner_text("body")
+            for expected in ("global mean", "Coldplay", "reg_model", "precision@10"):
+                assert expected in shown, expected
+            assert page.locator(".mf-static table").count() >= 3
+            images = page.eval_on_selector_all(
+                ".mf-static img", "els => els.map(e => [e.complete, e.naturalWidth])"
+            )
+            # the three norm charts, the t-SNE map and the replay's, the what-if's, the board's
+            assert len(images) >= 7 and all(done and width > 0 for done, width in images)
+            assert "drawn live" not in shown  # every chart drawn, none only named
+            # the notebook's formulas typeset by the site's own MathJax, none in error
+            page.wait_for_function(
+                "document.querySelectorAll('.math .MathJax').length >= 20", timeout=30_000
+            )
+            assert page.locator(".MathJax .merror").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "site-chapter.png"))
+    finally:
+        page.close()
+    assert not blocked, blocked[:5]
+    assert not errors, errors
+
+
+def test_chapter_notebook_run_all_then_train_explore_and_hover_then_publish(
+    page, jupyter_lab, lastfm, browser, tmp_path
+):
     shutil.copy(NOTEBOOK, jupyter_lab["dir"] / NOTEBOOK.name)
     root = open_notebook(page, jupyter_lab, NOTEBOOK.name)
     run_all(page, timeout=600_000)
@@ -86,3 +151,7 @@ def test_chapter_notebook_run_all_then_train_explore_and_hover(page, jupyter_lab
     cold = page.locator(f"{root} .mf-explorer").last
     cold.scroll_into_view_if_needed()
     expect(cold.locator(".mf-neighbors")).to_contain_text("from tags only", timeout=30_000)
+
+    # published: saved as the user saves it, then built into the documentation site
+    save_notebook(page, jupyter_lab["dir"] / NOTEBOOK.name)
+    check_chapter_page(browser, build_site(jupyter_lab["dir"], tmp_path / "site"))
