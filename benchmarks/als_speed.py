@@ -5,12 +5,13 @@ gradient descent with the chapter's settings (1000 / 2000 iterations at learning
 gives a final total loss; alternating least squares starts from the same initial embeddings and
 sweeps until its total loss is at or below that. Prints both times and the ratio (same run).
 
-Then implicit feedback against the implicit library (a test dependency, never a runtime one),
-same split, same objective: d=30, λ=60, confidence 1 + 8·weight (given to implicit as its
-confidence matrix), 15 sweeps from small random factors, both on the machine's two cores: our
-exact solver, our conjugate-gradient solver (3 steps, as implicit's), implicit's CPU CG solver;
-seconds per sweep (ours: sweeps 2-15, the first call traces; implicit's: all 15) and recall@10
-on the test split after the 15 sweeps.
+Then implicit feedback against the implicit library (a test dependency, never a runtime one)
+on the same train split, same objective: d=32, λ=60, confidence 1 + 8·weight (given to implicit
+as its confidence matrix), both on the machine's two cores: every engine of ``als_engines.py``
+in a fresh process (ours by numba's CPU kernels and by TensorFlow's path, each with the exact and
+the conjugate-gradient solver; implicit's CPU CG solver; Spark's local ALS when installed):
+seconds per sweep over 15 sweeps after the first, and peak memory. Then recall@10 on the test
+split after 15 sweeps, ours (CG) and the library's, trained here.
 Run: python benchmarks/als_speed.py
 """
 
@@ -83,41 +84,32 @@ def main() -> None:
     emit({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()})
 
 
-def implicit_against_the_library(data, dim=30, reg=60.0, alpha=8.0, sweeps=15) -> dict:
-    import os
-
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit's own advice (it threads)
+def implicit_against_the_library(data, dim=32, reg=60.0, alpha=8.0, sweeps=15) -> dict:
     import scipy.sparse as sp
+    from als_engines import compare, report
     from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
 
-    out = {}
-    for solver in ("exact", "cg"):
-        model = CFModel.from_listens(data, holdout_fraction=0.1, seed=0, kind="implicit",
-                                     embedding_dim=dim, init_stddev=0.01,
-                                     regularization_coeff=reg, alpha=alpha)  # fmt: skip
-        model.train(config=TrainConfig(num_iterations=1, optimizer="als", als_solver=solver))
-        t0 = time.perf_counter()
-        model.train(config=TrainConfig(num_iterations=sweeps - 1, optimizer="als",
-                                       als_solver=solver))  # fmt: skip
-        seconds = (time.perf_counter() - t0) / (sweeps - 1)
-        recall = ranking_metrics(model, model.split.train, model.split.test, 10)["recall@10"]
-        out[f"ours_{solver}_s"], out[f"ours_{solver}_recall"] = seconds, recall
-        train, test = model.split.train, model.split.test
+    model = CFModel.from_listens(data, holdout_fraction=0.1, seed=0, kind="implicit",
+                                 embedding_dim=dim, init_stddev=0.01,
+                                 regularization_coeff=reg, alpha=alpha)  # fmt: skip
+    train, test = model.split.train, model.split.test
     u, i, w = (train[c].to_numpy() for c in train.columns[:3])
+    rows = compare(u, i, w, data.n_users, data.n_items, dim=dim, reg=reg, alpha=alpha,
+                   sweeps=sweeps - 1, engines=("ours-cg", "ours-exact", "ours-cg-tf",
+                                               "ours-exact-tf", "implicit", "spark"))  # fmt: skip
+    out = report(rows, f"implicit feedback, Last.fm 2K train split, d={dim}, two cores:")
+    model.train(config=TrainConfig(num_iterations=sweeps, optimizer="als", als_solver="cg"))
+    out["ours_recall"] = ranking_metrics(model, train, test, 10)["recall@10"]
     conf = sp.csr_matrix((1.0 + alpha * w, (u, i)), shape=(data.n_users, data.n_items))
-    lib = AlternatingLeastSquares(factors=dim, regularization=reg, iterations=sweeps,
-                                  use_cg=True, num_threads=0, random_state=0,
-                                  calculate_training_loss=False)  # fmt: skip
-    t0 = time.perf_counter()
-    lib.fit(conf.astype("float32"), show_progress=False)
-    out["implicit_lib_s"] = (time.perf_counter() - t0) / sweeps
-    factors = from_implicit(lib, data)
-    out["implicit_lib_recall"] = ranking_metrics(factors, train, test, 10)["recall@10"]
-    print(f"implicit feedback, d={dim}, {sweeps} sweeps, two cores:")
-    for name in ("ours_exact", "ours_cg", "implicit_lib"):
-        print(f"  {name:13s} {out[name + '_s'] * 1000:6.1f} ms per sweep, "
-              f"recall@10 {out[name + '_recall']:.4f}")  # fmt: skip
-    print(f"  ours (cg) / implicit: {out['ours_cg_s'] / out['implicit_lib_s']:.2f} x the time")
+    with threadpool_limits(1, "blas"):  # implicit's own advice
+        lib = AlternatingLeastSquares(factors=dim, regularization=reg, iterations=sweeps,
+                                      use_cg=True, random_state=0,
+                                      calculate_training_loss=False)  # fmt: skip
+        lib.fit(conf.astype("float32"), show_progress=False)
+    out["implicit_recall"] = ranking_metrics(from_implicit(lib, data), train, test, 10)["recall@10"]
+    print(f"  recall@10 after {sweeps} sweeps: ours (cg) {out['ours_recall']:.4f}, "
+          f"implicit {out['implicit_recall']:.4f}")  # fmt: skip
     return out
 
 

@@ -7,6 +7,12 @@ stay flat (linear cost) and memory should follow (users + artists)·d + listens,
 users × artists matrix (which would need 230 GB at this scale).
 Run: python benchmarks/scale.py [--listens 2.5e6 5e6 1e7] [--dim 30] [--steps 20]
 
+With ``--als`` (``--listens`` 17.5e6 by default, d=32): implicit-feedback ALS at this shape,
+every engine of ``als_engines.py`` in a fresh process — ours on numba's CPU kernels and on
+TensorFlow's blocked path (both solvers), our gradient steps, the implicit library's CPU solver,
+Spark's local ALS — seconds per sweep and peak memory; the JSON line carries ``ours_sweep_s``,
+``implicit_sweep_s``, ``spark_sweep_s``, ``ours_peak_gib``, ``implicit_peak_gib``.
+
 With ``--pipeline FOLDER`` (a Last.fm-360K folder, e.g. the synthetic one that
 ``load_360k.py --keep DIR`` writes): the user's path end to end, each in its own process, on
 Last.fm 2K and on that folder in the same run: load, build, one training step, a neighbour query
@@ -125,15 +131,36 @@ def run_pipelines(folder: str, dim: int) -> None:
     emit({"lastfm-2k": small, "lastfm-360k": big})
 
 
+def compare_als(n_listens: int, dim: int, engines: tuple[str, ...] | None = None) -> None:
+    from als_engines import ENGINES, compare, report
+
+    df = synthetic_listens(n_listens)
+    u, i, w = (df[c].to_numpy() for c in ("userID", "artistID", "listenCount"))
+    del df
+    rows = compare(u, i, w, N_USERS, N_ARTISTS, dim=dim, reg=1.0, alpha=1.0, sweeps=2,
+                   engines=engines or ENGINES)  # fmt: skip
+    title = (
+        f"machine: {machine()}; {N_USERS:,} users x {N_ARTISTS:,} artists, {len(u):,} "
+        f"listens, d={dim}, implicit kind (ours-gd: the regularized kind's gradient steps)"
+    )
+    emit(report(rows, title))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--als", action="store_true", help="ALS engines at this shape")
+    ap.add_argument("--engines", nargs="+", default=None, help="--als: these engines only")
     ap.add_argument("--pipeline", default=None, help="a Last.fm-360K folder: run the user's path")
     ap.add_argument("--pipeline-child", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--listens", type=float, nargs="+", default=[2.5e6, 5e6, 1e7])
-    ap.add_argument("--dim", type=int, default=30)
+    ap.add_argument("--listens", type=float, nargs="+", default=None)
+    ap.add_argument("--dim", type=int, default=None)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.als:
+        compare_als(int((args.listens or [17.5e6])[0]), args.dim or 32, args.engines)
+        return
+    args.listens, args.dim = args.listens or [2.5e6, 5e6, 1e7], args.dim or 30
     if args.pipeline_child:
         pipeline(args.pipeline_child, args.dim)
         return

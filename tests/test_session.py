@@ -23,7 +23,7 @@ KINDS = [
 ]  # fmt: skip
 
 
-def test_twenty_runs_are_quiet_and_keep_only_the_latest_machinery(caplog):
+def test_a_dozen_runs_are_quiet_and_keep_only_the_latest_machinery(caplog):
     data = dataset(random_listens(40, 60, 500, seed=3), 40, 60)
     caplog.set_level(logging.INFO)
     with warnings.catch_warnings(record=True) as seen:
@@ -32,7 +32,7 @@ def test_twenty_runs_are_quiet_and_keep_only_the_latest_machinery(caplog):
         explorer = NeighborExplorer(data, trainer, measure="both")
         explorer.select(5)
         board = ComparisonBoard(trainer, data, k=5)
-        for r in range(20):
+        for r in range(12):  # (more than the 8 shown; session_soak.py runs 50)
             for name, value in KINDS[r % len(KINDS)].items():
                 trainer.w[name].value = value
             trainer.train(block=True)
@@ -41,7 +41,7 @@ def test_twenty_runs_are_quiet_and_keep_only_the_latest_machinery(caplog):
     loud = [f"{r.name}: {r.getMessage()[:200]}" for r in caplog.records if r.levelno > logging.INFO]
     assert not loud and not [str(w.message) for w in seen]  # no warning reaches the notebook
     models = list(trainer.runs.as_dict().values())
-    assert len(models) == 20 and all(m._kernels is None for m in models[:-1])
+    assert len(models) == 12 and all(m._kernels is None for m in models[:-1])
     assert len(explorer.model_picker.value) == len(board.run_picker.value) == 8
 
 

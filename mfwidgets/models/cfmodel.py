@@ -72,6 +72,13 @@ class CFModel(FactorScoring):
     interactions has no free part, its factor comes from its tags alone (:attr:`from_tags_only`).
     """
 
+    #: how ALS solves its rows: "auto" (numba's kernels on a CPU, TensorFlow's on a GPU),
+    #: "numba" or "tensorflow" (see als.py); set on a model to change it
+    row_solver: str = "auto"
+    #: bytes TensorFlow's ALS path may gather at once, its rows in blocks that fit (None:
+    #: als.BLOCK_BYTES, 256 MiB)
+    block_bytes: int | None = None
+
     def __init__(
         self,
         train: pd.DataFrame | Split | None,
@@ -371,9 +378,8 @@ class CFModel(FactorScoring):
     def _stepper(self, cfg: TrainConfig):
         kernels = self.kernels()
         if cfg.optimizer == "als":
-            return kernels.als_stepper(cfg.als_solver), RunInfo(
-                self.training_state.steps, cfg.num_steps, "als", None
-            )
+            stepper = kernels.als_stepper(cfg.als_solver, self.row_solver, self.block_bytes)
+            return stepper, RunInfo(self.training_state.steps, cfg.num_steps, "als", None)
         optimizer = cfg.optimizer
         if isinstance(optimizer, str) and optimizer != "sgd":
             optimizer = keras_optimizer(optimizer, cfg.learning_rate)

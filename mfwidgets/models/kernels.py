@@ -210,19 +210,23 @@ class Kernels:
         records = _records_fn(lambda ks, lr: self._records(loop, ks))
         return Stepper(self, records, _compiled(lambda k, lr: loop(k)), learning_rate)
 
-    def als_stepper(self, solver: str = "exact") -> Stepper:
+    def als_stepper(
+        self, solver: str = "exact", row_solver: str = "auto", block_bytes: int | None = None
+    ) -> Stepper:
         """The compiled entry points where a step is one ALS sweep (users, then items), each row
-        solved exactly or by conjugate gradients (``solver="cg"``)."""
-        if solver not in self._als:
-            from .als import AlsSweep
+        solved exactly or by conjugate gradients (``solver="cg"``), by the kernels
+        ``row_solver`` names (see :class:`.als.AlsSweep`)."""
+        from .als import BLOCK_BYTES, AlsSweep
 
-            sweep = AlsSweep(self, solver)  # builds its constant tensors now, outside any trace
+        key = (solver, row_solver, block_bytes or BLOCK_BYTES)
+        if key not in self._als:
+            sweep = AlsSweep(self, *key)  # builds its constant tensors now, outside any trace
             loop = lambda k: sweep.loop(k)  # noqa: E731
-            self._als[solver] = (
+            self._als = {key: (  # (only the last: each holds its own copy of the pairs)
                 _records_fn(lambda ks, lr: self._records(loop, ks)),
                 _compiled(lambda k, lr: loop(k)),
-            )
-        return Stepper(self, *self._als[solver], 1.0)
+            )}  # fmt: skip
+        return Stepper(self, *self._als[key], 1.0)
 
     def roll_back(self) -> None:
         """Back to the parameters of the last finite record."""
