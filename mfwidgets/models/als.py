@@ -123,10 +123,8 @@ class AlsSide:
         self.cpu = rowsolve.RowSolver(rows, cols, n_rows) if compiled else None
         if compiled:
             return
-        order = np.argsort(rows, kind="stable")  # CSR position -> pair position
-        counts = np.bincount(rows, minlength=n_rows)
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        csr_cols = np.asarray(cols)[order]
+        order, indptr, csr_cols = rowsolve.csr_order(rows, cols, n_rows)
+        counts = np.diff(indptr)
         # conjugate gradients: ~4 gathered copies of a factor row per pair, float32
         self.cg_blocks = []  # (first row, end row, pair ids, column ids, local row ids)
         for r0, r1 in row_blocks(counts, 16 * width, 0, block_bytes):

@@ -5,8 +5,8 @@ TensorFlow solves all rows at once by gathering a factor row per observed pair (
 several times over): cheap at the chapter's size, gigabytes at Last.fm-360K's. Here each thread
 works on one row at a time with O(d²) scratch, reading the other side's factors in place through
 the pairs' CSR order — what the implicit library's CPU solver does. LLVM compiles the loops for
-the processor it runs on (AVX2 on an AMD EPYC, AVX-512 on a Xeon), so the speed does not hang on
-one vendor's library. The arithmetic is :mod:`.als`'s (TensorFlow's path, kept for GPUs):
+the processor it runs on (its own vector instructions), so the speed does not hang on one
+vendor's library. The arithmetic is :mod:`.als`'s (TensorFlow's path, kept for GPUs):
 the same systems, the same conjugate-gradient steps from the same start.
 """
 
@@ -143,6 +143,19 @@ def _exact_rows(indptr, cols, pair, Y, G, w, t, prior, out):  # pragma: no cover
             out[r, a] = rhs[a]
 
 
+def csr_order(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[np.ndarray, ...]:
+    """The pairs (rows[k], cols[k]) grouped by row: (order, indptr, cols in that order), where
+    ``order[j]`` is the pair at CSR position j and row r's pairs are ``indptr[r]:indptr[r + 1]``
+    (int32 positions while they fit)."""
+    index = np.int32 if len(rows) < 2**31 else np.int64
+    if np.all(rows[1:] >= rows[:-1]):  # (the users' side: pairs come sorted by user)
+        order = np.arange(len(rows), dtype=index)
+    else:
+        order = np.argsort(rows, kind="stable").astype(index)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_rows))])
+    return order, indptr, np.asarray(cols, dtype=np.int32)[order]
+
+
 class RowSolver:
     """One side's pairs in CSR order (rows × the other side's columns), and its solves."""
 
@@ -150,14 +163,8 @@ class RowSolver:
     _exact = None
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, n_rows: int) -> None:
-        index = np.int32 if len(rows) < 2**31 else np.int64
-        if np.all(rows[1:] >= rows[:-1]):  # (the users' side: pairs come sorted by user)
-            order = np.arange(len(rows), dtype=index)
-        else:
-            order = np.argsort(rows, kind="stable").astype(index)
-        self.pair = order  # CSR position -> pair position (w and t come per pair)
-        self.cols = np.asarray(cols, dtype=np.int32)[order]
-        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_rows))])
+        # pair: CSR position -> pair position (w and t come per pair)
+        self.pair, self.indptr, self.cols = csr_order(rows, cols, n_rows)
         self.n_rows = n_rows
 
     @classmethod

@@ -51,7 +51,7 @@ def chart_png(spec: dict[str, Any], scale: float = 1.0) -> str:
 
 
 def chart_spec(widget: Any) -> dict[str, Any] | None:
-    """The Vega-Lite spec a chart widget shows ({} before its first), or None for any other
+    """The Vega-Lite spec a chart widget shows, or None before it shows one and for any other
     widget (a chart widget, altair's JupyterChart, is one with a ``spec`` dict)."""
     spec = getattr(widget, "spec", None)
     return dict(spec) if isinstance(spec, dict) else None
