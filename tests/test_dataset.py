@@ -87,6 +87,12 @@ def test_duplicates_are_refused_by_default_and_merged_as_asked_and_counted():
     assert counts.interactions["weight"].tolist() == [1.0, 1.0] and counts.notes == {}
     with pytest.raises(ValueError, match="duplicates must be one of"):
         Dataset.from_dataframe(df, user="u", item="i", duplicates="add")
+    # a frame concatenated without ignore_index repeats its labels: rows named by position
+    appended = pd.concat([df.iloc[[2]], df.iloc[[2]]])
+    with pytest.raises(ValueError, match=r"row at position 1 .* repeats row at position 0"):
+        Dataset.from_dataframe(appended, user="u", item="i", weight="w")
+    with pytest.raises(ValueError, match="'w' must be >= 0; row at position 1 is -1"):
+        Dataset.from_dataframe(appended.assign(w=[1.0, -1.0]), user="u", item="i", weight="w")
 
 
 @pytest.mark.parametrize(

@@ -124,8 +124,16 @@ def test_evaluate_one_row_per_model_baselines_first_and_deterministic():
     pd.testing.assert_frame_equal(
         table.drop(columns="eval_seconds"), again.drop(columns="eval_seconds")
     )
-    with pytest.raises(TypeError, match="dict"):
-        evaluate([FixedScorer(scores)], data, train, test)
+    # one model, or a list, is named by its class (numbered when it repeats)
+    one = evaluate(FixedScorer(scores), data, train, test, k=5, baselines=False)
+    assert list(one.index) == ["FixedScorer"]
+    assert one.loc["FixedScorer", "recall@5"] == table.loc["fixed", "recall@5"]
+    two = evaluate([FixedScorer(scores)] * 2, data, train, test, k=5, baselines=False)
+    assert list(two.index) == ["FixedScorer", "FixedScorer 2"]
+    with pytest.raises(TypeError, match="a model, a list of models or a dict"):
+        evaluate("fixed", data, train, test)
+    with pytest.raises(ValueError, match="split is needed"):  # FixedScorer has no split
+        evaluate({"fixed": FixedScorer(scores)}, data)
     # a model is ranked whatever its name; only the global-mean baseline itself is not
     named = evaluate({"global mean": FixedScorer(scores)}, data, train, test, k=5, baselines=False)
     assert named.loc["global mean", "recall@5"] == table.loc["fixed", "recall@5"]

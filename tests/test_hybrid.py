@@ -108,7 +108,7 @@ def test_hybrid_als_lowers_the_loss_and_cold_items_come_from_tags(kind, solver):
 def test_hybrid_gradient_descent_keeps_cold_items_on_their_tags():
     data, _, cold = grouped()
     m = model(data)
-    m.train(num_iterations=50, learning_rate=2.0)
+    m.train(num_iterations=50, learning_rate=2.0, optimizer="sgd")
     assert np.all(m.variables["V"].numpy()[cold] == 0) and m.from_tags_only[cold].all()
     assert m.history["train_error_observed"].iloc[-1] < m.history["train_error_observed"].iloc[0]
 

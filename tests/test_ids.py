@@ -76,6 +76,11 @@ def test_raw_ids_and_indexes_give_the_same_answers(string_ids):
     pd.testing.assert_frame_equal(
         nb, item_neighbors(model, data, item_index=data.item_index(item), measure="cosine", k=4)
     )
+    pd.testing.assert_frame_equal(
+        nb, item_neighbors(model, data, item_id=item, measure="cosine", k=4)
+    )  # as recommend and explain name it
+    with pytest.raises(TypeError, match="exactly one of name_or_id, item_id"):
+        item_neighbors(model, data, item, item_id=item)
     vectorised = data.user_index(np.array([last_user, df["userId"].iloc[0]]))
     assert vectorised.tolist() == [u, data.user_index(df["userId"].iloc[0])]
 

@@ -34,7 +34,8 @@ def test_a_file_written_by_format_1_loads_exactly(kind, tmp_path):
     np.testing.assert_allclose(model.predict(users, items), expected["pred"], rtol=1e-6)
     assert model.config.item_bias_reg == 12.0  # stored as artist_bias_reg in format 1
     assert list(model.history["iteration"]) == [0, 10, 20]
-    model.train(num_iterations=2, learning_rate=0.5)  # the split was rebuilt: it can train
+    # the split was rebuilt: it can train (by gradient descent, as it was)
+    model.train(num_iterations=2, learning_rate=0.5, optimizer="sgd")
     assert model.iterations_done == 24
     again = CFModel.load(model.save(tmp_path / "now.mfmodel"), listens=listens)
     np.testing.assert_array_equal(again.item_factors, model.item_factors)

@@ -209,10 +209,46 @@ def split_frames(split: Split | pd.DataFrame, test: pd.DataFrame | None) -> tupl
     return train, test
 
 
+def named_models(models: Any) -> dict[str, Any]:
+    """``models`` as a dict name -> model: a dict as given, or one model or a list of them,
+    each named by its kind's run name (else its class), numbered when names repeat."""
+    if isinstance(models, dict):
+        return models
+    listed = list(models) if isinstance(models, list | tuple) else [models]
+    if not listed or not all(hasattr(m, "score_users") for m in listed):
+        raise TypeError(
+            f"models must be a model, a list of models or a dict name -> model, got "
+            f"{type(models).__name__}"
+        )
+    named: dict[str, Any] = {}
+    for model in listed:
+        spec = getattr(getattr(model, "config", None), "spec", None)
+        base = spec.run_name if spec is not None else type(model).__name__
+        name, n = base, 1
+        while name in named:
+            n += 1
+            name = f"{base} {n}"
+        named[name] = model
+    return named
+
+
+def models_split(models: dict[str, Any]) -> Split:
+    """The Split every model in ``models`` was trained on (what ``evaluate`` uses when given
+    none); an error when they have none or different ones."""
+    splits = {id(s): s for s in (getattr(m, "split", None) for m in models.values())}
+    found = [s for s in splits.values() if isinstance(s, Split) and s.train is not None]
+    if len(found) != 1 or len(splits) != 1:
+        raise ValueError(
+            "split is needed: the models do not share one Split (pass split=, e.g. the one "
+            "they were trained on)"
+        )
+    return found[0]
+
+
 def evaluate(
-    models: dict[str, Any],
+    models: Any,
     data: Any,
-    split: Split | pd.DataFrame,
+    split: Split | pd.DataFrame | None = None,
     test: pd.DataFrame | None = None,
     k: int = 10,
     *,
@@ -221,13 +257,15 @@ def evaluate(
 ) -> pd.DataFrame:
     """One row per model (baselines first), one column per metric: test MSE/RMSE and top-k.
 
-    ``split`` is a :class:`~mfwidgets.data.Split` (or the train frame, with ``test``).
-    ``models`` maps a name to a model (CFModel, Factors, or anything with ``predict`` and
-    ``score_users``). Rating errors are NaN for models whose scores are not ratings
+    ``split`` is a :class:`~mfwidgets.data.Split` (or the train frame, with ``test``); none:
+    the one every model was trained on. ``models`` maps a name to a model (CFModel, Factors,
+    or anything with ``predict`` and ``score_users``), or is one model or a list of them
+    (named by kind). Rating errors are NaN for models whose scores are not ratings
     (``predicts_ratings`` False). Baselines are fitted on the train rows only. Deterministic.
     """
-    if not isinstance(models, dict):
-        raise TypeError(f"models must be a dict name -> model, got {type(models).__name__}")
+    models = named_models(models)
+    if split is None and test is None:
+        split = models_split(models)
     train, test = split_frames(split, test)
     sizes = {"n_users": data.n_users, "n_items": data.n_items}
     candidates: dict[str, Any] = {}

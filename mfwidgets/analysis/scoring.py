@@ -174,12 +174,14 @@ def artist_neighbors(
     measure: str = DOT,
     k: int = 6,
     *,
+    item_id: Any = None,
     item_index: int | None = None,
 ) -> pd.DataFrame:
     """The ``k`` items whose embeddings score highest against the query item's.
 
     ``name_or_id`` is a name or an id of the data as written in it (for the chapter's Last.fm
-    tables the chapter's artist ids); ``item_index=`` takes a 0-based position instead.
+    tables the chapter's artist ids); ``item_id=`` takes only an id (as ``recommend`` and
+    ``explain`` do: no name lookup), ``item_index=`` a 0-based position.
     Columns as in the chapter (``"dot score"`` or ``"cosine score"``, ``names``) plus
     ``item_index``, ``raw_id``, ``n_users`` and ``tags``; the index is the data's item id, and
     the query item is included (it normally ranks first). Lookup is case- and
@@ -189,10 +191,15 @@ def artist_neighbors(
     """
     check_measure(measure)
     check_k(k)
-    if item_index is not None:
-        if name_or_id is not None:
-            raise TypeError("name the item by name_or_id or item_index, not both")
-        item, others = item_position(data, item_index=item_index), []
+    given = {"name_or_id": name_or_id, "item_id": item_id, "item_index": item_index}
+    if sum(v is not None for v in given.values()) != 1:
+        named = ", ".join(n for n, v in given.items() if v is not None) or "none"
+        raise TypeError(
+            f"name the item by exactly one of name_or_id, item_id (the data's id) or "
+            f"item_index; got {named}"
+        )
+    if name_or_id is None:
+        item, others = item_position(data, item_id, item_index), []
     else:
         item, others = resolve_item(data, name_or_id)
     best, scores = ItemEmbeddings(model).neighbors(item, measure, k)

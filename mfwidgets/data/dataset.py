@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import show
-from .frames import check_frame, check_items, items_table, raw_codes, users_table
+from .frames import check_frame, check_items, items_table, raw_codes, row_name, users_table
 from .merge import check_merge, default_merge, merge_duplicates, merge_note
 
 NEUTRAL_COLUMNS = ("user", "item", "weight")
@@ -249,7 +249,7 @@ class Dataset:
 
         def describe(pos: int) -> str:
             return (
-                f"row {show(df.index[pos])} ({user} {show(df[user].iloc[pos])}, "
+                f"{row_name(df, pos)} ({user} {show(df[user].iloc[pos])}, "
                 f"{item} {show(df[item].iloc[pos])})"
             )
 

@@ -33,8 +33,15 @@ def users_table(users: pd.DataFrame, user_raw: np.ndarray) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({"raw_id": user_raw}), table], axis=1)
 
 
-def first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> Any:
-    return df.index[int(np.flatnonzero(bad)[0])]
+def row_name(df: pd.DataFrame, pos: int) -> str:
+    """A row as a message names it: by its label, or by its place where labels repeat (a
+    frame concatenated without ignore_index)."""
+    return f"row {show(df.index[pos])}" if df.index.is_unique else f"row at position {pos}"
+
+
+def first_bad_row(df: pd.DataFrame, bad: np.ndarray) -> int:
+    """The position of the first True in ``bad``."""
+    return int(np.flatnonzero(bad)[0])
 
 
 def check_frame(df: Any, user: str, item: str, weight: str | None, timestamp: str | None) -> None:
@@ -51,21 +58,21 @@ def check_frame(df: Any, user: str, item: str, weight: str | None, timestamp: st
         bad = df[col].isna().to_numpy()
         if bad.any():
             raise ValueError(
-                f"column {col!r} has a missing id at row {show(first_bad_row(df, bad))}"
+                f"column {col!r} has a missing id at {row_name(df, first_bad_row(df, bad))}"
             )
     if weight is not None:
         values = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
-            row = first_bad_row(df, bad)
+            pos = first_bad_row(df, bad)
             raise ValueError(
-                f"column {weight!r} must hold finite numbers; row {show(row)} has "
-                f"{show(df[weight][row])}"
+                f"column {weight!r} must hold finite numbers; {row_name(df, pos)} has "
+                f"{show(df[weight].iloc[pos])}"
             )
         if (values < 0).any():
-            row = first_bad_row(df, values < 0)
+            pos = first_bad_row(df, values < 0)
             raise ValueError(
-                f"column {weight!r} must be >= 0; row {show(row)} is {values[values < 0][0]}"
+                f"column {weight!r} must be >= 0; {row_name(df, pos)} is {values[pos]}"
             )
 
 

@@ -31,7 +31,7 @@ from ..data.tags import ItemTags
 from .backend import is_keras_optimizer, keras_optimizer, new_variable
 from .config import ModelConfig, TrainConfig
 from .contract import FactorScoring
-from .inputs import Inputs, model_config, read_item_tags
+from .inputs import Inputs, dataset_first, model_config, read_item_tags
 from .snapshots import DEFAULT_CAP, Snapshot, check_budget
 from .training import (
     Callback,
@@ -59,7 +59,9 @@ class CFModel(FactorScoring):
 
     ``train`` is a :class:`~mfwidgets.data.Split` (then ``test`` is its own), or ``train`` and
     ``test`` are interaction frames (the chapter's ``userID, artistID, listenCount`` or
-    ``user, item, weight``) of 0-based indexes; :attr:`split` holds them either way.
+    ``user, item, weight``) of 0-based indexes; :attr:`split` holds them either way. Or, as
+    ``EASE(data, split)``, ``train`` is a :class:`~mfwidgets.data.Dataset` and the Split comes
+    second (positional or ``split=``; none: all its interactions train).
     ``n_users``/``n_items`` default to the dataset's sizes, else the largest index seen plus
     one. The configuration is a :class:`ModelConfig` or its fields as keywords.
     Embeddings start as N(0, init_stddev²) draws from ``seed``, or from ``state`` (a loaded
@@ -81,8 +83,8 @@ class CFModel(FactorScoring):
 
     def __init__(
         self,
-        train: pd.DataFrame | Split | None,
-        test: pd.DataFrame | None = None,
+        train: pd.DataFrame | Split | Dataset | None,
+        test: pd.DataFrame | Split | None = None,
         *,
         config: ModelConfig | None = None,
         n_users: int | None = None,
@@ -96,6 +98,9 @@ class CFModel(FactorScoring):
     ) -> None:
         config = model_config(config, options)
         n_items = n_items if n_items is not None else n_artists
+        if isinstance(train, Dataset):
+            train, dataset = dataset_first(train, test, split, dataset)
+            test = split = None
         inputs = Inputs.read(
             train, test, split, (n_users, n_items), dataset, config, state is not None
         )
@@ -314,7 +319,7 @@ class CFModel(FactorScoring):
     def train(
         self,
         num_iterations: int = 10,
-        learning_rate: float = 1.0,
+        learning_rate: float | None = None,
         optimizer: Any = None,
         callbacks: Callback | list[Callback] | None = None,
         record_every: int | None = None,
@@ -328,7 +333,9 @@ class CFModel(FactorScoring):
         ``optimizer`` is ``"sgd"`` (full-batch gradient descent, the chapter's), ``"adagrad"``,
         ``"adam"``, a Keras optimizer instance (then ``learning_rate`` is the instance's own), or
         ``"als"`` (alternating least squares; a step is a sweep; ``learning_rate`` is unused).
-        None (the default) is the kind's own: ALS for the implicit kinds, else ``"sgd"``.
+        None (the default) is the kind's own: ``"sgd"`` for the chapter's two kinds, ALS for
+        the others (a ``learning_rate`` given to those asks for ``optimizer=`` too).
+        ``learning_rate`` None is 1.0.
         ``config`` (a :class:`TrainConfig`) replaces the first, second, third and fifth
         arguments. ``snapshot_every=N`` keeps the factors every N steps and at the end, in
         :attr:`snapshots` (for a replay; refused before any work when they would pass
@@ -336,15 +343,23 @@ class CFModel(FactorScoring):
         Raises :class:`TrainingDiverged` after restoring the last finite recorded embeddings.
         """
         given = (num_iterations, learning_rate, optimizer, record_every, snapshot_every)
-        if config is not None and given != (10, 1.0, None, None, None):
+        if config is not None and given != (10, None, None, None, None):
             raise ValueError(
                 "pass config= or num_iterations, learning_rate, optimizer, record_every and "
                 "snapshot_every, not both (config replaces them)"
             )
+        own = self.config.default_optimizer
+        if optimizer is None and learning_rate is not None and own == "als":
+            ways = " or ".join(repr(o) for o in self.config.spec.optimizers if o != "als")
+            raise ValueError(
+                f"learning_rate is a gradient-descent setting, and kind={self.config.kind!r} "
+                + (f"trains by ALS unless told otherwise: pass optimizer={ways} with it"
+                   if ways else "trains by ALS only: pass no learning_rate")
+            )  # fmt: skip
         cfg = config or TrainConfig(
-            num_iterations, learning_rate,
-            self.config.default_optimizer if optimizer is None else optimizer,
-            record_every, snapshot_every=snapshot_every,
+            num_iterations,
+            TrainConfig.defaults()["learning_rate"] if learning_rate is None else learning_rate,
+            own if optimizer is None else optimizer, record_every, snapshot_every=snapshot_every,
         )  # fmt: skip
         if not isinstance(cfg.optimizer, str) and not is_keras_optimizer(cfg.optimizer):
             raise TypeError(f"optimizer must be a name or a Keras optimizer, got {optimizer!r}")

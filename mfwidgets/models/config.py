@@ -85,9 +85,24 @@ class Param:
             raise ValueError(f"{name} must be <= {self.maximum:g}, got {show(value)}")
 
 
-def param(default: Any, help: str, **kwargs: Any) -> Any:
-    """A dataclass field described by a :class:`Param`."""
-    return field(default=default, metadata={"param": Param(help, **kwargs)})
+class ByKind:
+    """A field's default that the kind chooses (:attr:`.kinds.Kind.defaults`), else ``value``
+    (the chapter's first model's)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<the kind's, else {self.value!r}>"
+
+
+def param(default: Any, help: str, *, by_kind: bool = False, **kwargs: Any) -> Any:
+    """A dataclass field described by a :class:`Param` (``by_kind``: its default is the
+    kind's own, see :class:`ByKind`)."""
+    value = ByKind(default) if by_kind else default
+    return field(default=value, metadata={"param": Param(help, **kwargs)})
 
 
 @dataclass(frozen=True)
@@ -116,9 +131,15 @@ class Config:
         return p.optimizers is None or optimizer is None or optimizer in p.optimizers
 
     @classmethod
-    def defaults(cls) -> dict[str, Any]:
-        """Each field's default value."""
-        return {f.name: f.default for f in dataclasses.fields(cls) if "param" in f.metadata}
+    def defaults(cls, kind: str | None = None) -> dict[str, Any]:
+        """Each field's default value (those the kind chooses, :class:`ByKind`, ``kind``'s;
+        None: the chapter's first model's)."""
+        spec = KIND_SPECS.get(kind) if kind is not None else None
+        out = {f.name: f.default for f in dataclasses.fields(cls) if "param" in f.metadata}
+        return {
+            n: (v if not isinstance(v, ByKind) else spec.default(n, v.value) if spec else v.value)
+            for n, v in out.items()
+        }
 
     @classmethod
     def suggestions(cls) -> dict[str, Any]:
@@ -136,18 +157,18 @@ class ModelConfig(Config):
         "MF: EASE, item-kNN; or one registered with register_kind)", choices=KindNames(),
     )  # fmt: skip
     embedding_dim: int = param(3, "d, the length of each embedding", minimum=1, integer=True,
-                               suggest=30)  # fmt: skip
+                               suggest=30, by_kind=True)  # fmt: skip
     init_stddev: float = param(
         1.0, "standard deviation of the random initial embeddings", minimum=0, strict=True,
-        suggest=0.5,
+        suggest=0.5, by_kind=True,
     )  # fmt: skip
     regularization_coeff: float = param(
         0.0, "L2 weight: coeff · (ΣU²/n_users + ΣV²/n_items)", minimum=0,
-        suggest=0.1,
+        suggest=0.1, by_kind=True,
     )  # fmt: skip
     gravity_coeff: float = param(
         0.0, "gravity weight: coeff · ‖UVᵀ‖²_F / (n_users · n_items), pulls unseen scores to 0",
-        minimum=0, suggest=1.0,
+        minimum=0, suggest=1.0, by_kind=True,
     )  # fmt: skip
     user_bias_reg: float = param(1.0, "ridge of each user bias, in interactions", minimum=0)
     item_bias_reg: float = param(
@@ -180,6 +201,15 @@ class ModelConfig(Config):
     )  # fmt: skip
     seed: int | None = param(None, "seed of the split and the initial embeddings (None: random)",
                              optional=True, suggest=0)  # fmt: skip
+
+    def __post_init__(self) -> None:
+        """The fields not given take the kind's defaults (:attr:`.kinds.Kind.defaults`)."""
+        known = isinstance(self.kind, str) and self.kind in KIND_SPECS
+        defaults = self.defaults(self.kind if known else None)
+        for f in dataclasses.fields(self):
+            if isinstance(getattr(self, f.name), ByKind):
+                object.__setattr__(self, f.name, defaults[f.name])
+        super().__post_init__()
 
     @property
     def spec(self) -> Kind:
@@ -231,7 +261,7 @@ class ModelConfig(Config):
     @classmethod
     def for_kind(cls, values: dict[str, Any]) -> dict[str, Any]:
         """``values`` with every field the kind does not use set back to its default."""
-        defaults = cls.defaults()
+        defaults = cls.defaults(values["kind"])
         return {k: (v if cls.uses(k, values["kind"]) else defaults[k]) for k, v in values.items()}
 
 

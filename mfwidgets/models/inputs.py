@@ -33,6 +33,25 @@ def model_config(config: ModelConfig | None, options: dict[str, Any]) -> ModelCo
     return config
 
 
+def dataset_first(
+    data: Dataset, test: Any, split: Split | None, dataset: Dataset | None
+) -> tuple[Split, Dataset]:
+    """``CFModel(data, split)`` as ``EASE(data, split)`` is called: the split (else all of
+    ``data``'s interactions as train) and the dataset."""
+    if dataset is not None and dataset is not data:
+        raise ValueError("train is a Dataset and dataset= is another: pass one of them")
+    if isinstance(test, Split) and split is None:
+        split, test = test, None
+    if test is not None:
+        raise TypeError(
+            f"after a Dataset, pass a Split (split=random_split(data, ...)), not "
+            f"{type(test).__name__}"
+        )
+    if split is not None and not isinstance(split, Split):
+        raise TypeError(f"split must be a mfwidgets Split, got {type(split).__name__}")
+    return (split if split is not None else Split(data.interactions)), data
+
+
 @dataclass(frozen=True)
 class Inputs:
     """A model's interactions and size, checked: ``checked`` holds the arrays of each frame

@@ -114,7 +114,11 @@ class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
         self._active = False
         self._quiet = False  # (the runs list is being refilled: its observers wait)
         first = values | initial_values
-        als = kind_spec(first["kind"]).default_optimizer == "als" or first["optimizer"] == "als"
+        kind = kind_spec(first["kind"])  # a kind given starts from its own defaults
+        first |= {k: v for k, v in dict(kind.defaults).items() if k not in initial_values}
+        if "optimizer" not in initial_values:  # the kind's own (ALS for the kinds beyond)
+            first["optimizer"] = kind.default_optimizer or first["optimizer"]
+        als = kind.default_optimizer == "als" or first["optimizer"] == "als"
         if (als or CHOICES[chosen].sweeps) and "num_iterations" not in initial_values:
             first["num_iterations"] = ALS_SWEEPS  # the chapter's 1,000 steps are not sweeps
         self._build_controls(first)
