@@ -143,3 +143,37 @@ def test_trainer_explorer_and_map_run_on_a_movie_dataset_in_its_words():
     train, test = split_dataframe(ds.interactions, 0.2, seed=0)
     table = evaluate({"biased": model}, ds, train, test, k=3)
     assert "user+movie bias" in table.index
+
+
+def test_a_sparse_matrix_becomes_a_dataset_with_its_rows_and_columns_in_place():
+    """implicit's ``user_items``: user u is row u, empty rows and columns kept, stored zeros
+    dropped and counted, and the matrix comes back from to_csr()."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    dense = np.where(rng.random((30, 20)) < 0.2, rng.integers(1, 9, (30, 20)), 0).astype(float)
+    dense[4], dense[:, 6] = 0, 0  # a user and an item without interactions
+    rows, cols = np.nonzero(dense)
+    stored = sp.coo_matrix(
+        (np.append(dense[rows, cols], 0.0), (np.append(rows, 2), np.append(cols, 3))),
+        shape=dense.shape,
+    )  # and one stored zero
+    assert dense[2, 3] == 0
+    data = Dataset.from_csr(stored.tocsr())
+    assert (data.n_users, data.n_items) == (30, 20) and len(data.interactions) == len(rows)
+    assert data.notes == {"stored zeros dropped": 1} and "1 stored zeros dropped" in repr(data)
+    np.testing.assert_array_equal(data.to_csr().toarray(), dense)
+    assert data.items["n_users"].tolist() == (dense > 0).sum(0).tolist()
+    named = Dataset.from_csr(
+        stored, user_ids=[f"u{u}" for u in range(30)], item_ids=np.arange(20) * 10
+    )
+    assert named.user_index("u4") == 4 and named.item_id(6) == 60
+    np.testing.assert_array_equal(named.to_csr().toarray(), dense)
+    with pytest.raises(ValueError, match=r"user_ids must hold one id per row \(30\)"):
+        Dataset.from_csr(stored, user_ids=range(29))
+    with pytest.raises(ValueError, match="item_ids must be unique; 0 repeats"):
+        Dataset.from_csr(stored, item_ids=[0] * 20)
+    with pytest.raises(ValueError, match=r"finite weights >= 0; \(row \d+, column \d+\) is -"):
+        Dataset.from_csr(-stored)
+    with pytest.raises(TypeError, match="scipy sparse matrix"):
+        Dataset.from_csr(dense)

@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from ..checks import show
-from .frames import check_frame, check_items, items_table, raw_codes, row_name, users_table
+from .frames import (
+    check_frame,
+    check_items,
+    ids_of,
+    items_table,
+    raw_codes,
+    row_name,
+    users_table,
+)
 from .merge import check_merge, default_merge, merge_duplicates, merge_note
 
 NEUTRAL_COLUMNS = ("user", "item", "weight")
@@ -268,6 +276,68 @@ class Dataset:
             name=name,
             source="DataFrame",
             notes=notes,
+        )
+
+    @classmethod
+    def from_csr(
+        cls,
+        matrix: Any,
+        *,
+        user_ids: Any = None,
+        item_ids: Any = None,
+        items: pd.DataFrame | None = None,
+        item_name: str | None = None,
+        item_tags: str | None = None,
+        item_noun: str = "item",
+        user_noun: str = "user",
+        name: str = "",
+    ) -> Dataset:
+        """Build a :class:`Dataset` from a users × items scipy sparse matrix (the implicit
+        library's ``user_items``): each stored non-zero entry is an interaction of that weight.
+
+        Rows and columns keep their positions as indexes (user ``u`` is row ``u``, empty rows
+        and columns included), so code written for the matrix goes on working;
+        ``user_ids``/``item_ids`` are their own ids (default: the positions). Stored zeros are
+        not interactions: they are dropped and counted in ``notes``. ``items`` (metadata keyed
+        by item id), ``item_name``, ``item_tags`` as in :meth:`from_dataframe`. Negative or
+        non-finite values raise ValueError naming the first (row, column).
+        """
+        import scipy.sparse as sp
+
+        if not sp.issparse(matrix):
+            raise TypeError(f"matrix must be a scipy sparse matrix, got {type(matrix).__name__}")
+        check_items(items, item_name, item_tags)
+        n_rows, n_cols = matrix.shape
+        user_raw = ids_of(user_ids, n_rows, "user_ids", "row")
+        item_raw = ids_of(item_ids, n_cols, "item_ids", "column")
+        csr = sp.csr_matrix(matrix, dtype=np.float64)  # (scipy sums repeated COO entries)
+        csr.sort_indices()
+        coo = csr.tocoo()
+        bad = ~np.isfinite(coo.data) | (coo.data < 0)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"matrix must hold finite weights >= 0; (row {coo.row[k]}, column "
+                f"{coo.col[k]}) is {coo.data[k]}"
+            )
+        kept = coo.data != 0
+        frame = pd.DataFrame({
+            "user": coo.row[kept].astype(np.int64),
+            "item": coo.col[kept].astype(np.int64),
+            "weight": coo.data[kept],
+        })  # fmt: skip
+        zeros = int((~kept).sum())
+        n_users_per_item = np.bincount(frame["item"].to_numpy(), minlength=n_cols)
+        return cls(
+            interactions=frame,
+            items=items_table(item_raw, n_users_per_item, items, item_name, item_tags),
+            user_raw_ids=user_raw,
+            item_raw_ids=item_raw,
+            item_noun=item_noun,
+            user_noun=user_noun,
+            name=name,
+            source="sparse matrix",
+            notes={"stored zeros dropped": zeros} if zeros else {},
         )
 
 

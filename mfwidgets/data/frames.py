@@ -27,6 +27,19 @@ def check_items(items: Any, item_name: str | None, item_tags: str | None) -> Non
             raise ValueError(f"{arg}={col!r} is not a column of items")
 
 
+def ids_of(ids: Any, n: int, name: str, what: str) -> np.ndarray:
+    """``ids``, one unique id per row (or column) of a matrix, or the positions 0..n-1."""
+    if ids is None:
+        return np.arange(n)
+    out = np.asarray(ids)
+    if out.ndim != 1 or len(out) != n:
+        raise ValueError(f"{name} must hold one id per {what} ({n:,}), got shape {out.shape}")
+    index = pd.Index(out)
+    if index.has_duplicates:
+        raise ValueError(f"{name} must be unique; {show(index[index.duplicated()][0])} repeats")
+    return out
+
+
 def users_table(users: pd.DataFrame, user_raw: np.ndarray) -> pd.DataFrame:
     """One row per user id, in id order: ``raw_id`` then the metadata (NaN where unknown)."""
     table = users.reindex(pd.Index(user_raw)).reset_index(drop=True)
