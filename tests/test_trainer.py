@@ -54,6 +54,20 @@ def test_defaults_are_the_chapter_first_run(data):
     assert set(DEFAULTS) >= {"embedding_dim", "init_stddev", "learning_rate", "num_iterations"}
 
 
+def test_a_kind_given_starts_from_its_own_defaults_and_optimizer(data):
+    t = TrainerWidget(data, kind="biased", embedding_dim=8)
+    own = ModelConfig(kind="biased", embedding_dim=8)
+    assert t.w["embedding_dim"].value == 8  # given: kept
+    assert t.w["init_stddev"].value == own.init_stddev
+    assert t.w["regularization_coeff"].value == own.regularization_coeff
+    assert t.w["optimizer"].value == "als" and t.w["num_iterations"].value == 10
+    t.train(block=True)
+    assert t.model.config == own.__class__(**{**own.__dict__, "seed": t.model.config.seed})
+    assert t.model.iterations_done == 10
+    sgd = TrainerWidget(data, kind="biased", optimizer="sgd")
+    assert sgd.w["optimizer"].value == "sgd" and sgd.w["num_iterations"].value == 1000
+
+
 def test_initial_values_use_core_names_and_bad_ones_raise(data):
     t = TrainerWidget(data, embedding_dim=4, num_iterations=30, learning_rate=0.5, seed=3)
     assert (t.w["embedding_dim"].value, t.w["seed"].value) == (4, "3")

@@ -142,6 +142,12 @@ class Config:
         }
 
     @classmethod
+    def kind_defaults(cls, kind: str) -> dict[str, Any]:
+        """The fields whose default the kind chooses (:class:`ByKind`), at ``kind``'s values."""
+        chosen = {f.name for f in dataclasses.fields(cls) if isinstance(f.default, ByKind)}
+        return {n: v for n, v in cls.defaults(kind).items() if n in chosen}
+
+    @classmethod
     def suggestions(cls) -> dict[str, Any]:
         """Each field's first value for a control: its suggestion, else its default."""
         base = cls.defaults()

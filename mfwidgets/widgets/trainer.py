@@ -58,9 +58,10 @@ class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
     ``TrainerWidget(data, **initial_values)`` takes a :class:`~mfwidgets.data.Dataset` (Last.fm
     or any other) and the configuration's field names (``embedding_dim=``, ``init_stddev=``,
     ``learning_rate=``, ``num_iterations=``, ``kind=``, ``optimizer=``, ...); first values are
-    the chapter's first run. ``config_class`` may be a ModelConfig subclass: its extra fields get
-    controls too. ``engine="spark"`` trains with Spark's ALS instead (offered when pyspark and
-    Java are there; :mod:`mfwidgets.spark`): rank ``embedding_dim``, regParam
+    the chapter's first run (a ``kind=`` given starts from that kind's defaults and optimizer).
+    ``config_class`` may be a ModelConfig subclass: its extra fields get controls too.
+    ``engine="spark"`` trains with Spark's ALS instead (offered when pyspark and Java are
+    there; :mod:`mfwidgets.spark`): rank ``embedding_dim``, regParam
     ``regularization_coeff``, maxIter ``num_iterations``, the same split. ``split`` (a
     :class:`~mfwidgets.data.Split`) fixes the split of every run; without it each run draws the
     chapter's random split from its seed and ``holdout_fraction``. Finished runs are
@@ -114,11 +115,13 @@ class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
         self._active = False
         self._quiet = False  # (the runs list is being refilled: its observers wait)
         first = values | initial_values
-        kind = kind_spec(first["kind"])  # a kind given starts from its own defaults
-        first |= {k: v for k, v in dict(kind.defaults).items() if k not in initial_values}
+        kind = kind_spec(first["kind"])
+        if kind.defaults:  # a kind with defaults of its own starts from them
+            own = config_class.kind_defaults(kind.name).items()
+            first |= {k: v for k, v in own if k not in initial_values}
         if "optimizer" not in initial_values:  # the kind's own (ALS for the kinds beyond)
             first["optimizer"] = kind.default_optimizer or first["optimizer"]
-        als = kind.default_optimizer == "als" or first["optimizer"] == "als"
+        als = own_optimizer(kind, first["optimizer"]) == "als"
         if (als or CHOICES[chosen].sweeps) and "num_iterations" not in initial_values:
             first["num_iterations"] = ALS_SWEEPS  # the chapter's 1,000 steps are not sweeps
         self._build_controls(first)
