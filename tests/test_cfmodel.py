@@ -163,7 +163,11 @@ def test_a_model_is_made_from_the_data_and_its_split_as_ease_is():
     with pytest.raises(ValueError, match="dataset= is another"):
         CFModel(data, split, dataset=mf.Dataset.from_dataframe(frame.iloc[:5], user="user",
                                                                item="item"))  # fmt: skip
-    # evaluate takes the model alone, on the split it was trained on
+    # evaluate takes the model alone, on the split it was trained on (one drawn alike counts)
+    alike = CFModel(mf.random_split(data, holdout_fraction=0.2, seed=0), kind="biased", seed=0)
+    assert len(mf.evaluate([first, alike], data, baselines=False)) == 2
+    with pytest.raises(ValueError, match="do not share one Split"):
+        mf.evaluate([first, everything], data)
     alone = mf.evaluate(first, data)
     named = mf.evaluate({"biased_model": first}, data, split)
     pd.testing.assert_frame_equal(

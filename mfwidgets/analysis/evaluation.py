@@ -234,10 +234,10 @@ def named_models(models: Any) -> dict[str, Any]:
 
 def models_split(models: dict[str, Any]) -> Split:
     """The Split every model in ``models`` was trained on (what ``evaluate`` uses when given
-    none); an error when they have none or different ones."""
-    splits = {id(s): s for s in (getattr(m, "split", None) for m in models.values())}
-    found = [s for s in splits.values() if isinstance(s, Split) and s.train is not None]
-    if len(found) != 1 or len(splits) != 1:
+    none: splits drawn alike count as one); an error when they have none or different ones."""
+    found = [getattr(m, "split", None) for m in models.values()]
+    usable = all(isinstance(s, Split) and s.train is not None for s in found)
+    if not usable or len({(s.test_hash, len(s.train)) for s in found}) != 1:
         raise ValueError(
             "split is needed: the models do not share one Split (pass split=, e.g. the one "
             "they were trained on)"

@@ -135,11 +135,13 @@ class Config:
         """Each field's default value (those the kind chooses, :class:`ByKind`, ``kind``'s;
         None: the chapter's first model's)."""
         spec = KIND_SPECS.get(kind) if kind is not None else None
-        out = {f.name: f.default for f in dataclasses.fields(cls) if "param" in f.metadata}
-        return {
-            n: (v if not isinstance(v, ByKind) else spec.default(n, v.value) if spec else v.value)
-            for n, v in out.items()
-        }
+
+        def value(f: dataclasses.Field) -> Any:
+            if not isinstance(f.default, ByKind):
+                return f.default
+            return spec.default(f.name, f.default.value) if spec else f.default.value
+
+        return {f.name: value(f) for f in dataclasses.fields(cls) if "param" in f.metadata}
 
     @classmethod
     def kind_defaults(cls, kind: str) -> dict[str, Any]:
