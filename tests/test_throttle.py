@@ -49,6 +49,39 @@ def test_rate_is_bounded_under_a_flood_from_threads():
     assert got[-1][1] == 1999
 
 
+def test_a_timer_running_late_lets_no_second_delivery_in_before_it(monkeypatch):
+    """On a loaded machine a timer thread may start well after its period ended; a value
+    submitted meanwhile waits for it rather than being delivered at once beside it."""
+    timers = []
+
+    class LateTimer:  # starts only when the test says: a timer thread running late
+        def __init__(self, wait, fn):
+            self.fn, self.daemon = fn, True
+            timers.append(self)
+
+        def start(self):
+            pass
+
+        def cancel(self):
+            pass
+
+    import mfwidgets.widgets.throttle as throttle
+
+    monkeypatch.setattr(throttle.threading, "Timer", LateTimer)
+    got = []
+    th = Throttle(lambda v: got.append((v, time.monotonic())), interval=0.05)
+    th.submit(1)  # at once
+    th.submit(2)  # in the quiet period: a timer is due
+    time.sleep(0.08)  # the period is over, the timer has not run yet
+    th.submit(3)  # must not be delivered at once: the due timer carries it
+    assert [v for v, _ in got] == [1] and len(timers) == 1
+    timers[0].fn()  # the late timer runs
+    th.submit(4)  # just after a delivery: waits for a new period
+    assert [v for v, _ in got] == [1, 3] and len(timers) == 2
+    timers[1].fn()
+    assert [v for v, _ in got] == [1, 3, 4]
+
+
 def test_a_failing_callback_does_not_break_the_caller(caplog):
     def boom(_):
         raise RuntimeError("render failed")

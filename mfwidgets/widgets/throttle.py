@@ -42,13 +42,14 @@ class Throttle(Generic[T]):
     def submit(self, value: T) -> None:
         with self._lock:
             self._pending = value
+            if self._timer is not None:  # a delivery is due: it carries the latest value (a
+                return  # timer running late must not let a direct delivery slip in before it)
             gap = max(self.interval, self.cost_factor * self._cost)
             wait = self._last + gap - time.monotonic()
             if wait > 0:
-                if self._timer is None:
-                    self._timer = threading.Timer(wait, self._deliver)
-                    self._timer.daemon = True
-                    self._timer.start()
+                self._timer = threading.Timer(wait, self._deliver)
+                self._timer.daemon = True
+                self._timer.start()
                 return
             # claim the slot before delivering outside the lock: a submit racing in from
             # another thread now waits for the quiet period instead of delivering too
