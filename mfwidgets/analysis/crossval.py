@@ -11,11 +11,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Dataset
 from ..data.split import Split, kfold
+from ..models.config import ModelConfig
 from .evaluation import RATING_METRICS, check_metric, metric_value
 
 #: a fold's model maker: the fold's Split -> a trained model
 Fit = Callable[[Split], Any]
+
+
+def config_fit(config: ModelConfig, data: Any) -> Fit:
+    """A fold's maker for ``config``: its kind trained as ``CFModel(data, split).train()``
+    does (a reference kind fitted in closed form)."""
+    dataset = data if isinstance(data, Dataset) else None
+
+    def make(split: Split) -> Any:
+        if config.reference:
+            from ..models.itemitem import reference
+
+            return reference(dataset, split, config)
+        from ..models.cfmodel import CFModel
+
+        model = CFModel(split, config=config, dataset=dataset)
+        model.train()
+        return model
+
+    if config.reference and dataset is None:
+        raise TypeError(f"kind={config.kind!r} is fitted on a Dataset: pass one as data")
+    return make
 
 
 @dataclass(frozen=True)
@@ -33,7 +56,7 @@ class CrossValidation:
 
 
 def cross_validate(
-    fit: Fit | dict[str, Fit],
+    fit: Fit | ModelConfig | dict[str, Fit | ModelConfig],
     data: Any,
     folds: int = 5,
     *,
@@ -45,14 +68,21 @@ def cross_validate(
     :func:`~mfwidgets.data.kfold`).
 
     ``fit`` makes a trained model from a fold's :class:`Split` (train on ``split.train``; the
-    test rows are for measuring only), or is a dict name -> such a callable; every model sees
-    the same folds. ``metrics`` are names as in :func:`~mfwidgets.analysis.tune` (``rmse``,
-    ``mae``, ``recall@10``, ...); rating errors are NaN for models whose scores only rank.
+    test rows are for measuring only), or is a :class:`~mfwidgets.models.ModelConfig` (its kind
+    trained as ``CFModel(data, split).train()`` does, as Surprise's ``cross_validate(SVD(),
+    data)``), or a dict name -> either; every model sees the same folds. ``metrics`` are
+    names as in :func:`~mfwidgets.analysis.tune` (``rmse``, ``mae``, ``recall@10``, ...);
+    rating errors are NaN for models whose scores only rank.
     ``progress(done, folds)`` after each fold.
     """
     makers = fit if isinstance(fit, dict) else {"model": fit}
+    makers = {
+        name: config_fit(f, data) if isinstance(f, ModelConfig) else f for name, f in makers.items()
+    }
     if not makers or not all(callable(f) for f in makers.values()):
-        raise TypeError("fit must be a callable (Split -> model) or a dict name -> callable")
+        raise TypeError(
+            "fit must be a callable (Split -> model), a ModelConfig, or a dict name -> either"
+        )
     if isinstance(metrics, str) or not len(metrics):
         raise TypeError("metrics must be a non-empty tuple of metric names")
     metrics = tuple(check_metric(m) for m in metrics)
