@@ -375,6 +375,13 @@ def test_trainer_stop_on_spark_adds_no_run(spark, lastfm):
     from mfwidgets.widgets.trainer import TrainerWidget
 
     t = TrainerWidget(lastfm, engine="spark", kind="implicit", num_iterations=40)
+    # Spark's regParam is not our implicit kind's λ: the kind's defaults are TensorFlow's
+    suggested = ModelConfig.suggestions()["regularization_coeff"]
+    assert (
+        t.w["regularization_coeff"].value
+        == suggested
+        != ModelConfig(kind="implicit").regularization_coeff
+    )
     t.train()
     deadline = time.monotonic() + 60
     while t.progress.max <= 1 and time.monotonic() < deadline:  # wait for Spark's first stages

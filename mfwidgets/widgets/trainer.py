@@ -116,8 +116,8 @@ class TrainerWidget(TrainerJobs, RunsPanel, StaticView, W.VBox):
         self._quiet = False  # (the runs list is being refilled: its observers wait)
         first = values | initial_values
         kind = kind_spec(first["kind"])
-        if kind.defaults:  # a kind with defaults of its own starts from them
-            own = config_class.kind_defaults(kind.name).items()
+        if kind.defaults and chosen == "tensorflow":  # a kind's defaults are for this engine
+            own = config_class.kind_defaults(kind.name).items()  # (Spark's regParam differs)
             first |= {k: v for k, v in own if k not in initial_values}
         if "optimizer" not in initial_values:  # the kind's own (ALS for the kinds beyond)
             first["optimizer"] = kind.default_optimizer or first["optimizer"]
