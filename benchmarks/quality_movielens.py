@@ -23,7 +23,7 @@ from _common import ROOT, emit, machine
 
 from mfwidgets.analysis import BiasBaseline, GlobalMean, cross_validate, tune
 from mfwidgets.data import DataError, load_dataset
-from mfwidgets.models import CFModel, TrainConfig
+from mfwidgets.models import CFModel, ModelConfig, TrainConfig
 
 SURPRISE = {
     "movielens-100k": {"SVD++": (0.919, 0.721), "SVD": (0.934, 0.737),
@@ -46,7 +46,8 @@ CHAPTER = {
 
 
 def fold_models(data, seed: int) -> dict:
-    """name -> a callable that trains that model on a fold's Split (for cross_validate)."""
+    """name -> a callable that trains that model on a fold's Split, or a ModelConfig (for
+    cross_validate)."""
     sizes = {"n_users": data.n_users, "n_items": data.n_items}
     makers = {
         "global mean": lambda split: GlobalMean(split.train, **sizes),
@@ -65,6 +66,8 @@ def fold_models(data, seed: int) -> dict:
 
     tuned.picks = []
     makers["biased MF (tuned, ALS)"] = tuned
+    # untuned: the kind's own defaults, trained as CFModel(data, split).train() does
+    makers["biased MF (its defaults, ALS)"] = ModelConfig(kind="biased", seed=seed)
     return makers
 
 
