@@ -36,7 +36,11 @@ def _ours(engine: str, u, i, w, n_users, n_items, dim, reg, alpha, k) -> tuple[f
     from mfwidgets import CFModel, TrainConfig
 
     df = pd.DataFrame({"userID": u, "artistID": i, "listenCount": w})
-    kind = {"kind": "regularized"} if engine == "ours-gd" else {"kind": "implicit", "alpha": alpha}
+    kind = (
+        {"kind": "regularized", "gravity_coeff": 0.0}  # (L2 only, as measured before)
+        if engine == "ours-gd"
+        else {"kind": "implicit", "alpha": alpha}
+    )
     model = CFModel(df, None, n_users=n_users, n_items=n_items, embedding_dim=dim,
                     init_stddev=0.01, regularization_coeff=reg, seed=0, **kind)  # fmt: skip
     del df
