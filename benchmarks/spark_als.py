@@ -156,9 +156,9 @@ def scale_child(engine: str, n_listens: int, rank: int) -> None:
         out["seconds_per_sweep"] = (fits[3] - fits[1]) / 2
         out["jvm_peak_mib"] = _descendants_peak_mib()
     else:
-        model = CFModel(
+        model = CFModel(  # L2 only, as Spark's ALS
             df, None, n_users=N_USERS, n_items=N_ARTISTS, kind="regularized", embedding_dim=rank,
-            init_stddev=0.05, regularization_coeff=0.1, seed=0,
+            init_stddev=0.05, regularization_coeff=0.1, gravity_coeff=0.0, seed=0,
         )  # fmt: skip
         fits = {}
         for sweeps in (1, 3):
