@@ -10,7 +10,9 @@ compiling and (for the libraries) the matrix build and start-up fall out. Peak: 
 ``ru_maxrss`` (Spark: also the JVM's peak RSS).
 
 Run as a child: python benchmarks/als_engines.py ENGINE LISTENS.npz N_USERS N_ITEMS DIM REG
-ALPHA SWEEPS
+ALPHA SWEEPS. Alone (python benchmarks/als_engines.py [--quick]): every engine on synthetic
+implicit listens (2,000 users × 5,000 items, 100,000 listens; the smoke run 200 × 500, 2,000
+listens, ours and the library's only).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 
 ENGINES = ("ours-cg", "ours-exact", "ours-cg-tf", "ours-exact-tf", "ours-gd", "implicit",
            "spark")  # fmt: skip
+RESULT_KEYS = ("ours_sweep_s", "implicit_sweep_s", "ours_peak_gib", "implicit_peak_gib")
 
 
 def _ours(engine: str, u, i, w, n_users, n_items, dim, reg, alpha, k) -> tuple[float, float]:
@@ -137,9 +140,8 @@ def compare(u, i, w, n_users, n_items, *, dim=32, reg=1.0, alpha=1.0, sweeps=3,
             cmd = [sys.executable, __file__, engine, path, *map(str, (n_users, n_items, dim, reg,
                    alpha, sweeps))]  # fmt: skip
             done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode:
-                print(f"{engine}: failed\n{done.stderr[-2000:]}")
-                continue
+            if done.returncode:  # a benchmark that fails says so (it would rot unseen)
+                raise RuntimeError(f"engine {engine} failed:\n{done.stderr[-2000:]}")
             rows[engine] = json.loads(done.stdout.strip().splitlines()[-1])
     return rows
 
@@ -175,9 +177,26 @@ def report(rows: dict, title: str) -> dict:
     }
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    """Every engine (the smoke run: ours and the library's) on synthetic listens."""
+    from _common import emit, options
+
+    args = options(__doc__, argv)
+    n_users, n_items, n = (200, 500, 2_000) if args.quick else (2_000, 5_000, 100_000)
+    rng = np.random.default_rng(0)
+    u, i = rng.integers(0, n_users, n), rng.zipf(1.3, n) % n_items
+    engines = ("ours-cg", "implicit") if args.quick else ENGINES
+    w = rng.integers(1, 5, n).astype(float)
+    rows = compare(u, i, w, n_users, n_items, dim=16, sweeps=2, engines=engines)
+    emit(report(rows, f"{n_users:,} users x {n_items:,} items, {n:,} synthetic listens"),
+         __file__, args.quick)  # fmt: skip
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] in ENGINES:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     engine, path, *numbers = sys.argv[1:]
     n_users, n_items, dim = (int(x) for x in numbers[:3])
     reg, alpha = float(numbers[3]), float(numbers[4])
     print(json.dumps(child(engine, path, n_users, n_items, dim, reg, alpha, int(numbers[5]))))
+elif __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 import time
 
-from _common import data_source, emit, machine
+from _common import data_source, emit, machine, options
 
 from mfwidgets import CFModel, build_model, build_regularized_model, load_lastfm
 from mfwidgets.analysis import ranking_metrics
@@ -44,7 +44,12 @@ class StopAt(Callback):
             model.request_stop()
 
 
-def main() -> None:
+RESULT_KEYS = ("run1_gd_s", "run1_als_s", "run1_als_sweeps", "run1_speedup", "run3_speedup",
+               "ours_sweep_s", "implicit_sweep_s", "ours_recall", "implicit_recall")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv)
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
@@ -62,6 +67,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     result = {}
     for name, (make, kind, n, lr) in runs.items():
+        n = 20 if args.quick else n  # a smoke run: 21 steps, then ALS to that loss
         gd = make()
         t0 = time.perf_counter()
         gd.train(num_iterations=n, learning_rate=lr)
@@ -80,11 +86,19 @@ def main() -> None:
         )
         result |= {f"{name}_gd_s": t_gd, f"{name}_als_s": t_als, f"{name}_als_sweeps": sweeps,
                    f"{name}_speedup": t_gd / t_als}  # fmt: skip
-    result |= implicit_against_the_library(data)
-    emit({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()})
+    result |= implicit_against_the_library(data, sweeps=3 if args.quick else 15, quick=args.quick)
+    emit({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}, __file__,
+         args.quick)  # fmt: skip
 
 
-def implicit_against_the_library(data, dim=32, reg=60.0, alpha=8.0, sweeps=15) -> dict:
+#: every engine of als_engines.py; a smoke run (--quick) times ours and the library's only
+ENGINES = ("ours-cg", "ours-exact", "ours-cg-tf", "ours-exact-tf", "implicit", "spark")
+QUICK_ENGINES = ("ours-cg", "implicit")
+
+
+def implicit_against_the_library(
+    data, dim=32, reg=60.0, alpha=8.0, sweeps=15, quick: bool = False
+) -> dict:
     import scipy.sparse as sp
     from als_engines import compare, report
     from implicit.cpu.als import AlternatingLeastSquares
@@ -96,8 +110,7 @@ def implicit_against_the_library(data, dim=32, reg=60.0, alpha=8.0, sweeps=15) -
     train, test = model.split.train, model.split.test
     u, i, w = (train[c].to_numpy() for c in train.columns[:3])
     rows = compare(u, i, w, data.n_users, data.n_items, dim=dim, reg=reg, alpha=alpha,
-                   sweeps=sweeps - 1, engines=("ours-cg", "ours-exact", "ours-cg-tf",
-                                               "ours-exact-tf", "implicit", "spark"))  # fmt: skip
+                   sweeps=sweeps - 1, engines=QUICK_ENGINES if quick else ENGINES)  # fmt: skip
     out = report(rows, f"implicit feedback, Last.fm 2K train split, d={dim}, two cores:")
     model.train(config=TrainConfig(num_iterations=sweeps, optimizer="als", als_solver="cg"))
     out["ours_recall"] = ranking_metrics(model, train, test, 10)["recall@10"]

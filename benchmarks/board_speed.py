@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
-from _common import data_source, emit, machine
+from _common import data_source, emit, machine, options
 
 from mfwidgets import CFModel, ComparisonBoard, build_model, evaluate, load_lastfm
 from mfwidgets.analysis import popularity_bias
@@ -27,20 +27,26 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def main() -> None:
+RESULT_KEYS = ("evaluate_s", "board_first_s", "switch_reference_max_s", "switch_k_max_s",
+               "popularity_bias_s")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv)
+    steps, sweeps = (20, 2) if args.quick else (1000, 15)
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
     data = load_lastfm(src)
     print(f"machine: {machine()}")
     lowinit = build_model(data.listens, embedding_dim=30, init_stddev=0.05, seed=0)
-    lowinit.train(num_iterations=1000, learning_rate=10.0)
+    lowinit.train(num_iterations=steps, learning_rate=10.0)
     runs = {"model_lowinit": lowinit}
     for kind, extra in (("biased", {"regularization_coeff": 1.0}),
                         ("implicit", {"regularization_coeff": 60.0, "alpha": 8.0})):  # fmt: skip
         model = CFModel.from_listens(data, holdout_fraction=0.1, seed=0, kind=kind,
                                      embedding_dim=32, init_stddev=0.01, **extra)  # fmt: skip
-        model.train(config=TrainConfig(num_iterations=15, optimizer="als"))
+        model.train(config=TrainConfig(num_iterations=sweeps, optimizer="als"))
         runs[kind] = model
     train, test = lowinit.split.train, lowinit.split.test
 
@@ -70,8 +76,9 @@ def main() -> None:
     print(f"board, switch k:                    {max(t_k):6.2f} s max of {len(t_k)}")
     for name, t in t_bias.items():
         print(f"popularity_bias, {name:14s}      {t:6.2f} s")
-    emit({"evaluate_s": t_eval, "board_first_s": t_first, "switch_reference_max_s": max(t_ref),
-          "switch_k_max_s": max(t_k), "popularity_bias_s": t_bias})  # fmt: skip
+    result = {"evaluate_s": t_eval, "board_first_s": t_first, "switch_reference_max_s": max(t_ref),
+              "switch_k_max_s": max(t_k), "popularity_bias_s": t_bias}  # fmt: skip
+    emit(result, __file__, args.quick)
 
 
 if __name__ == "__main__":

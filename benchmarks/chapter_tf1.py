@@ -1,27 +1,25 @@
 """The chapter's own TF1 training loop, as the reference of benchmarks/train_speed.py.
 
-Runs in its own process (``disable_eager_execution`` is process-wide). It builds the chapter's
-graph — ``gather_nd(matmul(U, V, transpose_b=True), indices)`` for the train and test errors,
-the L2 and gravity terms, GradientDescentOptimizer — and times ``session.run((train_op,
-metrics))``, the chapter's loop body, on the same seeded split. Prints one JSON line.
-Usage: python benchmarks/chapter_tf1.py {run1|run2|run3} STEPS
+It builds the chapter's graph (in a graph of its own, ``tf.Graph().as_default()``, as
+``disable_eager_execution`` would make every graph, without changing the process) —
+``gather_nd(matmul(U, V, transpose_b=True), indices)`` for the train and test errors, the L2
+and gravity terms, GradientDescentOptimizer — and times ``session.run((train_op, metrics))``,
+the chapter's loop body, on the same seeded split. Prints one JSON line.
+Usage: python benchmarks/chapter_tf1.py [--quick] [{run1|run2|run3} [STEPS]]
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow.compat.v1 as tf
-from _common import data_source
+from _common import data_source, emit, options
 
 from mfwidgets import load_lastfm, split_dataframe
 
-tf.disable_eager_execution()
-
+RESULT_KEYS = ("config", "seconds_per_step")
 CONFIGS = {
     "run1": dict(d=30, stddev=0.5, lr=10.0, reg=None),
     "run2": dict(d=30, stddev=0.05, lr=10.0, reg=None),
@@ -42,8 +40,20 @@ def sparse_mean_square_error(sparse_listens, U, V):
     return tf.losses.mean_squared_error(sparse_listens.values, predictions)
 
 
-def main() -> None:
-    name, steps = sys.argv[1], int(sys.argv[2])
+def main(argv: list[str] | None = None) -> None:
+    def add(parser):
+        parser.add_argument("config", nargs="?", default="run1", choices=sorted(CONFIGS))
+        parser.add_argument("steps", nargs="?", type=int, default=8)
+
+    args = options(__doc__, argv, add)
+    steps = 2 if args.quick else args.steps
+    with tf.Graph().as_default():
+        per_step = seconds_per_step(args.config, steps)
+    emit({"config": args.config, "seconds_per_step": per_step}, __file__, args.quick)
+
+
+def seconds_per_step(name: str, steps: int) -> float:
+    """The chapter's loop body, timed over ``steps`` after two warm-up steps."""
     cfg = CONFIGS[name]
     listens = load_lastfm(data_source()).listens
     train, test = split_dataframe(listens, 0.1, seed=0)
@@ -80,8 +90,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for _ in range(steps):
             session.run((train_op, metrics))
-        per_step = (time.perf_counter() - t0) / steps
-    print(json.dumps({"config": name, "seconds_per_step": per_step}))
+        return (time.perf_counter() - t0) / steps
 
 
 if __name__ == "__main__":

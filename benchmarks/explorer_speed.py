@@ -14,13 +14,18 @@ import statistics
 import sys
 import time
 
-from _common import data_source, emit, machine, timeit
+from _common import data_source, emit, machine, options, timeit
 
 from mfwidgets import build_model, build_regularized_model, compute_scores, load_lastfm
 from mfwidgets.widgets.neighbors import NeighborExplorer
 
+RESULT_KEYS = ("keystroke_ms_median", "keystroke_ms_max", "toggle_measure_ms", "toggle_k_ms",
+               "toggle_show_query_ms", "select_both_ms", "chapter_way_ms")  # fmt: skip
 
-def main() -> None:
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv)
+    rounds = 1 if args.quick else 3
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
@@ -36,7 +41,7 @@ def main() -> None:
     ex.search.value = "x"  # warm up
     prefixes = ["c", "co", "col", "cold", "coldp", "coldpl", "coldpla", "coldplay"]
     keystroke = []
-    for _ in range(3):
+    for _ in range(rounds):
         for p in prefixes:
             t0 = time.perf_counter()
             ex.search.value = p
@@ -48,14 +53,14 @@ def main() -> None:
         "show query": (ex.show_query, [False, True]),
     }.items():
         times = []
-        for _ in range(3):
+        for _ in range(rounds):
             for v in values:
                 t0 = time.perf_counter()
                 widget.value = v
                 times.append(time.perf_counter() - t0)
         toggles[name] = statistics.median(times)
     ex.measure.value = "both"
-    both = timeit(lambda: ex.select("Coldplay"))
+    both = timeit(lambda: ex.select("Coldplay"), rounds)
 
     names = data.artists["name"]
 
@@ -67,7 +72,7 @@ def main() -> None:
                 scores = compute_scores(V[ids[0]], V, measure)
                 scores.argsort()[::-1][:6]
 
-    base = timeit(chapter_way)
+    base = timeit(chapter_way, rounds)
     print(f"machine: {machine()}; 3 models, {data.n_artists:,} artists")
     print(f"keystroke (median of {len(keystroke)}): {statistics.median(keystroke) * 1000:.1f} ms, "
           f"max {max(keystroke) * 1000:.1f} ms")  # fmt: skip
@@ -83,7 +88,9 @@ def main() -> None:
             **{f"toggle_{k.replace(' ', '_')}_ms": round(v * 1000, 2) for k, v in toggles.items()},
             "select_both_ms": round(both * 1000, 2),
             "chapter_way_ms": round(base * 1000, 2),
-        }
+        },
+        __file__,
+        args.quick,
     )
 
 

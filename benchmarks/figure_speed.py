@@ -13,15 +13,20 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
-from _common import data_source, emit, machine, timeit
+from _common import data_source, emit, machine, options, timeit
 
 from mfwidgets import load_lastfm
 from mfwidgets.analysis import map_points
 from mfwidgets.charts import embedding_map_chart, training_charts
 from mfwidgets.charts.figure import records
 
+RESULT_KEYS = ("figure", "plain_altair", "inline_values", "curves_validated",
+               "curves_unvalidated")  # fmt: skip
 
-def main() -> None:
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv)
+    few = args.quick  # a smoke run: one call of each
     data = load_lastfm(data_source())
     rng = np.random.default_rng(0)
     pts = map_points(data, rng.normal(size=(data.n_items, 2)), rng.random(data.n_items), 12)
@@ -41,15 +46,15 @@ def main() -> None:
         return alt.Chart(alt.Data(values=records(pts))).mark_circle().encode(**encode).to_dict()
 
     t = {
-        "figure": timeit(figure),
-        "plain_altair": timeit(plain),
-        "inline_values": timeit(inline, 2),
+        "figure": timeit(figure, 1 if few else 5),
+        "plain_altair": timeit(plain, 1 if few else 5),
+        "inline_values": timeit(inline, 1 if few else 2),
     }
     hist = pd.DataFrame({c: rng.random(100) for c in ("train_error", "test_error")})
     hist["iteration"] = np.arange(0, 1000, 10)
     (curves,) = training_charts(hist, baseline=0.4)
-    t["curves_validated"] = timeit(lambda: curves.to_dict(), 20)
-    t["curves_unvalidated"] = timeit(lambda: curves.to_dict(validate=False), 20)
+    t["curves_validated"] = timeit(lambda: curves.to_dict(), 2 if few else 20)
+    t["curves_unvalidated"] = timeit(lambda: curves.to_dict(validate=False), 2 if few else 20)
     print(f"machine: {machine()}; {len(pts):,} map points; median seconds")
     for name, seconds in t.items():
         print(f"{name:20s} {seconds * 1000:8.1f} ms")
@@ -57,7 +62,7 @@ def main() -> None:
           f"alt.Data(values) / Figure: {t['inline_values'] / t['figure']:.1f}x; "
           f"validated / unvalidated curves: "
           f"{t['curves_validated'] / t['curves_unvalidated']:.1f}x")  # fmt: skip
-    emit({k: round(v, 4) for k, v in t.items()})
+    emit({k: round(v, 4) for k, v in t.items()}, __file__, args.quick)
 
 
 if __name__ == "__main__":

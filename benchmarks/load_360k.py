@@ -5,7 +5,7 @@ SHA-1 ids, 160,168 artists with 36-character MusicBrainz ids, 8 % of the rows wi
 without a name, Zipf-like artist popularity) and a profile file, then times, each in a fresh
 process with its peak resident memory: ``load_lastfm_360k`` and, as the baseline of the same run,
 a plain ``pandas.read_csv`` of the same file. Goal: under 60 s and under 4 GB.
-Run: python benchmarks/load_360k.py [--rows 17559530] [--keep DIR]
+Run: python benchmarks/load_360k.py [--rows 17559530] [--keep DIR] (``--quick``: 20,000 rows)
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import ROOT, emit, machine
+from _common import ROOT, emit, machine, options
 
 N_USERS, N_ARTISTS = 359_347, 160_168
+RESULT_KEYS = ("seconds", "peak_gib", "raw_seconds", "raw_peak_gib")
 
 MEASURE = """
 import json, resource, sys, time
@@ -79,12 +80,14 @@ def measure(body: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=17_559_530)
-    parser.add_argument("--keep", default=None, help="write the files here and keep them")
-    parser.add_argument("--write-only", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    def add(parser):
+        parser.add_argument("--rows", type=int, default=17_559_530)
+        parser.add_argument("--keep", default=None, help="write the files here and keep them")
+        parser.add_argument("--write-only", default=None, help=argparse.SUPPRESS)
+
+    args = options(__doc__, argv, add)
+    args.rows = 20_000 if args.quick else args.rows
     if args.write_only:  # in a child process, so the measured processes start small
         write_files(Path(args.write_only), args.rows)
         return
@@ -110,7 +113,7 @@ def main() -> None:
     )
     emit({"seconds": round(ours["seconds"], 1), "peak_gib": round(ours["peak_bytes"] / 2**30, 2),
           "raw_seconds": round(raw["seconds"], 1),
-          "raw_peak_gib": round(raw["peak_bytes"] / 2**30, 2)})  # fmt: skip
+          "raw_peak_gib": round(raw["peak_bytes"] / 2**30, 2)}, __file__, args.quick)  # fmt: skip
 
 
 if __name__ == "__main__":

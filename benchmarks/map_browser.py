@@ -5,27 +5,21 @@ moment the cell is run to vega's canvas being visible in its output: the first m
 kernel (cold: the offline vega bundle is built once per kernel), a second map (warm), and as the
 baseline of the same run, the same 17,632 points drawn the plain altair way (a DataFrame chart
 shown through an offline JupyterChart with altair's row limit lifted in a `with` block).
-Target: the PCA map in under 3 s. Run: python benchmarks/map_browser.py
+Target: the PCA map in under 3 s. Run: python benchmarks/map_browser.py (``--quick``: random
+factors instead of the 101 training steps)
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from _common import ROOT, data_source, emit, machine
+from _common import ROOT, data_source, emit, lab_page, machine, options
 
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from harness import (
-    cell,
-    find_chromium,
-    lab_and_page,
-    open_notebook,
-    run_cell,
-    write_notebook,
-)
+from harness import cell, find_chromium, open_notebook, run_cell, write_notebook
+
+RESULT_KEYS = ("map_(cold_kernel)", "map_(warm)", "plain_altair")
 
 CELLS = [
     "import altair as alt, numpy as np, pandas as pd\n"
@@ -45,12 +39,24 @@ CELLS = [
 ]
 
 
-def main() -> None:
+QUICK_MODEL = (
+    "import altair as alt, numpy as np, pandas as pd\n"
+    "from mfwidgets import EmbeddingMap, Factors, load_lastfm\n"
+    "data = load_lastfm()\n"
+    "rng = np.random.default_rng(0)\n"
+    "model = Factors(rng.normal(size=(data.n_users, 30)), rng.normal(size=(data.n_items, 30)),\n"
+    "                dataset=data)"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv)
     if data_source() is None or find_chromium() is None:
         sys.exit("needs MFWIDGETS_DATA and a Chromium (see README)")
     timings = {}
-    with tempfile.TemporaryDirectory() as tmp, lab_and_page(Path(tmp)) as (lab, page, blocked):
-        write_notebook(lab, "bench.ipynb", CELLS)
+    cells = [QUICK_MODEL, *CELLS[1:]] if args.quick else CELLS
+    with lab_page() as (lab, page, blocked):
+        write_notebook(lab, "bench.ipynb", cells)
         open_notebook(page, lab, "bench.ipynb")
         run_cell(page, 0)
         wait_all_executed_first(page)
@@ -65,7 +71,7 @@ def main() -> None:
     for label, t in timings.items():
         print(f"{label:20s}: {t:5.2f} s from running the cell to the drawn canvas "
               f"({t / base:.2f}x the plain altair chart)")  # fmt: skip
-    emit({k.replace(" ", "_"): round(v, 3) for k, v in timings.items()})
+    emit({k.replace(" ", "_"): round(v, 3) for k, v in timings.items()}, __file__, args.quick)
 
 
 def wait_all_executed_first(page) -> None:

@@ -5,22 +5,24 @@ A synthetic dataset of 160,000 items (names, tags, Zipf-like popularity) and ran
 to its result on screen: the map drawn (vega's canvas), and the explorer's tables after a name
 is typed. While the map draws, another cell is run to check that the kernel answers.
 Target: a first paint under 10 s. Run: python benchmarks/map_browser_large.py [--items 160000]
+(``--quick``: 2,000 items)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, emit, machine
+from _common import ROOT, emit, lab_page, machine, options
 
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from harness import cell, find_chromium, lab_and_page, open_notebook, run_cell
+from harness import cell, find_chromium, open_notebook, run_cell
 from harness import write_notebook as write
 
+RESULT_KEYS = ("kernel_answers_while_the_map_is_built", "map_first_paint",
+               "explorer_type_a_name_to_tables")  # fmt: skip
 SETUP = """
 import numpy as np, pandas as pd
 from mfwidgets import Dataset, EmbeddingMap, Factors, NeighborExplorer
@@ -31,7 +33,8 @@ items = rng.choice(n, 400_000, p=pop / pop.sum())
 tags = pd.DataFrame({{"name": [f"artist {{i}}" for i in range(n)],
                      "tags": [["rock", "pop", "jazz", "metal"][i % 4] for i in range(n)]}})
 data = Dataset.from_dataframe(pd.DataFrame({{"u": users, "i": items}}), user="u", item="i",
-                              items=tags, item_name="name", item_tags="tags", item_noun="artist")
+                              items=tags, item_name="name", item_tags="tags", item_noun="artist",
+                              duplicates="sum")
 U, V = rng.normal(size=(data.n_users, 30)), rng.normal(size=(data.n_items, 30))
 model = Factors(U, V, dataset=data)
 data
@@ -44,17 +47,16 @@ CELLS = [
 ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import expect
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=160_000)
-    args = parser.parse_args()
+    args = options(__doc__, argv, lambda p: p.add_argument("--items", type=int, default=160_000))
+    args.items = 2_000 if args.quick else args.items
     if find_chromium() is None:
         sys.exit("needs a Chromium (see README)")
     cells = [CELLS[0].format(items=args.items), *CELLS[1:]]
     timings = {}
-    with tempfile.TemporaryDirectory() as tmp, lab_and_page(Path(tmp)) as (lab, page, blocked):
+    with lab_page() as (lab, page, blocked):
         write(lab, "large.ipynb", cells)
         root = open_notebook(page, lab, "large.ipynb")
         run_cell(page, 0)
@@ -82,7 +84,8 @@ def main() -> None:
     print(f"machine: {machine()}; headless Chromium, JupyterLab; {args.items:,} items")
     for label, t in timings.items():
         print(f"{label:40s} {t:6.1f} s")
-    emit({k.replace(" ", "_").replace(":", ""): round(v, 2) for k, v in timings.items()})
+    emit({k.replace(" ", "_").replace(":", ""): round(v, 2) for k, v in timings.items()},
+         __file__, args.quick)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ import sys
 import threading
 import time
 
-from _common import data_source, emit, machine
+from _common import data_source, emit, first_items, machine, options
 
-from mfwidgets import EmbeddingMap, build_regularized_model, load_lastfm
+from mfwidgets import CFModel, EmbeddingMap, build_regularized_model, load_lastfm
 from mfwidgets.analysis.projection import ProjectionCancelled, project
 
 
@@ -49,13 +49,23 @@ def map_first_tsne(data, model, engine: str) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
+RESULT_KEYS = ("pca_s", "sklearn", "opentsne", "speedup")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv)
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
     data = load_lastfm(src)
-    model = build_regularized_model(data.listens, 35, 0.1, 1.0, 0.05, seed=0)
-    model.train(num_iterations=500, learning_rate=20.0)
+    if args.quick:  # a smoke run: 150 artists, a few steps
+        data = first_items(data, 150)
+        model = CFModel.from_listens(data, holdout_fraction=0.1, seed=0, kind="regularized",
+                                     embedding_dim=35, init_stddev=0.05)  # fmt: skip
+        model.train(num_iterations=5, learning_rate=20.0)
+    else:
+        model = build_regularized_model(data.listens, 35, 0.1, 1.0, 0.05, seed=0)
+        model.train(num_iterations=500, learning_rate=20.0)
     emb = model.item_factors
     print(f"machine: {machine()}; {emb.shape[0]:,} artists x d={emb.shape[1]}")
     t0 = time.perf_counter()
@@ -78,7 +88,7 @@ def main() -> None:
     ratio = out["sklearn"]["finish_s"] / out["opentsne"]["finish_s"]
     print(f"openTSNE is {ratio:.1f}x as fast as scikit-learn here")
     out["speedup"] = ratio
-    emit(out)
+    emit(out, __file__, args.quick)
 
 
 if __name__ == "__main__":

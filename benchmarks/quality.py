@@ -17,21 +17,23 @@ over its tags, of the training listeners per artist carrying the tag. For scale,
 content baselines are given too: the artist's number of tags, and the user's tag profile dotted
 with the artist's tags. The hybrid's
 hyper-parameters are picked the same way on 10 % of the remaining artists (seed 1).
+Tags: where a dataset knows who gave each tag (Last.fm), every model and baseline here reads only
+the tags given on the pairs it trains on (validation, test and held-out artists' listens left
+out): ``CFModel(..., dataset=data)`` builds them so, and the cold-start baselines call
+``item_tags(data, train=...)`` with the same rows.
 Run: python benchmarks/quality.py [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
 import sys
 import time
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from _common import ROOT, data_source, emit, machine
+from _common import data_source, emit, machine, movielens_source, options
 from als_speed import implicit_against_the_library
 
 from mfwidgets import CFModel, build_model, build_regularized_model, load_lastfm, split_dataframe
@@ -90,8 +92,26 @@ def converged_score(make, fit, val, sweeps, score):
     return score(model)
 
 
+RESULT_KEYS = (
+    "table", "picks", "global_mean_mse", "bias_mse", "chapter_test_mse", "popularity_recall_at_10",
+    "best_recall_at_10", "best_ranking_model", "ease_recall_at_10", "itemknn_recall_at_10",
+    "implicit_recall_at_10", "hybrid_implicit_recall_at_10", "biased_mse", "hybrid_mse",
+    "bias_seen_mse", "bias_unseen_mse", "biased_seen_mse", "biased_unseen_mse", "hybrid_seen_mse",
+    "hybrid_unseen_mse", "hybrid_unseen_gain", "n_tags_kept", "cold_start", "movielens",
+    "implicit_als_seconds", "implicit_lib_seconds", "seconds",
+)  # fmt: skip
+#: the smoke run's (--quick) sweeps and gradient steps: the code paths, not the figures
+QUICK_SWEEPS, QUICK_STEPS = 2, 20
+QUICK = False
+
+
+def sweeps_or_quick(n: int) -> int:
+    return min(n, QUICK_SWEEPS) if QUICK else n
+
+
 def pick_on_validation(make, grid, fit, val, sweeps, score, larger_is_better):
     """(best configuration, sweeps, its validation score) over ``grid``, scored at convergence."""
+    sweeps = sweeps_or_quick(sweeps)
     scores = {g: converged_score(make(*g), fit, val, sweeps, score) for g in grid}
     best = (max if larger_is_better else min)(scores, key=scores.get)
     return best, sweeps, scores[best]
@@ -136,6 +156,8 @@ def rating_models(data, train, fit, val, grids, bias_grid, sweeps=20):
     return models
 
 
+#: each reference's pick, by label and dataset
+REFERENCE_PICKS: dict[str, object] = {}
 #: the references' grids: EASE's λ; item-kNN's (neighbourhood size, shrinkage)
 EASE_GRID = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
 KNN_GRID = tuple(itertools.product((25, 50, 100, 200, 400), (0.0, 10.0, 50.0)))
@@ -157,6 +179,7 @@ def references(data, train, fit, val, quick: bool = False) -> dict:
         best = max(scores, key=scores.get)
         print(f"  {label} picked on validation: {best} (validation recall@10 {scores[best]:.4f})")
         out[label] = timed(lambda make=make, best=best: make(train, best))
+        REFERENCE_PICKS[f"{label} ({data.name})"] = best
     return out
 
 
@@ -177,8 +200,9 @@ def hold_out_items(listens, n_items: int, seed: int, fraction: float = 0.1):
     return held, listens[~is_held], listens[is_held]
 
 
-def cold_start(data, grid, sweeps=15) -> dict[str, float]:
+def cold_start(data, grid, sweeps=15) -> dict:
     """The item cold-start protocol of the module notes: hybrid implicit vs tag popularity."""
+    sweeps = sweeps_or_quick(sweeps)
     held, rest, held_listens = hold_out_items(data.listens, data.n_items, seed=0)
     val_held, fit, val_listens = hold_out_items(rest, data.n_items, seed=1)
 
@@ -196,7 +220,7 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
           f"free_reg_scale, pooling) = {best}"
           f" (validation recall@10 {scores[best]:.4f})")  # fmt: skip
     model = fitted(rest, *best)
-    kept = item_tags(data, best[3])
+    kept = item_tags(data, best[3], train=rest)  # the tags the model read: none of held's
     assert model.from_tags_only[held].sum() == kept.tagged[held].sum()
     out = dict(zip(("cold_start_recall_at_10", "cold_start_ndcg_at_10"),
                    recall(model, held, held_listens), strict=True))  # fmt: skip
@@ -222,6 +246,9 @@ def cold_start(data, grid, sweeps=15) -> dict[str, float]:
     out |= dict(zip(("cold_start_profile_recall_at_10", "cold_start_profile_ndcg_at_10"),
                     held_out_ranking(profile, tags[held].toarray(), held, held_listens),
                     strict=True))  # fmt: skip
+    out |= {"held_artists": len(held), "held_with_tags": int(model.from_tags_only[held].sum()),
+            "tags_kept": kept.n_tags, "held_listens": len(held_listens),
+            "held_users": int(held_listens["userID"].nunique()), "pick": list(best)}  # fmt: skip
     print(
         f"  {len(held)} held-out artists ({int(model.from_tags_only[held].sum())} with kept "
         f"tags; {kept.n_tags} tags kept), {len(held_listens)} listens of "
@@ -261,17 +288,10 @@ def movielens_ranking(ml, train, test, fit, val, quick: bool) -> dict[str, float
     }
 
 
-def movielens_source() -> str | None:
-    shared = ROOT.parent / "shared" / "data" / "ml-100k"
-    return os.environ.get("MFWIDGETS_DATA_MOVIELENS_100K") or (
-        str(shared) if shared.is_dir() else None
-    )
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="smaller grids (a smoke run)")
-    args = ap.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    global QUICK
+    args = options(__doc__, argv)
+    QUICK = args.quick
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
@@ -297,6 +317,7 @@ def main() -> None:
         ),
     }  # fmt: skip
     for name, (make, n, lr) in chapter.items():
+        n = QUICK_STEPS if args.quick else n
         model = make()
         _, seconds[name] = timed(
             lambda m=model, n=n, lr=lr: m.train(num_iterations=n, learning_rate=lr)
@@ -320,6 +341,7 @@ def main() -> None:
     print(f"biased ALS picked on validation: (d, reg, gravity) = {pick[0]}, {pick[1]} sweeps "
           f"(validation MSE {pick[2]:.4f})")  # fmt: skip
     models["biased MF (ALS)"], seconds["biased MF (ALS)"] = refit(biased, pick, train, test)
+    picks = {"user+artist bias": [reg_user, reg_artist], "biased MF (ALS)": list(pick[0])}
 
     # -- implicit weighted MF (ALS) for ranking, picked on validation ---------------------------
     implicit = factory(data, "implicit", IMPLICIT)
@@ -333,6 +355,7 @@ def main() -> None:
     print(f"implicit ALS picked on validation: (d, reg, alpha) = {pick[0]}, {pick[1]} sweeps "
           f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
     models["implicit MF (ALS)"], seconds["implicit MF (ALS)"] = refit(implicit, pick, train, test)
+    picks["implicit MF (ALS)"] = list(pick[0])
 
     # -- the strong simple references, picked on validation ---------------------------------------
     print("references (item–item), picked on validation:")
@@ -353,6 +376,7 @@ def main() -> None:
         print(table[cols].round(4).to_string())
     rating = [m for m in models if getattr(models[m], "predicts_ratings", True)]
     result = {
+        "table": table[cols],
         "global_mean_mse": table.loc["global mean", "test_mse"],
         "bias_mse": table.loc["user+artist bias", "test_mse"],
         "best_rating_mse": table.loc[rating, "test_mse"].min(),
@@ -381,6 +405,8 @@ def main() -> None:
           f"{pick[0]} "
           f"(validation MSE {pick[2]:.4f})")  # fmt: skip
     hybrid_model, seconds["hybrid MF (ALS)"] = refit(hybrid, pick, train, test)
+    picks["hybrid MF (ALS)"] = list(pick[0])
+    result["n_tags_kept"] = hybrid_model.item_tags.n_tags  # (from the training pairs' tags)
     print("Last.fm 2K, test MSE by rows of seen and unseen artists:")
     side = seen_unseen(
         {"bias": bias_model, "biased": models["biased MF (ALS)"], "hybrid": hybrid_model},
@@ -410,6 +436,7 @@ def main() -> None:
           f"{pick[0]} "
           f"(validation recall@10 {pick[2]:.4f})")  # fmt: skip
     hi_model, seconds["hybrid implicit MF (ALS)"] = refit(hybrid_implicit, pick, train, test)
+    picks["hybrid implicit MF (ALS)"] = [dim_i, lam_i, alpha_i, *pick[0]]
     result["hybrid_implicit_recall_at_10"] = ranking_metrics(hi_model, train, test, 10)["recall@10"]
     result["implicit_recall_at_10"] = table.loc["implicit MF (ALS)", "recall@10"]
     if result["hybrid_implicit_recall_at_10"] > result["best_recall_at_10"]:
@@ -422,13 +449,14 @@ def main() -> None:
     grid = [(32, 10.0, 8.0, 5, 10.0, "sqrt")] if args.quick else list(
         itertools.product((16, 32), (3.0, 10.0), (8.0,), (5,), (10.0, 30.0), POOLINGS)
     )  # fmt: skip
-    result |= cold_start(data, grid)
+    result["cold_start"] = cold_start(data, grid)
 
-    lib = implicit_against_the_library(data)  # the same split, objective and 15 sweeps
-    result["implicit_als_seconds"] = lib["ours_cg_s"] * 15
-    result["implicit_lib_seconds"] = lib["implicit_lib_s"] * 15
-    result["implicit_als_recall_at_10"] = lib["ours_cg_recall"]
-    result["implicit_lib_recall_at_10"] = lib["implicit_lib_recall"]
+    n = sweeps_or_quick(15)  # the same split, objective and sweeps
+    lib = implicit_against_the_library(data, sweeps=n, quick=args.quick)
+    result["implicit_als_seconds"] = lib["ours_sweep_s"] * n
+    result["implicit_lib_seconds"] = lib["implicit_sweep_s"] * n
+    result["implicit_als_recall_at_10"] = lib["ours_recall"]
+    result["implicit_lib_recall_at_10"] = lib["implicit_recall"]
 
     ml_src = movielens_source()
     if ml_src is None:
@@ -454,10 +482,19 @@ def main() -> None:
         errors = interaction_arrays(ml_test).weights - mean
         result["movielens"]["global_mean_mse"] = round(float(np.mean(errors**2)), 5)
     result["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
+    result["picks"] = picks | REFERENCE_PICKS
+    hybrids = {"hybrid MF (ALS)": hybrid_model, "hybrid implicit MF (ALS)": hi_model}
+    rows = evaluate(hybrids, data, train, test, k=10, baselines=False)
+    rows["train_seconds"] = pd.Series(seconds)
+    table = pd.concat([result["table"], rows[cols]])
+    result["table"] = {
+        name: {c: (None if pd.isna(v) else round(float(v), 5)) for c, v in row.items()}
+        for name, row in table.iterrows()
+    }
     print(f"best rating model {result['best_rating_model']}: test MSE "
           f"{result['best_rating_mse']:.5f} vs bias baseline {result['bias_mse']:.5f}")  # fmt: skip
     emit({k: (round(float(v), 5) if isinstance(v, (float, np.floating)) else v)
-          for k, v in result.items()})  # fmt: skip
+          for k, v in result.items()}, __file__, args.quick)  # fmt: skip
 
 
 if __name__ == "__main__":

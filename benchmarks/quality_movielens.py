@@ -14,12 +14,11 @@ cache. Run: python benchmarks/quality_movielens.py [--folds 5]
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 
-from _common import ROOT, emit, machine
+from _common import ROOT, emit, machine, options
 
 from mfwidgets.analysis import BiasBaseline, GlobalMean, cross_validate, tune
 from mfwidgets.data import DataError, load_dataset
@@ -31,7 +30,10 @@ SURPRISE = {
     "movielens-1m": {"SVD++": (0.862, 0.672), "SVD": (0.873, 0.686),
                      "k-NN Baseline": (0.895, 0.706), "Baseline": (0.909, 0.719)},
 }  # fmt: skip
+RESULT_KEYS = ("bias_rmse", "best_rmse", "best_mae", "best_model", "seconds", "all")
 GRID = {"regularization_coeff": [0.15, 0.2, 0.3], "embedding_dim": [16, 32]}
+#: a smoke run (--quick): one grid point, a few steps, two folds
+QUICK_GRID, QUICK_STEPS = {"regularization_coeff": [0.2], "embedding_dim": [8]}, 10
 CHAPTER = {
     "chapter model (plain)": (
         {"kind": "plain", "embedding_dim": 30, "init_stddev": 0.5},
@@ -45,7 +47,7 @@ CHAPTER = {
 }  # fmt: skip
 
 
-def fold_models(data, seed: int) -> dict:
+def fold_models(data, seed: int, quick: bool = False) -> dict:
     """name -> a callable that trains that model on a fold's Split, or a ModelConfig (for
     cross_validate)."""
     sizes = {"n_users": data.n_users, "n_items": data.n_items}
@@ -54,12 +56,19 @@ def fold_models(data, seed: int) -> dict:
         "user+movie bias": lambda split: BiasBaseline(split.train, **sizes),
     }
     for name, (config, how) in CHAPTER.items():
+        how = (
+            TrainConfig(num_iterations=QUICK_STEPS, learning_rate=how.learning_rate)
+            if quick
+            else how
+        )
         makers[name] = lambda split, config=config, how=how: _trained(
             CFModel(split, **sizes, seed=seed, **config), how
         )
 
     def tuned(split):
-        picks = tune(split, GRID, seed=seed)  # validation carved from the fold's train rows
+        picks = tune(
+            split, QUICK_GRID if quick else GRID, seed=seed
+        )  # validation carved from the fold's train rows
         tuned.picks.append(picks.best)
         return _trained(CFModel(split, **sizes, config=picks.best),
                         TrainConfig(num_iterations=19, optimizer="als"))  # fmt: skip
@@ -76,14 +85,14 @@ def _trained(model, how):
     return model
 
 
-def run(name: str, k: int, seed: int) -> dict | None:
+def run(name: str, k: int, seed: int, quick: bool = False) -> dict | None:
     source = ROOT.parent / "shared" / "data" / name.replace("movielens-", "ml-")
     try:
         data = load_dataset(name, source if source.is_dir() else None)
     except DataError as exc:
         print(f"{name}: skipped ({str(exc).splitlines()[0][:160]})")
         return None
-    makers = fold_models(data, seed)
+    makers = fold_models(data, seed, quick)
     t0 = time.perf_counter()
 
     def progress(done, folds):
@@ -112,11 +121,13 @@ def run(name: str, k: int, seed: int) -> dict | None:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    def add(parser):
+        parser.add_argument("--folds", type=int, default=5)
+        parser.add_argument("--seed", type=int, default=0)
+
+    args = options(__doc__, argv, add)
+    folds = 2 if args.quick else args.folds
     print(f"machine: {machine()}")
     result = {}
     for name in ("movielens-100k", "movielens-1m"):
@@ -125,11 +136,13 @@ def main() -> None:
             if not shared.is_dir():
                 print("movielens-1m: skipped (set MFWIDGETS_DATA_MOVIELENS_1M to run it)")
                 continue
-        if (r := run(name, args.folds, args.seed)) is not None:
+        if args.quick and name != "movielens-100k":
+            continue
+        if (r := run(name, folds, args.seed, args.quick)) is not None:
             result[name] = r
     if not result:
         sys.exit("no MovieLens data found")
-    emit(result.get("movielens-100k", {}) | {"all": result})
+    emit(result.get("movielens-100k", {}) | {"all": result}, __file__, args.quick)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ listens; artist popularity Zipf-like). Each size runs in its own process so its 
 memory can be read. The baseline of the same run is the smallest size: cost per listen should
 stay flat (linear cost) and memory should follow (users + artists)·d + listens, never the dense
 users × artists matrix (which would need 230 GB at this scale).
-Run: python benchmarks/scale.py [--listens 2.5e6 5e6 1e7] [--dim 30] [--steps 20]
+Run: python benchmarks/scale.py [--listens 2.5e6 5e6 1e7] [--dim 30] [--steps 20]; the smoke
+run (``--quick``): 20,000 and 40,000 listens, 3 steps, in this process.
 
 With ``--als`` (``--listens`` 17.5e6 by default, d=32): implicit-feedback ALS at this shape,
 every engine of ``als_engines.py`` in a fresh process — ours on numba's CPU kernels and on
@@ -21,7 +22,6 @@ and a name lookup; seconds and peak memory.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import subprocess
@@ -30,9 +30,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import emit, machine
+from _common import emit, machine, options
 
 N_USERS, N_ARTISTS = 360_000, 160_000
+RESULT_KEYS = ("rows", "bytes_per_listen")
 
 
 def synthetic_listens(n_listens: int, seed: int = 0):
@@ -56,7 +57,7 @@ def synthetic_listens(n_listens: int, seed: int = 0):
     )
 
 
-def child(n_listens: int, dim: int, steps: int) -> None:
+def child(n_listens: int, dim: int, steps: int) -> dict:
     from mfwidgets import CFModel
 
     df = synthetic_listens(n_listens)
@@ -73,17 +74,13 @@ def child(n_listens: int, dim: int, steps: int) -> None:
     model.train(num_iterations=steps - 1, learning_rate=10.0)
     per_step = (time.perf_counter() - t0) / steps
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
-    print(
-        json.dumps(
-            {
-                "listens": len(df),
-                "seconds_per_step": per_step,
-                "build_s": build,
-                "peak_mib": peak,
-                "train_error": float(model.history["train_error"].iloc[-1]),
-            }
-        )
-    )
+    return {
+        "listens": len(df),
+        "seconds_per_step": per_step,
+        "build_s": build,
+        "peak_mib": peak,
+        "train_error": float(model.history["train_error"].iloc[-1]),
+    }
 
 
 def pipeline(source: str, dim: int) -> None:
@@ -128,7 +125,7 @@ def run_pipelines(folder: str, dim: int) -> None:
     for key in small:
         ratio = big[key] / small[key] if small[key] else float("nan")
         print(f"{key:24s} {small[key]:12.3f} {big[key]:12.3f}   ({ratio:,.0f}x)")
-    emit({"lastfm-2k": small, "lastfm-360k": big})
+    emit({"lastfm-2k": small, "lastfm-360k": big}, __file__, False, "pipeline")
 
 
 def compare_als(n_listens: int, dim: int, engines: tuple[str, ...] | None = None) -> None:
@@ -143,11 +140,12 @@ def compare_als(n_listens: int, dim: int, engines: tuple[str, ...] | None = None
         f"machine: {machine()}; {N_USERS:,} users x {N_ARTISTS:,} artists, {len(u):,} "
         f"listens, d={dim}, implicit kind (ours-gd: the regularized kind's gradient steps)"
     )
-    emit(report(rows, title))
+    emit(report(rows, title), __file__, False, "als")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
+def arguments(ap) -> None:
+    import argparse
+
     ap.add_argument("--als", action="store_true", help="ALS engines at this shape")
     ap.add_argument("--engines", nargs="+", default=None, help="--als: these engines only")
     ap.add_argument("--pipeline", default=None, help="a Last.fm-360K folder: run the user's path")
@@ -156,7 +154,12 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=None)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--child", type=float, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv, arguments)
+    if args.quick:
+        args.listens, args.steps = [2e4, 4e4], 3
     if args.als:
         compare_als(int((args.listens or [17.5e6])[0]), args.dim or 32, args.engines)
         return
@@ -168,11 +171,14 @@ def main() -> None:
         run_pipelines(args.pipeline, args.dim)
         return
     if args.child:
-        child(int(args.child), args.dim, args.steps)
+        print(json.dumps(child(int(args.child), args.dim, args.steps)))
         return
     print(f"machine: {machine()}; {N_USERS:,} users x {N_ARTISTS:,} artists, d={args.dim}")
     rows = []
     for n in args.listens:
+        if args.quick:  # (in this process: its peak is the runner's)
+            rows.append(child(int(n), args.dim, args.steps))
+            continue
         out = subprocess.run(
             [sys.executable, str(Path(__file__)), "--child", str(n), "--dim", str(args.dim),
              "--steps", str(args.steps)],
@@ -193,7 +199,7 @@ def main() -> None:
         )
     slope = (rows[-1]["peak_mib"] - base["peak_mib"]) / (rows[-1]["listens"] - base["listens"])
     print(f"peak memory grows by {slope * 2**20:.0f} bytes per extra listen")
-    emit({"rows": rows, "bytes_per_listen": slope * 2**20})
+    emit({"rows": rows, "bytes_per_listen": slope * 2**20}, __file__, args.quick)
 
 
 if __name__ == "__main__":

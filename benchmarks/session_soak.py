@@ -14,12 +14,12 @@ WARNING or above (TensorFlow's included) is counted. Last line: one JSON object 
 ``catchup_p95_s``, ``warnings``, the run's own arrays (factors + history) in MiB, and
 ``rss_after_removal_mib``: once every run after the tenth is removed (``runs.remove``), to
 compare with ``rss_after_10_mib``. Needs --runs 11 or more.
-Run: python benchmarks/session_soak.py [--runs 50]
+Run: python benchmarks/session_soak.py [--runs 50] (``--quick``: 4 runs of 2 steps or sweeps,
+the second standing for the tenth)
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import sys
@@ -27,7 +27,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import data_source, emit, machine
+from _common import data_source, emit, machine, options
 
 from mfwidgets import (
     ComparisonBoard,
@@ -38,6 +38,9 @@ from mfwidgets import (
     load_lastfm,
 )
 
+RESULT_KEYS = ("runs", "rss_start_mib", "rss_end_mib", "rss_after_10_mib",
+               "rss_after_removal_mib", "rss_growth_mib_per_run", "run_arrays_mib",
+               "catchup_p50_s", "catchup_p95_s", "warnings")  # fmt: skip
 KINDS = [
     ("plain", {"kind": "plain", "optimizer": "sgd", "num_iterations": 300,
                "learning_rate": 10.0, "embedding_dim": 30, "init_stddev": 0.05}),
@@ -77,10 +80,8 @@ def own_mib(model) -> float:
     return sum(a.nbytes for a in arrays) / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = options(__doc__, argv, lambda p: p.add_argument("--runs", type=int, default=50))
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
@@ -88,8 +89,21 @@ def main() -> None:
     counter = Counter()
     logging.getLogger().addHandler(counter)
     caught: list[str] = []
-    warnings.simplefilter("always")
-    warnings.showwarning = lambda msg, cat, *a, **k: caught.append(f"{cat.__name__}: {msg}")
+    shown = warnings.showwarning
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = lambda msg, cat, *a, **k: caught.append(f"{cat.__name__}: {msg}")
+            result = soak(args, src, counter, caught)
+    finally:
+        logging.getLogger().removeHandler(counter)
+        warnings.showwarning = shown
+    emit(result, __file__, args.quick)
+
+
+def soak(args, src: str, counter: Counter, caught: list[str]) -> dict:
+    """The session of the module notes; the result's keys are :data:`RESULT_KEYS`."""
+    runs, tenth = (4, 1) if args.quick else (args.runs, 9)  # (the smoke run: the 2nd for the 10th)
 
     data = load_lastfm(src)
     trainer = TrainerWidget(data, seed=0)
@@ -102,8 +116,10 @@ def main() -> None:
     start = rss_mib()
     print(f"widgets built: {start:,.0f} MiB")
     rss, catchup, own = [], [], []
-    for r in range(args.runs):
+    for r in range(runs):
         label, values = KINDS[r % len(KINDS)]
+        if args.quick:  # a smoke run: the same session, each run 2 steps or sweeps
+            values = values | {"num_iterations": 2}
         for name, value in values.items():
             trainer.w[name].value = value
         trainer.w["name"].value = f"run{r:02d}_{label}"
@@ -111,7 +127,7 @@ def main() -> None:
         if trainer.last_error:
             sys.exit(f"run {r} failed: {trainer.last_error}")
         model = trainer.model
-        if (r + 1) % 10 == 0 and not model.config.implicit:
+        if (r + 1) % (2 if args.quick else 10) == 0 and not model.config.implicit:
             panel = WhatIfPanel(data, model, runs=trainer, sweeps=3)
             stops = [v for _, v in panel.reg.options if v != panel.reg.value]
             panel.reg.value = stops[len(stops) // 2]
@@ -125,7 +141,7 @@ def main() -> None:
         gc.collect()
         rss.append(rss_mib())
         own.append(own_mib(model))
-        if r == 9:
+        if r == tenth:
             first_ten = len(trainer.runs)
         print(f"run {r + 1:2d} {label:11s} RSS {rss[-1]:7,.0f} MiB  catch-up {catchup[-1]:5.2f} s  "
               f"runs {len(trainer.runs)}", flush=True)  # fmt: skip
@@ -138,26 +154,24 @@ def main() -> None:
     gc.collect()
     cleared = rss_mib()
     print(f"after removing the runs after the tenth: {cleared:,.0f} MiB "
-          f"(after the tenth run: {rss[9]:,.0f} MiB)")  # fmt: skip
+          f"(after the tenth run: {rss[tenth]:,.0f} MiB)")  # fmt: skip
     tail = min(20, len(rss) - 1)
     growth = (rss[-1] - rss[-1 - tail]) / tail if tail > 0 else float("nan")
     noise = caught + counter.records
     for line in noise[:10]:
         print("seen:", line)
-    emit(
-        {
-            "runs": args.runs,
-            "rss_start_mib": round(start, 1),
-            "rss_end_mib": round(rss[-1], 1),
-            "rss_after_10_mib": round(rss[9], 1),
-            "rss_after_removal_mib": round(cleared, 1),
-            "rss_growth_mib_per_run": round(growth, 2),
-            "run_arrays_mib": round(float(np.mean(own)), 2),
-            "catchup_p50_s": round(float(np.percentile(catchup, 50)), 3),
-            "catchup_p95_s": round(float(np.percentile(catchup, 95)), 3),
-            "warnings": len(noise),
-        }
-    )
+    return {
+        "runs": runs,
+        "rss_start_mib": round(start, 1),
+        "rss_end_mib": round(rss[-1], 1),
+        "rss_after_10_mib": round(rss[tenth], 1),
+        "rss_after_removal_mib": round(cleared, 1),
+        "rss_growth_mib_per_run": round(growth, 2),
+        "run_arrays_mib": round(float(np.mean(own)), 2),
+        "catchup_p50_s": round(float(np.percentile(catchup, 50)), 3),
+        "catchup_p95_s": round(float(np.percentile(catchup, 95)), 3),
+        "warnings": len(noise),
+    }
 
 
 if __name__ == "__main__":

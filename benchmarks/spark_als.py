@@ -26,14 +26,15 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, data_source, emit, machine
+from _common import ROOT, data_source, emit, machine, movielens_source, options
 
 from mfwidgets.analysis import evaluate, mse, ranking_metrics, tune
 from mfwidgets.data import DataError, load_dataset, load_lastfm, split_dataframe
 from mfwidgets.models import CFModel, TrainConfig
 from mfwidgets.spark import local_spark, train_als
 
-SWEEPS = 15  # ALS sweeps for every model (ours and Spark's)
+SWEEPS = 15  # ALS sweeps for every model (ours and Spark's); a smoke run's 2
+RESULT_KEYS = ("spark_startup_s", "lastfm-2k", "movielens-100k")
 
 
 def timed(fn):
@@ -192,14 +193,17 @@ def scale(n_listens: int, rank: int) -> dict:
     return rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="one point per grid (a smoke run)")
-    ap.add_argument("--scale", action="store_true", help="also the 360K-shape scale point")
-    ap.add_argument("--listens", type=int, default=17_500_000)
-    ap.add_argument("--rank", type=int, default=32)
-    ap.add_argument("--scale-child", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    global SWEEPS
+
+    def add(ap):
+        ap.add_argument("--scale", action="store_true", help="also the 360K-shape scale point")
+        ap.add_argument("--listens", type=int, default=17_500_000)
+        ap.add_argument("--rank", type=int, default=32)
+        ap.add_argument("--scale-child", default=None, help=argparse.SUPPRESS)
+
+    args = options(__doc__, argv, add)
+    SWEEPS = 2 if args.quick else 15  # (--quick: one point per grid, too)
     if args.scale_child:
         scale_child(args.scale_child, args.listens, args.rank)
         return
@@ -214,16 +218,15 @@ def main() -> None:
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
     result["lastfm-2k"] = quality("Last.fm 2K", load_lastfm(src), spark, args.quick)
-    ml = ROOT.parent / "shared" / "data" / "ml-100k"
     try:
-        data = load_dataset("movielens-100k", ml if ml.is_dir() else None)
+        data = load_dataset("movielens-100k", movielens_source())
         result["movielens-100k"] = quality("MovieLens 100K", data, spark, args.quick)
     except DataError as exc:
         print(f"MovieLens 100K: skipped ({str(exc).splitlines()[0][:160]})")
     spark.stop()
     if args.scale:
         result["scale"] = scale(args.listens, args.rank)
-    emit(result)
+    emit(result, __file__, args.quick)
 
 
 if __name__ == "__main__":

@@ -14,27 +14,26 @@ also warms TensorFlow up). Run: python benchmarks/trainer_browser.py [--repeat 3
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from _common import ROOT, data_source, emit, machine
+from _common import ROOT, data_source, emit, lab_page, machine, options
 
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from harness import (
     cell,
     find_chromium,
-    lab_and_page,
     nb_sel,
     open_notebook,
     run_cell,
     write_notebook,
 )
 
+RESULT_KEYS = ("headless", "watched", "ratio", "headless_wall", "watched_wall", "wall_ratio")
+#: the chapter's run 1 (1,001 steps); the smoke run's 21
+STEPS, QUICK_STEPS = 1000, 20
 SETUP = (
     "import json\n"
     "from mfwidgets import TrainerWidget, load_lastfm\n"
@@ -42,13 +41,13 @@ SETUP = (
     "import time\n"
     "def headless():\n"
     "    t0 = time.perf_counter()\n"
-    "    t = TrainerWidget(data, num_iterations=1000, seed=0)\n"
+    "    t = TrainerWidget(data, num_iterations={steps}, seed=0)\n"
     "    m = t.train(block=True)\n"
     "    rates['headless_wall'].append(m.iterations_done / (time.perf_counter() - t0))\n"
     "    return m.iterations_done / m.training_state.seconds\n"
     "rates = {'headless_wall': []}\n"
     "rates['headless'] = [headless()]\n"
-    "watched = TrainerWidget(data, num_iterations=1000, seed=0)\n"
+    "watched = TrainerWidget(data, num_iterations={steps}, seed=0)\n"
     "watched"
 )
 AFTER = (
@@ -60,16 +59,18 @@ AFTER = (
 AGAIN = "watched.w['name'].value = ''\n'ready'"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import expect
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="watched runs (default 3)")
-    args = parser.parse_args()
+    def add(parser):
+        parser.add_argument("--repeat", type=int, default=3, help="watched runs (default 3)")
+
+    args = options(__doc__, argv, add)
+    steps, args.repeat = (QUICK_STEPS, 1) if args.quick else (STEPS, args.repeat)
     if data_source() is None or find_chromium() is None:
         sys.exit("needs MFWIDGETS_DATA and a Chromium (see README)")
-    with tempfile.TemporaryDirectory() as tmp, lab_and_page(Path(tmp)) as (lab, page, blocked):
-        write_notebook(lab, "bench.ipynb", [SETUP, AFTER, AGAIN])
+    with lab_page() as (lab, page, blocked):
+        write_notebook(lab, "bench.ipynb", [SETUP.replace("{steps}", str(steps)), AFTER, AGAIN])
         root = open_notebook(page, lab, "bench.ipynb")
         run_cell(page, 0)
         trainer = page.locator(f"{root} .mf-trainer")
@@ -80,7 +81,7 @@ def main() -> None:
             trainer.locator(".mf-train").click()
             expect(trainer.locator(".mf-status")).not_to_contain_text("finished", timeout=60_000)
             expect(trainer.locator(".mf-status")).to_contain_text("finished", timeout=300_000)
-            walls.append(1001 / (time.perf_counter() - t0))
+            walls.append((steps + 1) / (time.perf_counter() - t0))
             run_cell(page, 1)
             out = cell(page, 1).locator(".jp-OutputArea-output")
             expect(out).to_contain_text(f"RATES {k + 1} ", timeout=300_000)
@@ -106,7 +107,8 @@ def main() -> None:
     print(f"median watched / median headless: {wall_w / wall_h:.2f}")
     emit({"headless": rates["headless"], "watched": rates["watched"],
           "ratio": round(watched / headless, 3), "headless_wall": rates["headless_wall"],
-          "watched_wall": walls, "wall_ratio": round(wall_w / wall_h, 3)})  # fmt: skip
+          "watched_wall": walls, "wall_ratio": round(wall_w / wall_h, 3)}, __file__,
+         args.quick)  # fmt: skip
 
 
 if __name__ == "__main__":

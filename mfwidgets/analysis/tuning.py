@@ -118,6 +118,7 @@ def tune(
     seed: int = 0,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    dataset: Dataset | None = None,
 ) -> TuneResult:
     """Fit one model per point of ``grid`` (ModelConfig field -> values, all combinations) on
     ``data`` less a seeded validation share, and rank the points by ``metric`` on it.
@@ -129,7 +130,9 @@ def tune(
     ``"mae"``; ``"recall@k"`` / ``"ndcg@k"`` (the default for ranking kinds is ``"recall@10"``); a
     rating metric for a ranking kind is refused. When the best point lies on the grid's edge,
     ``result.edges`` says which way to widen it (and a warning is logged). Every point is
-    validated before any fitting.
+    validated before any fitting. The hybrid kinds read their tags from ``data`` when it is a
+    Dataset, else from ``dataset``: each point only those given on its fitting pairs (neither
+    the validation rows' nor a split's test rows').
     """
     base = {"kind": "biased", "seed": seed} | (base or {})
     configs = _grid_configs(grid, base)
@@ -137,12 +140,18 @@ def tune(
     metric = check_metric(metric or ("recall@10" if implicit else "rmse"), not implicit)
     train = train or TrainConfig(num_iterations=19, optimizer="als")
     configs[0].spec.check_optimizer(train.optimizer)
-    if any(c.tagged for c in configs):
-        raise ValueError("tune does not offer the hybrid kinds (their tags come from a dataset)")
+    dataset = data if isinstance(data, Dataset) else dataset
+    if dataset is not None and not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a Dataset or None, got {type(dataset).__name__}")
+    if any(c.tagged for c in configs) and dataset is None:
+        raise ValueError(
+            f"kind={configs[0].kind!r} reads the items' tags from a dataset: pass a Dataset as "
+            "data, or dataset= beside a Split or frame"
+        )
     frame = data.train if isinstance(data, Split) else getattr(data, "interactions", data)
     checked = check_interactions(frame, "data")
-    n_users = data.n_users if isinstance(data, Dataset) else int(checked.users.max()) + 1
-    n_items = data.n_items if isinstance(data, Dataset) else int(checked.items.max()) + 1
+    n_users = dataset.n_users if dataset is not None else int(checked.users.max()) + 1
+    n_items = dataset.n_items if dataset is not None else int(checked.items.max()) + 1
     fit, val = split_dataframe(frame, validation_fraction, seed)
     stop = stop or threading.Event()
     rows, fitted, stopped = [], [], False
@@ -152,7 +161,7 @@ def tune(
             stopped = True
             break
         t0 = time.perf_counter()
-        model = CFModel(fit, val, config=config, n_users=n_users, n_items=n_items)
+        model = CFModel(fit, val, config=config, n_users=n_users, n_items=n_items, dataset=dataset)
         model.train(config=train, callbacks=_StopWhenAsked(stop))
         if stop.is_set():
             stopped = True

@@ -100,6 +100,10 @@ class Dataset:
     ``tags`` (a list of strings, most telling first; empty when unknown) and ``n_users`` (how
     many distinct users interacted with it). ``item_noun``/``user_noun`` are the words widgets
     and charts use. ``notes`` counts what reading changed (rows merged, dropped, replaced).
+    ``tag_assignments`` holds who gave which tag to which item (``user, item, tag`` as
+    indexes; Last.fm's ``userID, artistID, tag, year``), or None when the tags have no giver
+    (see :meth:`with_tag_assignments`): a model on a split then reads only the tags of the
+    pairs it trains on (:func:`~mfwidgets.data.item_tags`).
     """
 
     interactions: pd.DataFrame
@@ -114,6 +118,8 @@ class Dataset:
     source: str = ""
     #: what reading changed, by reason (rows dropped, placeholders, duplicates summed)
     notes: dict[str, int] = field(default_factory=dict)
+    #: who gave which tag to which item (user, item, tag), or None (tags without a giver)
+    tag_assignments: pd.DataFrame | None = None
 
     @property
     def n_users(self) -> int:
@@ -193,6 +199,44 @@ class Dataset:
         """Ids of the items the user interacted with (anywhere in the interactions)."""
         users, items, _ = interaction_arrays(self.interactions)
         return items[users == user]
+
+    def with_tag_assignments(
+        self, frame: pd.DataFrame, *, user: str = "user", item: str = "item", tag: str = "tag"
+    ) -> Dataset:
+        """This dataset with its tags given as (user, item, tag) rows of the data's own ids.
+
+        Kept as :attr:`tag_assignments` (indexes), so that a model trained on a split reads
+        only the tags given on pairs it trains on. Rows naming a user or item the data does
+        not hold, or an empty tag, are dropped and counted in ``notes``. Items without tags
+        of their own in the items table show the assigned ones, most given first."""
+        import dataclasses
+
+        check_frame(frame, user, item, None, None)
+        if tag not in frame.columns:
+            raise ValueError(f"tag={tag!r} is not a column of frame")
+        users = self._user_lookup.get_indexer(pd.Index(frame[user]))
+        items = self._item_lookup.get_indexer(pd.Index(frame[item]))
+        tags = frame[tag].astype("string").str.strip().fillna("")
+        notes = dict(self.notes)
+        empty, known = (tags == "").to_numpy(), users >= 0
+        for reason, bad in (
+            (f"tag assignments naming {self.user_noun}s not in the data", ~known),
+            (f"tag assignments naming {self.item_noun}s not in the data", (items < 0) & known),
+            ("tag assignments with an empty tag", empty & known & (items >= 0)),
+        ):
+            if bad.any():
+                notes[reason] = int(bad.sum())
+        ok = (users >= 0) & (items >= 0) & (tags != "").to_numpy()
+        assigned = pd.DataFrame(
+            {"user": users[ok], "item": items[ok], "tag": tags[ok].to_numpy(object)}
+        )
+        table = self.items
+        if not any(len(t) for t in table["tags"]):
+            by_count = assigned.groupby(["item", "tag"], sort=False).size().reset_index(name="n")
+            by_count = by_count.sort_values(["item", "n"], ascending=[True, False], kind="stable")
+            lists = by_count.groupby("item")["tag"].agg(list)
+            table = table.assign(tags=[lists.get(i, []) for i in range(self.n_items)])
+        return dataclasses.replace(self, tag_assignments=assigned, items=table, notes=notes)
 
     @property
     def changes(self) -> dict[str, int]:

@@ -7,6 +7,10 @@ more tags gets a longer tag part (on Last.fm tags come from listeners, so the co
 widely an artist is heard; the mean throws that away). Tags given to fewer than ``min_count``
 items are dropped (the vocabulary pruning): a tag seen on one or two items cannot be learned
 apart from those items and only adds parameters.
+
+Where tags come with who gave them (Last.fm's (user, artist, tag) triples), a model trained on a
+split reads only the assignments of pairs it may see (:func:`item_tags` with ``train``): a
+test pair's user's tags for that item would otherwise carry the held-out pair into the model.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..checks import check_number
-from .dataset import Dataset
+from .dataset import Dataset, interaction_arrays
+from .split import Split
 
 #: the items-table columns read for tags, first found wins (Last.fm's all_tags holds every
 #: distinct tag of an artist; the neutral ``tags`` column at most the top three)
@@ -79,14 +84,68 @@ class ItemTags:
         return cls(sp.csr_matrix(m, dtype=np.float32), names)
 
 
-def item_tags(dataset: Dataset, min_count: int = 5) -> ItemTags:
-    """The dataset's item tags (column ``all_tags`` when present, else ``tags``) as an
-    :class:`ItemTags`, keeping the tags given to at least ``min_count`` items."""
+def item_tags(dataset: Dataset, min_count: int = 5, *, train: Any = None) -> ItemTags:
+    """The dataset's item tags as an :class:`ItemTags`, keeping the tags given to at least
+    ``min_count`` items.
+
+    ``train`` (the interactions a model learns from: a frame or a
+    :class:`~mfwidgets.data.Split`, whose train rows count): for a dataset whose tags come with
+    who gave them (:attr:`Dataset.tag_assignments`), an assignment (u, i, t) whose pair (u, i)
+    is an interaction held out of ``train`` is left out, so that no tag given by a test pair's
+    user reaches the model (:func:`training_assignments`). Without ``train``, every tag (the
+    items table's column ``all_tags`` when present, else ``tags``): what the chapter's tables
+    show, and a leak on a split. Tags without a giver (an items table only, such as
+    MovieLens's genres) do not depend on who interacted and are used as they are.
+    """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a Dataset, got {type(dataset).__name__}")
     check_number("min_count", min_count, minimum=1, strict=False, integer=True)
-    column = next((c for c in TAG_COLUMNS if c in dataset.items), None)
-    lists = dataset.items[column].to_numpy() if column else [[] for _ in range(dataset.n_items)]
+    if train is not None and dataset.tag_assignments is not None:
+        lists = assignment_lists(training_assignments(dataset, train), dataset.n_items)
+    else:
+        column = next((c for c in TAG_COLUMNS if c in dataset.items), None)
+        lists = dataset.items[column].to_numpy() if column else [[] for _ in range(dataset.n_items)]
+    return _from_lists(lists, min_count, dataset.n_items)
+
+
+def training_assignments(dataset: Dataset, train: Any) -> pd.DataFrame:
+    """``dataset.tag_assignments`` less those on pairs held out of ``train``: the pairs of
+    ``dataset.interactions`` that ``train`` (a frame or a Split) does not hold. Assignments on
+    pairs that are no interaction at all (an item tagged by a user who never played it) stay."""
+    frame = train.train if isinstance(train, Split) else train
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"train must be an interactions frame or a Split, got {type(train)}")
+    users, items, _ = assignment_arrays(dataset.tag_assignments)
+    n = dataset.n_items
+    every = interaction_arrays(dataset.interactions)
+    kept = interaction_arrays(frame, "train")
+    held = np.setdiff1d(every.users * n + every.items, kept.users * n + kept.items)
+    return dataset.tag_assignments[~np.isin(users * n + items, held)]
+
+
+def assignment_arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(users, items, tags) of a tag-assignment frame (columns ``user, item, tag`` or the
+    chapter's ``userID, artistID, tag``)."""
+    cols = ("userID", "artistID") if "artistID" in frame.columns else ("user", "item")
+    return (
+        frame[cols[0]].to_numpy(np.int64),
+        frame[cols[1]].to_numpy(np.int64),
+        frame["tag"].to_numpy(object),
+    )
+
+
+def assignment_lists(frame: pd.DataFrame, n_items: int) -> list[list[str]]:
+    """Each item's distinct tags in order of first assignment (as Last.fm's ``all_tags``)."""
+    _, items, tags = assignment_arrays(frame)
+    distinct = pd.DataFrame({"item": items, "tag": tags}).drop_duplicates()
+    distinct = distinct.sort_values("item", kind="stable")  # (a stable sort keeps file order)
+    starts = np.searchsorted(distinct["item"].to_numpy(), np.arange(n_items + 1))
+    flat = distinct["tag"].tolist()
+    return [flat[starts[k] : starts[k + 1]] for k in range(n_items)]
+
+
+def _from_lists(lists: Any, min_count: int, n_items: int) -> ItemTags:
+    """Per-item tag lists as an :class:`ItemTags`, keeping the tags of ``min_count`` items."""
     rows = np.repeat(np.arange(len(lists)), [len(t) for t in lists])
     flat = [t for tags in lists for t in tags]
     codes, vocabulary = pd.factorize(pd.Series(flat, dtype=object))
@@ -100,6 +159,6 @@ def item_tags(dataset: Dataset, min_count: int = 5) -> ItemTags:
     keep = new_code[codes] >= 0 if len(codes) else np.zeros(0, bool)
     matrix = sp.csr_matrix(
         (np.ones(int(keep.sum())), (rows[keep], new_code[codes[keep]])),
-        shape=(dataset.n_items, len(kept)),
+        shape=(n_items, len(kept)),
     )
     return ItemTags.from_matrix(matrix, [str(vocabulary[k]) for k in kept])

@@ -69,9 +69,12 @@ class CFModel(FactorScoring):
 
     The hybrid kinds read the items' tags from ``item_tags`` (an :class:`ItemTags`, or any
     non-negative items × tags matrix), else from ``dataset`` (:func:`~mfwidgets.data.item_tags`,
-    keeping the tags of at least ``tag_min_count`` items). Their :attr:`item_factors` and
-    :attr:`item_bias` are the whole factors, free part plus tag part; an item without training
-    interactions has no free part, its factor comes from its tags alone (:attr:`from_tags_only`).
+    keeping the tags of at least ``tag_min_count`` items): where the dataset knows who gave each
+    tag, only the tags given on training pairs (a tag of a held-out pair's user for that item
+    never reaches the model; ``item_tags=item_tags(data)`` passes every tag, by name). Their
+    :attr:`item_factors` and :attr:`item_bias` are the whole factors, free part plus tag part;
+    an item without training interactions has no free part, its factor comes from its tags
+    alone (:attr:`from_tags_only`).
     """
 
     #: how ALS solves its rows: "auto" (numba's kernels on a CPU, TensorFlow's on a GPU),
@@ -109,7 +112,7 @@ class CFModel(FactorScoring):
         #: without its data)
         self.split = inputs.split
         self._dataset = dataset
-        self._tags = read_item_tags(config, item_tags, dataset, self.n_items)
+        self._tags = read_item_tags(config, item_tags, dataset, self.n_items, inputs.split.train)
         if state is None:
             state = self._initial_state(inputs.checked["train"])
         self.global_mean = state.global_mean

@@ -108,10 +108,12 @@ class Inputs:
 
 
 def read_item_tags(
-    config: ModelConfig, tags: Any, dataset: Dataset | None, n_items: int
+    config: ModelConfig, tags: Any, dataset: Dataset | None, n_items: int, train: Any = None
 ) -> ItemTags | None:
     """A tagged kind's items × tags (pooled as configured): ``tags`` (an :class:`ItemTags` or
-    a non-negative matrix), else the dataset's; None for the other kinds."""
+    a non-negative matrix), else the dataset's, read from the assignments of the pairs in
+    ``train`` only (the training frame; see :func:`~mfwidgets.data.item_tags`); None for the
+    other kinds."""
     if not config.tagged:
         if tags is not None:
             tagged = " and ".join(map(repr, kinds_where(tagged=True)))
@@ -120,7 +122,7 @@ def read_item_tags(
     if tags is None and dataset is None:
         raise ValueError(f"kind={config.kind!r} needs the items' tags: pass dataset= or item_tags=")
     if tags is None:
-        tags = item_tags(dataset, config.tag_min_count)
+        tags = item_tags(dataset, config.tag_min_count, train=train)
     elif not isinstance(tags, ItemTags):
         tags = ItemTags.from_matrix(tags, n_items=n_items)
     tags = tags.pooled(config.tag_pooling)
