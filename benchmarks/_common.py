@@ -145,6 +145,10 @@ def commit() -> str:
     return head + ("+changes" if dirty else "")
 
 
+#: the commit the run started from (read at start: the tree may change while it runs)
+STARTED_FROM = commit()
+
+
 def emit(result: dict, script: str, quick: bool, variant: str = "") -> None:
     """Print ``result`` as the last line, one JSON object; a full run also records it in
     ``RESULTS/NAME[-variant].json`` (NAME: the script's), atomically; a script run by another
@@ -155,7 +159,7 @@ def emit(result: dict, script: str, quick: bool, variant: str = "") -> None:
     name = Path(script).stem + (f"-{variant}" if variant else "")
     record = {
         "benchmark": name,
-        "commit": commit(),
+        "commit": STARTED_FROM,
         "processor": processor(),
         "machine": machine(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

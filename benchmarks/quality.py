@@ -26,6 +26,7 @@ Run: python benchmarks/quality.py [--quick]
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 import time
@@ -101,8 +102,14 @@ RESULT_KEYS = (
     "implicit_als_seconds", "implicit_lib_seconds", "seconds",
 )  # fmt: skip
 #: the smoke run's (--quick) sweeps and gradient steps: the code paths, not the figures
-QUICK_SWEEPS, QUICK_STEPS = 2, 20
+QUICK_SWEEPS, QUICK_STEPS, QUICK_USERS = 2, 20, 300
 QUICK = False
+
+
+def first_users(data, n: int):
+    """A smoke run's data: the interactions of the first ``n`` users (the sizes unchanged)."""
+    frame = data.interactions
+    return dataclasses.replace(data, interactions=frame[frame.iloc[:, 0] < n])
 
 
 def sweeps_or_quick(n: int) -> int:
@@ -295,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     src = data_source()
     if src is None:
         sys.exit("set MFWIDGETS_DATA to the hetrec2011-lastfm-2k folder")
-    data = load_lastfm(src)
+    data = first_users(load_lastfm(src), QUICK_USERS) if args.quick else load_lastfm(src)
     n_users, n_artists = data.n_users, data.n_artists
     train, test = split_dataframe(data.listens, 0.1, seed=0)
     fit, val = split_dataframe(train, 0.1, seed=1)
@@ -463,6 +470,7 @@ def main(argv: list[str] | None = None) -> None:
         print("MovieLens 100K: not found (set MFWIDGETS_DATA_MOVIELENS_100K); skipped")
     else:
         ml = load_movielens_100k(ml_src)
+        ml = first_users(ml, QUICK_USERS) if args.quick else ml
         ml_train, ml_test = split_dataframe(ml.interactions, 0.1, seed=0)
         ml_fit, ml_val = split_dataframe(ml_train, 0.1, seed=1)
         grids = {

@@ -139,3 +139,14 @@ def test_lastfm_artists_tagged_only_on_held_out_pairs_have_no_tags_on_the_split(
     assert item_tags(lastfm, 5, train=split).tagged[only_held].sum() == 0
     model = CFModel(lastfm, split, kind="hybrid_implicit")
     assert model.item_tags.tagged[only_held].sum() == 0
+
+
+def test_the_trainer_trains_a_hybrid_on_its_split_without_the_held_out_pairs_tags():
+    from mfwidgets import TrainerWidget
+
+    data = tagged_data()
+    trainer = TrainerWidget(data, split=held_out(data, "d", "z"), kind="hybrid_implicit",
+                            tag_min_count=1, embedding_dim=2, num_iterations=2)  # fmt: skip
+    model = trainer.train(block=True)
+    assert not trainer.last_error, trainer.last_error
+    assert "secret" not in model.item_tags.names and "rock" in model.item_tags.names
