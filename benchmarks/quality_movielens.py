@@ -30,7 +30,7 @@ SURPRISE = {
     "movielens-1m": {"SVD++": (0.862, 0.672), "SVD": (0.873, 0.686),
                      "k-NN Baseline": (0.895, 0.706), "Baseline": (0.909, 0.719)},
 }  # fmt: skip
-RESULT_KEYS = ("bias_rmse", "best_rmse", "best_mae", "best_model", "seconds", "all")
+RESULT_KEYS = ("table", "bias_rmse", "best_rmse", "best_mae", "best_model", "seconds", "all")
 GRID = {"regularization_coeff": [0.15, 0.2, 0.3], "embedding_dim": [16, 32]}
 #: a smoke run (--quick): one grid point, a few steps, two folds
 QUICK_GRID, QUICK_STEPS = {"regularization_coeff": [0.2], "embedding_dim": [8]}, 10
@@ -113,6 +113,10 @@ def run(name: str, k: int, seed: int, quick: bool = False) -> dict | None:
           f"({'ahead of' if table.loc[best, 'RMSE'] < ahead else 'behind'} Surprise's best "
           f"{ahead:.3f})")  # fmt: skip
     return {
+        "table": {
+            model: {c: round(float(v), 4) for c, v in row.items()}
+            for model, row in table.iterrows()
+        },
         "bias_rmse": round(float(table.loc["user+movie bias", "RMSE"]), 4),
         "best_rmse": round(float(table.loc[best, "RMSE"]), 4),
         "best_mae": round(float(table.loc[best, "MAE"]), 4),

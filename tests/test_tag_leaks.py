@@ -135,6 +135,9 @@ def test_lastfm_artists_tagged_only_on_held_out_pairs_have_no_tags_on_the_split(
     only_held = per_artist.index[per_artist.to_numpy()].to_numpy()
     assert len(only_held) == 173
     assert 0.035 < held.mean() < 0.045  # 3.9 % of the triples belong to a test pair
+    tagged_pairs = np.unique(keys)
+    tested = test["userID"].to_numpy() * n + test["artistID"].to_numpy()
+    assert 0.21 < np.isin(tested, tagged_pairs).mean() < 0.23  # 22 % tagged by their own user
     assert item_tags(lastfm, 5).tagged[only_held].sum() == 156  # what leaked before
     assert item_tags(lastfm, 5, train=split).tagged[only_held].sum() == 0
     model = CFModel(lastfm, split, kind="hybrid_implicit")
