@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         result |= {f"{name}_gd_s": t_gd, f"{name}_als_s": t_als, f"{name}_als_sweeps": sweeps,
                    f"{name}_speedup": t_gd / t_als}  # fmt: skip
     result |= implicit_against_the_library(data, sweeps=3 if args.quick else 15, quick=args.quick)
-    emit({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}, __file__,
+    emit({k: (round(v, 5) if isinstance(v, float) else v) for k, v in result.items()}, __file__,
          args.quick)  # fmt: skip
 
 

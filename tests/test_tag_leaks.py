@@ -10,7 +10,7 @@ from mfwidgets import CFModel, Dataset
 from mfwidgets.analysis import cross_validate, tune
 from mfwidgets.analysis.crossval import config_fit
 from mfwidgets.data import Split, item_tags, random_split
-from mfwidgets.data.tags import training_assignments
+from mfwidgets.data.tags import _from_lists, training_assignments
 from mfwidgets.models import ModelConfig
 
 
@@ -110,6 +110,15 @@ def held_pairs(frame: pd.DataFrame) -> set[tuple[int, int]]:
     return set(zip(frame["user"].tolist(), frame["item"].tolist(), strict=True))
 
 
+def test_assignments_that_name_nothing_of_the_data_are_refused():
+    data = tagged_data()
+    wrong = pd.DataFrame({"user": [1, 2], "item": [3, 4], "tag": ["x", "y"]})
+    with pytest.raises(ValueError, match="data's own ids"):
+        data.with_tag_assignments(wrong)
+    with pytest.raises(ValueError, match="tag='label'"):
+        data.with_tag_assignments(wrong, tag="label")
+
+
 def test_a_dataset_whose_tags_have_no_giver_uses_them_as_they_are():
     listens = pd.DataFrame({"u": [1, 1, 2, 2, 3], "i": [10, 11, 10, 12, 11], "r": [1.0] * 5})
     items = pd.DataFrame({"genres": ["a|b", "b", "a"]}, index=[10, 11, 12])
@@ -138,7 +147,9 @@ def test_lastfm_artists_tagged_only_on_held_out_pairs_have_no_tags_on_the_split(
     tagged_pairs = np.unique(keys)
     tested = test["userID"].to_numpy() * n + test["artistID"].to_numpy()
     assert 0.21 < np.isin(tested, tagged_pairs).mean() < 0.23  # 22 % tagged by their own user
-    assert item_tags(lastfm, 5).tagged[only_held].sum() == 156  # what leaked before
+    every = item_tags(lastfm, 5)  # every tag, by name: the same as the chapter's all_tags
+    assert every.names == _from_lists(lastfm.items["all_tags"], 5, n).names
+    assert every.tagged[only_held].sum() == 156  # what leaked before
     assert item_tags(lastfm, 5, train=split).tagged[only_held].sum() == 0
     model = CFModel(lastfm, split, kind="hybrid_implicit")
     assert model.item_tags.tagged[only_held].sum() == 0

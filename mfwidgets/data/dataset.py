@@ -226,16 +226,21 @@ class Dataset:
         ):
             if bad.any():
                 notes[reason] = int(bad.sum())
-        ok = (users >= 0) & (items >= 0) & (tags != "").to_numpy()
+        ok = known & (items >= 0) & ~empty
+        if len(frame) and not ok.any():
+            raise ValueError(
+                f"no row of frame names a {self.user_noun} and an {self.item_noun} of the data "
+                f"with a tag (such as {self.user_noun} {show(frame[user].iloc[0])}, "
+                f"{self.item_noun} {show(frame[item].iloc[0])}): are they the data's own ids?"
+            )
         assigned = pd.DataFrame(
             {"user": users[ok], "item": items[ok], "tag": tags[ok].to_numpy(object)}
         )
-        table = self.items
-        if not any(len(t) for t in table["tags"]):
-            by_count = assigned.groupby(["item", "tag"], sort=False).size().reset_index(name="n")
-            by_count = by_count.sort_values(["item", "n"], ascending=[True, False], kind="stable")
-            lists = by_count.groupby("item")["tag"].agg(list)
-            table = table.assign(tags=[lists.get(i, []) for i in range(self.n_items)])
+        by_count = assigned.groupby(["item", "tag"], sort=False).size().reset_index(name="n")
+        by_count = by_count.sort_values(["item", "n"], ascending=[True, False], kind="stable")
+        lists = by_count.groupby("item")["tag"].agg(list)
+        shown = [t if len(t) else lists.get(i, []) for i, t in enumerate(self.items["tags"])]
+        table = self.items.assign(tags=pd.Series(shown, dtype=object).to_numpy())
         return dataclasses.replace(self, tag_assignments=assigned, items=table, notes=notes)
 
     @property

@@ -92,16 +92,17 @@ def item_tags(dataset: Dataset, min_count: int = 5, *, train: Any = None) -> Ite
     :class:`~mfwidgets.data.Split`, whose train rows count): for a dataset whose tags come with
     who gave them (:attr:`Dataset.tag_assignments`), an assignment (u, i, t) whose pair (u, i)
     is an interaction held out of ``train`` is left out, so that no tag given by a test pair's
-    user reaches the model (:func:`training_assignments`). Without ``train``, every tag (the
-    items table's column ``all_tags`` when present, else ``tags``): what the chapter's tables
-    show, and a leak on a split. Tags without a giver (an items table only, such as
-    MovieLens's genres) do not depend on who interacted and are used as they are.
+    user reaches the model (:func:`training_assignments`). Without ``train``, every assigned tag:
+    what the chapter's tables show, and a leak on a split. Tags without a giver (the items
+    table's column ``all_tags`` when present, else ``tags``, such as MovieLens's genres) do not
+    depend on who interacted and are used as they are.
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a Dataset, got {type(dataset).__name__}")
     check_number("min_count", min_count, minimum=1, strict=False, integer=True)
-    if train is not None and dataset.tag_assignments is not None:
-        lists = assignment_lists(training_assignments(dataset, train), dataset.n_items)
+    if dataset.tag_assignments is not None:
+        given = dataset.tag_assignments if train is None else training_assignments(dataset, train)
+        lists = assignment_lists(given, dataset.n_items)
     else:
         column = next((c for c in TAG_COLUMNS if c in dataset.items), None)
         lists = dataset.items[column].to_numpy() if column else [[] for _ in range(dataset.n_items)]
