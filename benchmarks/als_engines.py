@@ -11,8 +11,8 @@ compiling and (for the libraries) the matrix build and start-up fall out. Peak: 
 
 Run as a child: python benchmarks/als_engines.py ENGINE LISTENS.npz N_USERS N_ITEMS DIM REG
 ALPHA SWEEPS. Alone (python benchmarks/als_engines.py [--quick]): every engine on synthetic
-implicit listens (2,000 users × 5,000 items, 100,000 listens; the smoke run 200 × 500, 2,000
-listens, ours and the library's only).
+implicit listens (20,000 users × 20,000 items, 1,000,000 listens, d 32, 1 + 5 sweeps; the smoke
+run 200 × 500, 2,000 listens, ours and the library's only, 1 + 1 sweeps).
 """
 
 from __future__ import annotations
@@ -182,12 +182,13 @@ def main(argv: list[str] | None = None) -> None:
     from _common import emit, options
 
     args = options(__doc__, argv)
-    n_users, n_items, n = (200, 500, 2_000) if args.quick else (2_000, 5_000, 100_000)
+    n_users, n_items, n = (200, 500, 2_000) if args.quick else (20_000, 20_000, 1_000_000)
     rng = np.random.default_rng(0)
     u, i = rng.integers(0, n_users, n), rng.zipf(1.3, n) % n_items
     engines = ("ours-cg", "implicit") if args.quick else ENGINES
     w = rng.integers(1, 5, n).astype(float)
-    rows = compare(u, i, w, n_users, n_items, dim=16, sweeps=2, engines=engines)
+    rows = compare(u, i, w, n_users, n_items, dim=32, sweeps=1 if args.quick else 5,
+                   engines=engines)  # fmt: skip
     emit(report(rows, f"{n_users:,} users x {n_items:,} items, {n:,} synthetic listens"),
          __file__, args.quick)  # fmt: skip
 
