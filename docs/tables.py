@@ -25,6 +25,7 @@ FILES = (
     "docs/performance.md",
     "docs/data.md",
     "docs/api.md",
+    "docs/spark.md",
     "notebooks/matrix_factorization.ipynb",
 )
 NOT_YET = "not recorded yet"
@@ -235,7 +236,7 @@ PERFORMANCE: dict[str, tuple[str, Callable[[dict], str]]] = {
         f"baseline RMSE {r['bias_rmse']:.4f}")),
     "spark_als": ("Spark MLlib's ALS (local) against ours, same split", lambda r: (
         f"Spark's start-up {r['spark_startup_s']:.1f} s; the tables in [Spark](spark.md)")),
-    "als_engines": ("the ALS engines on synthetic listens (20,000 × 20,000, 1M listens, d 32)", lambda r: (
+    "als_engines": ("the ALS engines on synthetic listens (20,000², 1M, d 32)", lambda r: (
         f"ours {_ms(r['ours_sweep_s'])} per sweep vs the implicit library's "
         f"{_ms(r['implicit_sweep_s'])}")),
     "chapter_tf1": ("the chapter's TF1 loop alone (train_speed's reference)", lambda r: (
