@@ -11,6 +11,7 @@ drift from the run it cites.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -51,7 +52,7 @@ def value(name: str, path: str) -> object:
 
 def fmt(x: object, spec: str = ".4f") -> str:
     """A figure as the docs print it; "–" for none (a ranking model's rating error)."""
-    if x is None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     return format(x, spec) if isinstance(x, (int, float)) else str(x)
 
@@ -161,9 +162,30 @@ def movielens_ranking() -> list[str]:
     return [*markdown(["MovieLens 100K", "recall@10"], rows), "", provenance("quality")]
 
 
+def spark_quality() -> list[str]:
+    out: list[str] = []
+    for data, label in (("lastfm-2k", "Last.fm 2K"), ("movielens-100k", "MovieLens 100K")):
+        table = value("spark_als", data)
+        rows = [
+            [name, *(fmt(table[name][c], f) for c, f in (
+                ("test_mse", ".4f"), ("test_rmse", ".4f"), ("recall@10", ".4f"),
+                ("ndcg@10", ".4f"), ("train_seconds", ".1f")))]
+            for name in ("global mean", "Spark ALS explicit", "ours biased (ALS)",
+                         "Spark ALS implicit", "ours implicit (ALS)")
+        ]  # fmt: skip
+        header = [label, "test MSE", "RMSE", "recall@10", "NDCG@10", "seconds"]
+        out += [*markdown(header, rows), ""]
+    return [*out, provenance("spark_als")]
+
+
 # -- performance: one line per benchmark --------------------------------------------------------
 def _ms(x: float) -> str:
     return f"{x * 1000:.1f} ms"
+
+
+def _cancel(engine: dict) -> float:
+    """The slower of an engine's two cancels (neighbour and gradient phases)."""
+    return max(engine["cancel_neighbours_s"], engine["cancel_gradient_s"])
 
 
 PERFORMANCE: dict[str, tuple[str, Callable[[dict], str]]] = {
@@ -202,7 +224,7 @@ PERFORMANCE: dict[str, tuple[str, Callable[[dict], str]]] = {
         f"{_ms(r['curves_unvalidated'])} vs {_ms(r['curves_validated'])}")),
     "projection_speed": ("t-SNE, the chapter's settings, in the worker process", lambda r: (
         f"openTSNE {r['opentsne']['finish_s']:.1f} s vs scikit-learn {r['sklearn']['finish_s']:.1f}"
-        f" s ({r['speedup']:.1f}×); cancel within {max(r['opentsne']['cancel_neighbours_s'], r['opentsne']['cancel_gradient_s']):.2f} s; "  # noqa: E501
+        f" s ({r['speedup']:.1f}×); cancel within {_cancel(r['opentsne']):.2f} s; "
         f"PCA {r['pca_s'] * 1000:.0f} ms")),
     "map_browser": ("EmbeddingMap in the browser (PCA, 17,632 artists)", lambda r: (
         f"drawn {r['map_(cold_kernel)']:.1f} s after the cell runs (fresh kernel), "
@@ -262,6 +284,7 @@ TABLES: dict[str, Callable[[], list[str]]] = {
     "seen-unseen": seen_unseen,
     "cold-start": cold_start,
     "movielens-ranking": movielens_ranking,
+    "spark-quality": spark_quality,
     "performance": performance,
 }
 

@@ -41,3 +41,14 @@ def test_a_recorded_figure_that_changes_makes_the_docs_stale(tmp_path, monkeypat
     (results / "quality.json").write_text(json.dumps(record))
     with pytest.raises(KeyError, match="cold_start"):
         tables.stale()
+
+
+def test_no_line_begins_with_a_figure_marker():
+    """(A line that begins with ``<!--`` starts an HTML block in Markdown: it would break the
+    paragraph it stands in.)"""
+    for name in tables.FILES:
+        text = (ROOT / name).read_text()
+        if name.endswith(".ipynb"):
+            text = "".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        bad = [line for line in text.splitlines() if line.lstrip().startswith("<!-- v ")]
+        assert not bad, f"{name}: {bad[:3]}"
