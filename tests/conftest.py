@@ -53,19 +53,3 @@ def movielens_100k():
     if not shared.is_dir():
         pytest.skip("MovieLens 100K not available (set MFWIDGETS_DATA_MOVIELENS_100K)")
     return load_movielens_100k(shared)
-
-
-#: tests that share one heavy fixture run on one worker when the suite runs in parallel
-#: (``./dev test`` runs pytest-xdist with ``--dist loadgroup``): one JupyterLab and Chromium,
-#: one Spark
-GROUPS = {"browser": "browser", "test_spark.py": "spark", "test_benchmarks.py": "browser"}
-
-
-def pytest_collection_modifyitems(config, items):
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        path = Path(str(item.fspath))
-        group = GROUPS.get(path.parent.name) or GROUPS.get(path.name)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))

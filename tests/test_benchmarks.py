@@ -52,7 +52,7 @@ def unavailable(name: str) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")  # (a module's fixture would run again after each interleave)
+@pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> dict:
     """Every runnable script's smoke run, in one process (benchmarks/_smoke.py)."""
     tmp = tmp_path_factory.mktemp("bench")
