@@ -4,7 +4,7 @@ Every script takes ``--quick`` (small data or few repeats: a smoke run that ``te
 test_benchmarks.py`` makes of each, checking its keys) and prints, as its last line, one JSON
 object holding at least the keys of its ``RESULT_KEYS``. A full run (no ``--quick``) also
 writes that object into ``benchmarks/results/NAME.json`` with the commit, the processor and
-the date: the files the docs' tables are made from (``python benchmarks/tables.py``).
+the date: the files the docs' tables are made from (``./dev results``, docs/tables.py).
 """
 
 from __future__ import annotations

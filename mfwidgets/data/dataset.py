@@ -10,7 +10,7 @@ chapter's ``userID, artistID, listenCount``; :func:`interaction_arrays` reads bo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -209,8 +209,6 @@ class Dataset:
         only the tags given on pairs it trains on. Rows naming a user or item the data does
         not hold, or an empty tag, are dropped and counted in ``notes``. Items without tags
         of their own in the items table show the assigned ones, most given first."""
-        import dataclasses
-
         check_frame(frame, user, item, None, None)
         if tag not in frame.columns:
             raise ValueError(f"tag={tag!r} is not a column of frame")
@@ -241,7 +239,7 @@ class Dataset:
         lists = by_count.groupby("item")["tag"].agg(list)
         shown = [t if len(t) else lists.get(i, []) for i, t in enumerate(self.items["tags"])]
         table = self.items.assign(tags=pd.Series(shown, dtype=object).to_numpy())
-        return dataclasses.replace(self, tag_assignments=assigned, items=table, notes=notes)
+        return replace(self, tag_assignments=assigned, items=table, notes=notes)
 
     @property
     def changes(self) -> dict[str, int]:
