@@ -116,8 +116,10 @@ def test_chapter_notebook_run_all_then_train_explore_and_hover_then_publish(
     # the explorer started on "both": wait for the dot tables to go. (This once lagged 30 s:
     # the board and explorer worked on each run as it started, untrained, the board ranking
     # every item for every user twice while the run trained; they now work once it has
-    # trained, on its own tables only.)
-    expect(tables).not_to_contain_text("· dot", timeout=20_000)
+    # trained, on its own tables only. With the suite on two workers, the other worker's
+    # benchmark smoke runs share the two cores: 20 s once did not suffice; alone it takes 0.6 s,
+    # and the artifact records it.)
+    expect(tables).not_to_contain_text("· dot", timeout=60_000)
     (ARTIFACTS / "notebook-explorer-seconds.txt").write_text(f"{time.monotonic() - clicked:.2f}")
     expect(tables).to_contain_text("model · cosine")
     assert "Coldplay" in tables.inner_text()
